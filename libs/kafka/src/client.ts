@@ -1,0 +1,164 @@
+import { CompressionTypes, Kafka, Partitioners, type KafkaMessage, type SASLOptions } from 'kafkajs';
+import { KafkaError, VigilError } from '@vigil/errors';
+import type { Logger } from '@vigil/telemetry';
+import { kafkaLogCreator, kafkaLogLevel } from './logging.js';
+import type { Admin, Consumer, ConsumerOptions, Headers, KafkaConfig, OutgoingMessage, PartitionLag, Producer, ReceivedMessage, TopicSpec } from './types.js';
+
+export interface KafkaClient {
+  producer(options?: { idempotent?: boolean; compression?: 'none' | 'gzip' }): Promise<Producer>;
+  consumer(options: ConsumerOptions): Consumer;
+  admin(): Promise<Admin>;
+}
+
+/** Builds a client; validates options now, connects nothing until a producer, consumer or admin is asked for. */
+export function createKafkaClient(config: KafkaConfig, logger: Logger): KafkaClient {
+  if (!Array.isArray(config.brokers) || config.brokers.length === 0) {
+    throw new VigilError('VIGIL_ARGUMENT', 'Kafka needs at least one broker (host:port)');
+  }
+  for (const b of config.brokers) {
+    if (!/^[^\s:/]+:\d{1,5}$/.test(b)) throw new VigilError('VIGIL_ARGUMENT', `Kafka broker must be host:port, got ${JSON.stringify(b)}`);
+  }
+  const log = logger.child({ component: 'kafka' });
+  const kafka = new Kafka({
+    clientId: config.clientId,
+    brokers: [...config.brokers],
+    ssl: config.ssl ?? false,
+    sasl: config.sasl as SASLOptions | undefined,
+    connectionTimeout: config.connectionTimeoutMs ?? 3000,
+    requestTimeout: config.requestTimeoutMs ?? 30000,
+    logLevel: kafkaLogLevel(log),
+    logCreator: kafkaLogCreator(log),
+    retry: { initialRetryTime: 100, retries: 8, maxRetryTime: 10000 },
+  });
+
+  return {
+    async producer(options = {}) {
+      const producer = kafka.producer({
+        createPartitioner: Partitioners.DefaultPartitioner,
+        idempotent: options.idempotent ?? true,
+        maxInFlightRequests: options.idempotent === false ? undefined : 1,
+        allowAutoTopicCreation: false,
+      });
+      await wrap('VIGIL_KAFKA_CONNECT', 'connect the producer', () => producer.connect());
+      const compression = options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
+      return {
+        async send(topic: string, messages: readonly OutgoingMessage[]) {
+          if (messages.length === 0) return;
+          await wrap('VIGIL_KAFKA_PRODUCE', `produce ${messages.length} message(s) to ${topic}`, () =>
+            producer.send({ topic, acks: -1, compression, messages: messages.map((m) => ({ ...m })) }),
+          );
+        },
+        disconnect: () => producer.disconnect(),
+      };
+    },
+
+    consumer(options: ConsumerOptions): Consumer {
+      if (!options.groupId) throw new VigilError('VIGIL_ARGUMENT', 'a consumer needs a groupId');
+      if (options.topics.length === 0) throw new VigilError('VIGIL_ARGUMENT', 'a consumer needs at least one topic');
+      const consumer = kafka.consumer({
+        groupId: options.groupId,
+        sessionTimeout: options.sessionTimeoutMs ?? 30000,
+        rebalanceTimeout: 60000,
+        heartbeatInterval: 3000,
+        maxBytesPerPartition: options.maxBytesPerPartition ?? 1024 * 1024,
+        allowAutoTopicCreation: false,
+        retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 10000 },
+      });
+      let joinedResolve: () => void = () => undefined;
+      const joinedPromise = new Promise<void>((resolve) => {
+        joinedResolve = resolve;
+      });
+      consumer.on(consumer.events.GROUP_JOIN, () => joinedResolve());
+      consumer.on(consumer.events.CRASH, (event) => {
+        const error = event.payload.error;
+        log.error({ err: error, groupId: options.groupId, restart: event.payload.restart }, 'consumer crashed');
+        if (!event.payload.restart) options.onCrash?.(error);
+      });
+      return {
+        async start() {
+          await wrap('VIGIL_KAFKA_CONNECT', `connect consumer group ${options.groupId}`, () => consumer.connect());
+          await consumer.subscribe({ topics: [...options.topics], fromBeginning: options.fromBeginning ?? false });
+          await consumer.run({
+            autoCommit: true,
+            autoCommitInterval: 1000,
+            eachBatchAutoResolve: true,
+            partitionsConsumedConcurrently: 1,
+            eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
+              if (isStale()) return;
+              await options.eachBatch(
+                {
+                  topic: batch.topic,
+                  partition: batch.partition,
+                  highWatermark: batch.highWatermark,
+                  messages: batch.messages.map((m) => toReceived(batch.topic, batch.partition, m)),
+                },
+                { heartbeat, isRunning: () => isRunning() && !isStale() },
+              );
+            },
+          });
+        },
+        async stop() {
+          await consumer.disconnect();
+        },
+        joined: () => joinedPromise,
+      };
+    },
+
+    async admin(): Promise<Admin> {
+      const admin = kafka.admin();
+      await wrap('VIGIL_KAFKA_CONNECT', 'connect the admin client', () => admin.connect());
+      return {
+        async ensureTopics(topics: readonly TopicSpec[]) {
+          const existing = new Set(await admin.listTopics());
+          const missing = topics.filter((t) => !existing.has(t.topic));
+          if (missing.length === 0) return;
+          await wrap('VIGIL_KAFKA_ADMIN', `create topics ${missing.map((t) => t.topic).join(', ')}`, () =>
+            admin.createTopics({
+              waitForLeaders: true,
+              topics: missing.map((t) => ({
+                topic: t.topic,
+                numPartitions: t.partitions ?? 3,
+                replicationFactor: t.replicationFactor ?? -1,
+                configEntries: Object.entries(t.config ?? {}).map(([name, value]) => ({ name, value })),
+              })),
+            }),
+          );
+        },
+        async deleteTopics(topics: readonly string[]) {
+          if (topics.length > 0) await admin.deleteTopics({ topics: [...topics] });
+        },
+        listTopics: () => admin.listTopics(),
+        async lag(groupId: string, topic: string): Promise<PartitionLag[]> {
+          const [high, committed] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId, topics: [topic] })]);
+          const byPartition = new Map(committed[0]?.partitions.map((p) => [p.partition, p.offset]) ?? []);
+          return high
+            .map((h) => {
+              const c = byPartition.get(h.partition) ?? '-1';
+              const lag = Number(h.high) - (Number(c) < 0 ? Number(h.low) : Number(c));
+              return { partition: h.partition, committed: c, high: h.high, lag: Math.max(0, lag) };
+            })
+            .sort((a, b) => a.partition - b.partition);
+        },
+        disconnect: () => admin.disconnect(),
+      };
+    },
+  };
+}
+
+function toReceived(topic: string, partition: number, m: KafkaMessage): ReceivedMessage {
+  const headers: Headers = {};
+  for (const [k, v] of Object.entries(m.headers ?? {})) {
+    if (v === undefined) continue;
+    headers[k] = Array.isArray(v) ? v.map(String).join(',') : v.toString();
+  }
+  return { topic, partition, offset: m.offset, timestamp: Number(m.timestamp), key: m.key ?? null, value: m.value ?? null, headers };
+}
+
+async function wrap<T>(code: 'VIGIL_KAFKA_CONNECT' | 'VIGIL_KAFKA_PRODUCE' | 'VIGIL_KAFKA_ADMIN', action: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    const retriable = (err as { retriable?: boolean }).retriable ?? true;
+    throw new KafkaError(code, `could not ${action}: ${(err as Error).message}`, { cause: err, retriable });
+  }
+}

@@ -1,0 +1,2 @@
+export { createKafkaClient, type KafkaClient } from './client.js';
+export type * from './types.js';

@@ -1,0 +1,100 @@
+/** vigil's view of Kafka: small enough that another client could sit behind it. */
+
+export interface KafkaConfig {
+  brokers: readonly string[];
+  clientId: string;
+  ssl?: boolean;
+  sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string } | undefined;
+  connectionTimeoutMs?: number;
+  requestTimeoutMs?: number;
+}
+
+export interface TopicSpec {
+  topic: string;
+  partitions?: number;
+  replicationFactor?: number;
+  config?: Record<string, string>;
+}
+
+export type Headers = Record<string, string>;
+
+/** A message as received. */
+export interface ReceivedMessage {
+  topic: string;
+  partition: number;
+  offset: string;
+  /** Broker timestamp, epoch ms. */
+  timestamp: number;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Headers;
+}
+
+/** A message to send. */
+export interface OutgoingMessage {
+  key?: string | Buffer | null;
+  value: string | Buffer | null;
+  headers?: Record<string, string | Buffer>;
+  partition?: number;
+}
+
+export interface Batch {
+  topic: string;
+  partition: number;
+  highWatermark: string;
+  messages: ReceivedMessage[];
+}
+
+export interface BatchContext {
+  /** Tell the group coordinator we are alive during long batches. */
+  heartbeat(): Promise<void>;
+  /** False once the consumer is stopping: finish quickly. */
+  isRunning(): boolean;
+}
+
+export interface Producer {
+  /** Resolves once every message is acknowledged by the brokers (acks=all). */
+  send(topic: string, messages: readonly OutgoingMessage[]): Promise<void>;
+  disconnect(): Promise<void>;
+}
+
+export interface ConsumerOptions {
+  groupId: string;
+  topics: readonly string[];
+  /** Where a group with no committed offset starts. */
+  fromBeginning?: boolean;
+  /**
+   * Handles one batch of one partition. Offsets of the batch are committed only
+   * after it resolves; if it throws, the batch is fetched again (at-least-once).
+   */
+  eachBatch(batch: Batch, context: BatchContext): Promise<void>;
+  sessionTimeoutMs?: number;
+  maxBytesPerPartition?: number;
+  /** Called when the consumer crashes and will not restart itself. */
+  onCrash?(error: Error): void;
+}
+
+export interface Consumer {
+  /** Connects, subscribes and starts consuming; resolves once running. */
+  start(): Promise<void>;
+  /** Stops after the batches in flight finish, commits, leaves the group. */
+  stop(): Promise<void>;
+  /** Resolves once the consumer has been assigned partitions (joined the group). */
+  joined(): Promise<void>;
+}
+
+export interface PartitionLag {
+  partition: number;
+  committed: string;
+  high: string;
+  lag: number;
+}
+
+export interface Admin {
+  ensureTopics(topics: readonly TopicSpec[]): Promise<void>;
+  deleteTopics(topics: readonly string[]): Promise<void>;
+  listTopics(): Promise<string[]>;
+  /** Committed offsets of a group against the topic's high watermarks. */
+  lag(groupId: string, topic: string): Promise<PartitionLag[]>;
+  disconnect(): Promise<void>;
+}

@@ -1,0 +1,2 @@
+export { createRedis, connectRedis, closeRedis, redisAnswers, type RedisClient, type RedisConfig } from './client.js';
+export { createKeyspace, escapeKeyPart, unescapeKeyPart, MAX_KEY_PART, type Keyspace } from './keys.js';
