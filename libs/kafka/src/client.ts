@@ -35,8 +35,8 @@ export function createKafkaClient(config: KafkaConfig, logger: Logger): KafkaCli
     async producer(options = {}) {
       const producer = kafka.producer({
         createPartitioner: Partitioners.DefaultPartitioner,
-        idempotent: options.idempotent ?? true,
-        maxInFlightRequests: options.idempotent === false ? undefined : 1,
+        idempotent: options.idempotent ?? false,
+        maxInFlightRequests: options.idempotent ? 1 : undefined,
         allowAutoTopicCreation: false,
       });
       await wrap('VIGIL_KAFKA_CONNECT', 'connect the producer', () => producer.connect());
@@ -123,6 +123,20 @@ export function createKafkaClient(config: KafkaConfig, logger: Logger): KafkaCli
               })),
             }),
           );
+          // A new topic's partitions can take a moment to appear in every broker's metadata
+          // cache (KRaft); producing before then fails with UNKNOWN_TOPIC_OR_PARTITION.
+          const names = missing.map((t) => t.topic);
+          const deadline = Date.now() + 15_000;
+          for (;;) {
+            try {
+              const { topics: meta } = await admin.fetchTopicMetadata({ topics: names });
+              if (meta.length === names.length && meta.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) break;
+            } catch (err) {
+              if (Date.now() > deadline) throw new KafkaError('VIGIL_KAFKA_ADMIN', `topics ${names.join(', ')} were created but never became available`, { cause: err, retriable: true });
+            }
+            if (Date.now() > deadline) throw new KafkaError('VIGIL_KAFKA_ADMIN', `topics ${names.join(', ')} were created but have no leaders after 15 s`, { retriable: true });
+            await new Promise((r) => setTimeout(r, 100));
+          }
         },
         async deleteTopics(topics: readonly string[]) {
           if (topics.length > 0) await admin.deleteTopics({ topics: [...topics] });

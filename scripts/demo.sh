@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The README demo: brings up the local stack (downloading Kafka, the schema
+# registry and Redis the first time), runs the demo, and stops what it started.
+set -euo pipefail
+# shellcheck source=scripts/bootstrap.sh
+source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"
+
+stack="$repo/deploy/local/stack.sh"
+was_up=0
+if bash "$stack" status >/dev/null 2>&1; then was_up=1; fi
+if [ "$was_up" -eq 0 ]; then
+  bash "$stack" up
+  trap 'bash "$stack" down' EXIT
+fi
+# shellcheck disable=SC2046
+export $(bash "$stack" env | sed 's/^export //' | xargs)
+node services/demo/dist/main.js

@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { runCli, verbs } from './program.js';
+
+async function run(...argv: string[]) {
+  let out = '';
+  let err = '';
+  const code = await runCli(argv, { out: (t) => (out += t), err: (t) => (err += t) }, '0.0.0-test');
+  return { code, out, err };
+}
+
+describe('vigil CLI', () => {
+  it('--help lists every verb of DESIGN.md', async () => {
+    const { code, out } = await run('--help');
+    expect(code).toBe(0);
+    for (const verb of ['detector', 'notifier', 'backtest', 'simulate', 'publish', 'tail', 'threats']) expect(out).toContain(verb);
+    expect(verbs).toHaveLength(7);
+  });
+
+  it('prints its version', async () => {
+    expect((await run('--version')).out.trim()).toBe('0.0.0-test');
+  });
+
+  it.each([['detector'], ['notifier'], ['backtest', '--input', 'x.ndjson'], ['simulate', '--scenario', 'bola'], ['threats', 'load', 'f.json']])(
+    'vigil %s … says it is not yet available and exits non-zero',
+    async (...argv) => {
+      const { code, err } = await run(...argv);
+      expect(code).toBe(3);
+      expect(err).toMatch(/not yet available/);
+    },
+  );
+
+  it('an unknown verb is a usage error', async () => {
+    const { code, err } = await run('frobnicate');
+    expect(code).toBe(2);
+    expect(err).toContain("unknown command 'frobnicate'");
+  });
+});

@@ -1,0 +1,43 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closeRedis, connectRedis, createKeyspace, createRedis, type RedisClient } from '@vigil/redis';
+import { startLocalCluster, type LocalCluster } from '../support/redis-cluster.js';
+
+describe('Redis Cluster through the project client', () => {
+  let cluster: LocalCluster | undefined;
+  let redis: RedisClient;
+  let nodes: string[];
+
+  beforeAll(async () => {
+    if (process.env.REDIS_CLUSTER_NODES) nodes = process.env.REDIS_CLUSTER_NODES.split(',');
+    else {
+      cluster = await startLocalCluster();
+      nodes = cluster.nodes;
+    }
+    redis = createRedis({ url: 'redis://127.0.0.1:6379', clusterNodes: nodes });
+    await connectRedis(redis);
+  });
+
+  afterAll(async () => {
+    if (redis) await closeRedis(redis);
+    await cluster?.stop();
+  });
+
+  it('keys that share a hash tag can be written in one MULTI across a three-master cluster', async () => {
+    const ks = createKeyspace('vigil-it');
+    const slots = new Set<number>();
+    for (const api of ['accounts', 'orders', 'search', 'payments', 'maps', 'auth']) {
+      const a = ks.key(api, 'rate');
+      const b = ks.key(api, 'latency', '/x/{id}');
+      const replies = await redis.multi().set(a, '1', 'PX', 60_000).hset(b, 'n', '2').pexpire(b, 60_000).exec();
+      expect(replies?.every(([err]) => err === null)).toBe(true);
+      expect(await redis.get(a)).toBe('1');
+      expect(await redis.hget(b, 'n')).toBe('2');
+      slots.add(Number(await redis.cluster('KEYSLOT', a)));
+      expect(Number(await redis.cluster('KEYSLOT', b))).toBe(Number(await redis.cluster('KEYSLOT', a)));
+    }
+    // Different tags spread over different slots, so the cluster really routed them.
+    expect(slots.size).toBeGreaterThan(1);
+    const masters = (await redis.cluster('NODES')) as unknown as string;
+    expect(masters.split('\n').filter((l) => l.includes('master')).length).toBe(3);
+  });
+});
