@@ -17,8 +17,12 @@ if [ "$node_major" -lt 20 ]; then
 fi
 
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  echo "› installing npm dependencies (npm ci)"
-  npm ci --no-audit --no-fund --loglevel=error
+  # 'npm install', not 'npm ci': the lock file is made on linux-x64 against a
+  # registry that may not serve every platform's optional packages (rollup,
+  # esbuild), and 'npm ci' refuses a lock without them. With the lock present,
+  # 'npm install' installs the locked versions.
+  echo "› installing npm dependencies (npm install from package-lock.json)"
+  npm install --no-audit --no-fund --loglevel=error
 fi
 
 echo "› building"
