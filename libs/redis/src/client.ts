@@ -49,6 +49,11 @@ export function createRedis(config: RedisConfig): RedisClient {
   return new Redis({ ...common, host: url.hostname || '127.0.0.1', port: url.port ? Number(url.port) : 6379, db });
 }
 
+/** True for a Redis Cluster client (whose pipelines must stay within one node). */
+export function isCluster(client: RedisClient): client is Cluster {
+  return client instanceof Cluster;
+}
+
 /** Opens the connection (or the cluster's) and checks it with PING. */
 export async function connectRedis(client: RedisClient): Promise<void> {
   try {

@@ -1,2 +1,3 @@
-export { createRedis, connectRedis, closeRedis, redisAnswers, type RedisClient, type RedisConfig } from './client.js';
+export { createRedis, connectRedis, closeRedis, redisAnswers, isCluster, type RedisClient, type RedisConfig } from './client.js';
 export { createKeyspace, escapeKeyPart, unescapeKeyPart, MAX_KEY_PART, type Keyspace } from './keys.js';
+export type { Cluster, Redis } from 'ioredis';

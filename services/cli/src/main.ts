@@ -7,5 +7,6 @@ const { version } = JSON.parse(readFileSync(new URL('../package.json', import.me
 const code = await runCli(process.argv.slice(2), {
   out: (t) => process.stdout.write(t),
   err: (t) => process.stderr.write(t),
+  env: process.env,
 }, version);
 process.exitCode = code;

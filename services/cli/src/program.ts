@@ -1,4 +1,4 @@
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { NotAvailableError } from '@vigil/errors';
 
 /** Each verb of DESIGN.md, with what it does. Verbs without an action yet answer "not yet available". */
@@ -15,7 +15,14 @@ export const verbs = [
 export interface ProgramIo {
   out: (text: string) => void;
   err: (text: string) => void;
+  env: Readonly<Record<string, string | undefined>>;
 }
+
+const positiveInt = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
+  return n;
+};
 
 export function buildProgram(io: ProgramIo, version: string): Command {
   const program = new Command('vigil')
@@ -25,18 +32,49 @@ export function buildProgram(io: ProgramIo, version: string): Command {
     .exitOverride()
     .showHelpAfterError('(run vigil --help for the list of commands)');
 
+  program
+    .command('detector')
+    .description(verbs[0].summary)
+    .addHelpText('after', '\nConfiguration comes from the environment and VIGIL_CONFIG (see docs/configuration.md).')
+    .action(async () => {
+      const { runDetectorMain } = await import('@vigil/detector');
+      await runDetectorMain(io.env as NodeJS.ProcessEnv);
+    });
+
+  program
+    .command('backtest')
+    .description(verbs[2].summary)
+    .requiredOption('-i, --input <file>', 'NDJSON events (- for stdin; .gz accepted)')
+    .option('--redis <url>', 'keep state in this Redis instead of memory')
+    .option('--redis-prefix <prefix>', 'key prefix in that Redis', 'vigil-backtest')
+    .option('-c, --config <file>', 'thresholds: a YAML/JSON file (its detectors: section, or the whole file)')
+    .option('-t, --threats <file>', 'known threats: a YAML/JSON file (see docs/detectors.md)')
+    .option('--batch-size <n>', 'events per engine batch', positiveInt, 500)
+    .action(async (opts: { input: string; redis?: string; redisPrefix: string; config?: string; threats?: string; batchSize: number }) => {
+      const { backtest } = await import('./commands/backtest.js');
+      const summary = await backtest(
+        { input: opts.input, redis: opts.redis, redisPrefix: opts.redisPrefix, config: opts.config, threats: opts.threats, batchSize: opts.batchSize },
+        (line) => io.out(`${line}\n`),
+        (line) => io.err(`vigil backtest: ${line}\n`),
+      );
+      io.err(`${JSON.stringify({ summary })}\n`);
+    });
+
+  const threats = program.command('threats').description(verbs[6].summary);
+  threats
+    .command('load')
+    .description('replace the known-threats store in Redis with FILE (YAML or JSON); running detectors pick it up without a restart')
+    .argument('<file>')
+    .action(async (file: string) => {
+      const { loadThreats } = await import('./commands/threats.js');
+      const url = io.env.REDIS_URL ?? 'redis://127.0.0.1:16379';
+      const cluster = io.env.REDIS_CLUSTER_NODES?.split(',').filter(Boolean);
+      const { entries, version } = await loadThreats(file, url, io.env.REDIS_KEY_PREFIX ?? 'vigil', cluster);
+      io.out(`loaded ${entries} known-threat entries (version ${version})\n`);
+    });
+
   for (const verb of verbs) {
-    if (verb.name === 'threats') {
-      const threats = program.command('threats').description(verb.summary);
-      threats
-        .command('load')
-        .description('load known bad IPs / CIDRs, user agents and leaked key ids from FILE')
-        .argument('<file>')
-        .action(() => {
-          throw new NotAvailableError('vigil threats load');
-        });
-      continue;
-    }
+    if (['detector', 'backtest', 'threats'].includes(verb.name)) continue;
     program
       .command(verb.name)
       .description(verb.summary)

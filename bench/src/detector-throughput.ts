@@ -1,0 +1,146 @@
+/**
+ * npm run bench: publishes N realistic events (default 1,000,000; BENCH_EVENTS
+ * to change) to a fresh topic on the local stack, then in one run measures
+ *   (a) a bare kafkajs consumer that only decodes (JSON.parse) the topic, and
+ *   (b) the detector consuming the same topic end to end with Redis state,
+ * and prints one JSON line of figures.
+ */
+import { hostname, cpus } from 'node:os';
+import { createCodec, transactionContract } from '@vigil/contracts';
+import { buildDetector } from '@vigil/detector';
+import { defaultDetectorsConfig } from '@vigil/detectors';
+import { createKafkaClient, type ReceivedMessage } from '@vigil/kafka';
+import { closeRedis, connectRedis, createRedis } from '@vigil/redis';
+import { RedisStateStore } from '@vigil/state';
+import { createLogger, createMetricsRegistry } from '@vigil/telemetry';
+import { benchTraffic } from './traffic.js';
+
+const env = process.env;
+const N = Number(env.BENCH_EVENTS ?? 1_000_000);
+const brokers = (env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(',');
+const redisUrl = env.REDIS_URL ?? 'redis://127.0.0.1:16379';
+const PARTITIONS = Number(env.BENCH_PARTITIONS ?? 6);
+const run = Date.now().toString(36);
+const topic = `bench.transactions.${run}`;
+const logger = createLogger({ service: 'bench', level: env.BENCH_LOG_LEVEL ?? 'error' });
+const note = (s: string) => process.stderr.write(`bench: ${s}\n`);
+
+function quantile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+}
+
+async function main(): Promise<void> {
+  const kafka = createKafkaClient({ brokers, clientId: 'vigil-bench' }, logger);
+  const admin = await kafka.admin();
+  await admin.ensureTopics([{ topic, partitions: PARTITIONS }, { topic: `${topic}.dlq`, partitions: PARTITIONS }, { topic: `${topic}.findings`, partitions: PARTITIONS }]);
+
+  // Publish.
+  const codec = createCodec(transactionContract, { topic });
+  const producer = await kafka.producer();
+  let t = Date.now();
+  let chunk: { key: string; value: Buffer }[] = [];
+  let bytes = 0;
+  for (const e of benchTraffic(N)) {
+    const value = codec.encodeJson(e);
+    bytes += value.length;
+    chunk.push({ key: e.principal ?? e.clientIp ?? e.clientId ?? e.api, value });
+    if (chunk.length === 5000) {
+      await producer.send(topic, chunk);
+      chunk = [];
+    }
+  }
+  await producer.send(topic, chunk);
+  await producer.disconnect();
+  note(`published ${N} events (${Math.round(bytes / N)} bytes each) in ${((Date.now() - t) / 1000).toFixed(1)} s to ${topic}`);
+
+  // (a) Bare consumer: decode only.
+  let seen = 0;
+  let parsed = 0;
+  let done!: () => void;
+  let finished = new Promise<void>((r) => (done = r));
+  const raw = kafka.consumer({
+    groupId: `bench-raw-${run}`,
+    topics: [topic],
+    fromBeginning: true,
+    maxBytesPerPartition: 4 * 1024 * 1024,
+    eachBatch: async (batch) => {
+      for (const m of batch.messages as ReceivedMessage[]) {
+        const obj = JSON.parse(m.value!.toString('utf8')) as { id?: string };
+        if (obj.id) parsed++;
+      }
+      seen += batch.messages.length;
+      if (seen >= N) done();
+    },
+  });
+  t = Date.now();
+  await raw.start();
+  await finished;
+  const rawSeconds = (Date.now() - t) / 1000;
+  await raw.stop();
+  note(`raw consumer: ${N} events in ${rawSeconds.toFixed(1)} s`);
+
+  // (b) The detector, end to end with Redis.
+  const redis = createRedis({ url: redisUrl, connectionName: 'vigil-bench' });
+  await connectRedis(redis);
+  const store = new RedisStateStore({ redis, prefix: `bench-${run}` });
+  const batchMs: number[] = [];
+  let consumed = 0;
+  let findings = 0;
+  let peakRss = process.memoryUsage().rss;
+  finished = new Promise<void>((r) => (done = r));
+  const service = buildDetector({
+    kafka,
+    store,
+    logger,
+    metrics: createMetricsRegistry('bench', { defaultMetrics: false }),
+    topics: { transactions: topic, dlq: `${topic}.dlq`, findings: `${topic}.findings` },
+    groupId: `bench-detector-${run}`,
+    fromBeginning: true,
+    detectors: defaultDetectorsConfig,
+    maxBytesPerPartition: 4 * 1024 * 1024,
+    onBatch: (info) => {
+      batchMs.push(info.durationMs);
+      consumed += info.events;
+      findings += info.findings;
+      peakRss = Math.max(peakRss, process.memoryUsage().rss);
+      if (consumed >= N) done();
+    },
+  });
+  t = Date.now();
+  await service.start();
+  await finished;
+  const detectorSeconds = (Date.now() - t) / 1000;
+  await service.stop();
+  const trips = store.roundTrips;
+  await closeRedis(redis);
+  note(`detector: ${N} events in ${detectorSeconds.toFixed(1)} s, ${batchMs.length} batches, ${findings} findings`);
+
+  await admin.deleteTopics([topic, `${topic}.dlq`, `${topic}.findings`]).catch(() => undefined);
+  await admin.disconnect();
+
+  batchMs.sort((a, b) => a - b);
+  const rawEventsPerSec = Math.round(N / rawSeconds);
+  const detectorEventsPerSec = Math.round(N / detectorSeconds);
+  process.stdout.write(
+    `${JSON.stringify({
+      events: N,
+      rawEventsPerSec,
+      detectorEventsPerSec,
+      ratio: Math.round((detectorEventsPerSec / rawEventsPerSec) * 1000) / 1000,
+      batchP50Ms: Math.round(quantile(batchMs, 0.5) * 10) / 10,
+      batchP99Ms: Math.round(quantile(batchMs, 0.99) * 10) / 10,
+      redisRoundTripsPerEvent: Math.round((trips / N) * 100000) / 100000,
+      rssMB: Math.round(peakRss / 1024 / 1024),
+      batches: batchMs.length,
+      findings,
+      partitions: PARTITIONS,
+      machine: `${hostname()} ${cpus().length}x ${cpus()[0]?.model ?? 'cpu'} node ${process.version}`,
+    })}\n`,
+  );
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench failed: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,132 @@
+import { round } from '../stats.js';
+import type { ApiWindow, DetectContext, Detector, FindingDraft } from '../types.js';
+import { OWASP, alignedWindow, confidenceFrom, sample, severityOr } from './common.js';
+
+const MINUTE = 60_000;
+const HOUR = 3_600_000;
+
+interface Deviation {
+  kind: 'spike' | 'drop';
+  minute: number;
+  n: number;
+  z: number;
+  /** Anomalous closed minutes of the same kind in this span and batch. */
+  minutes: number;
+}
+
+/** A closed minute judged against the api's expectation; undefined when it is ordinary. */
+function judge(n: number, expected: number, spread: number, cfg: DetectContext['config']['volume_anomaly']): Omit<Deviation, 'minute' | 'minutes'> | undefined {
+  const s = Math.max(spread, 1e-9);
+  if (n >= cfg.minSpikePerMinute && n >= cfg.spikeRatio * expected && (n - expected) / s >= cfg.minZ) return { kind: 'spike', n, z: (n - expected) / s };
+  if (expected >= cfg.minExpectedPerMinute && n <= cfg.dropRatio * expected && (expected - n) / s >= cfg.minZ) return { kind: 'drop', n, z: (expected - n) / s };
+  return undefined;
+}
+
+const perMinute = (x: number) => (x >= 10 ? String(Math.round(x)) : String(round(x, 1)));
+const hhmm = (t: number) => new Date(t).toISOString().slice(11, 16);
+
+/**
+ * Traffic of an api (inbound) or provider (outbound) far above or below its
+ * expectation, minute by closed minute. The expectation is seasonal (same hour
+ * on previous days) once enough days exist, else the recent hours. One finding
+ * per api and aligned span (15 min by default) while the anomaly lasts; its
+ * evidence is the worst minute seen in the batch that reported it.
+ */
+export const volumeAnomaly: Detector = {
+  name: 'volume_anomaly',
+  detect(ctx) {
+    const cfg = ctx.config.volume_anomaly;
+    const span = cfg.findingWindowMinutes * MINUTE;
+    // The engine computes the expectation for the batch's hour: minutes of an
+    // earlier hour that close now would be judged against the wrong hour (at
+    // 07:00 the 06:59 night minute would look like a drop from the day rate).
+    const hourNow = Math.floor(ctx.now / HOUR);
+    const out: FindingDraft[] = [];
+    for (const a of ctx.apis) {
+      const expected = a.expectedPerMinute;
+      const spread = a.spreadPerMinute;
+      if (expected === undefined || spread === undefined || a.baselineKind === 'warming_up') continue;
+      const worst = new Map<number, Deviation>();
+      for (const m of a.closedMinutes) {
+        if (Math.floor(m.minute / HOUR) !== hourNow) continue;
+        const d = judge(m.n, expected, spread, cfg);
+        if (!d) continue;
+        const { windowStart } = alignedWindow(m.minute, span);
+        const prev = worst.get(windowStart);
+        if (!prev) worst.set(windowStart, { ...d, minute: m.minute, minutes: 1 });
+        else if (d.z > prev.z) worst.set(windowStart, { ...d, minute: m.minute, minutes: d.kind === prev.kind ? prev.minutes + 1 : 1 });
+        else if (d.kind === prev.kind) prev.minutes++;
+      }
+      for (const [windowStart, d] of worst) out.push(draft(ctx, a, expected, spread, windowStart, span, d));
+    }
+    return out;
+  },
+};
+
+function draft(ctx: DetectContext, a: ApiWindow, expected: number, spread: number, windowStart: number, span: number, d: Deviation): FindingDraft {
+  const cfg = ctx.config.volume_anomaly;
+  const ratio = d.n / expected;
+  const outbound = a.direction === 'outbound';
+  const what = outbound ? `Calls to provider ${a.api}` : `Traffic to ${a.api}`;
+  const baselineWords = a.baselineKind === 'seasonal' ? 'the same hour on previous days' : 'the previous hours (no seasonal history yet)';
+  const at = hhmm(d.minute);
+  let severity: FindingDraft['severity'];
+  let title: string;
+  let description: string;
+  if (d.kind === 'drop') {
+    severity = d.n <= cfg.nearZeroShare * expected ? 'high' : 'medium';
+    title = `${what} dropped to ${d.n}/min at ${at} UTC (expected ${perMinute(expected)}/min)`;
+    description =
+      `${what} fell to ${d.n} events in the minute starting ${at} UTC, ${round(ratio * 100, 1)}% of the ${perMinute(expected)}/min expected from ${baselineWords}; robust z ${round(d.z, 1)}. ` +
+      (outbound
+        ? 'Check whether calls to the provider are failing before they are sent (circuit breaker, DNS, credentials) or the feature that calls it stopped.'
+        : 'Check upstream: gateway or load-balancer health, DNS, a client release or an outage that stopped callers from reaching the api.');
+  } else {
+    // Without seasonal history a daily ramp (night to morning) can look like a spike: only a first doubt then.
+    severity = a.baselineKind !== 'seasonal' ? 'low' : ratio >= cfg.highSpikeRatio ? 'high' : 'medium';
+    title = `${what} spiked to ${d.n}/min at ${at} UTC, ${round(ratio, 1)}x the expected ${perMinute(expected)}/min`;
+    description =
+      `${what} reached ${d.n} events in the minute starting ${at} UTC, ${round(ratio, 1)} times the ${perMinute(expected)}/min expected from ${baselineWords}; robust z ${round(d.z, 1)}. ` +
+      (outbound
+        ? 'Check for a retry loop or a runaway job calling the provider: it costs quota and money.'
+        : 'Check which clients drive the rise (burst and bot findings for the same window), and whether it is a launch or campaign or an abuse of resources.');
+  }
+  const confidence = Math.round(confidenceFrom(d.z, cfg.minZ, 3 * cfg.minZ) * (a.baselineKind === 'seasonal' ? 1 : 0.8) * 1000) / 1000;
+  // A spike's events: those of the worst minute when this batch holds them, else the api's latest in the batch.
+  let eventIds: string[] = [];
+  if (d.kind === 'spike') {
+    const ofApi = ctx.events.filter((e) => e.api === a.api && e.direction === a.direction);
+    const inMinute = ofApi.filter((e) => e.timestamp >= d.minute && e.timestamp < d.minute + MINUTE);
+    eventIds = sample((inMinute.length > 0 ? inMinute : ofApi.slice(-20)).map((e) => e.id));
+  }
+  const draft: FindingDraft = {
+    detector: 'volume_anomaly',
+    severity: severityOr(cfg.severity, severity),
+    confidence,
+    api: a.api,
+    subject: { kind: 'api', value: a.api },
+    windowStart,
+    windowEnd: windowStart + span,
+    title: clip(title),
+    description: clip(description, 4000),
+    evidence: {
+      change: d.kind,
+      observedPerMinute: d.n,
+      expectedPerMinute: round(expected, 2),
+      spreadPerMinute: round(spread, 2),
+      ratio: round(ratio, 3),
+      z: round(d.z, 2),
+      baselineKind: a.baselineKind,
+      direction: a.direction,
+      minute: new Date(d.minute).toISOString(),
+      anomalousMinutesInBatch: d.minutes,
+    },
+    eventIds,
+  };
+  if (d.kind === 'spike') draft.owasp = OWASP.RESOURCE_CONSUMPTION;
+  return draft;
+}
+
+function clip(text: string, max = 200): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}

@@ -1,0 +1,9 @@
+export * from './types.js';
+export { detectorsConfigSchema, defaultDetectorsConfig, type DetectorsConfig } from './config.js';
+export { DetectionEngine, CLAIM_TTL_MS, type EngineOptions, type BatchOutcome } from './engine.js';
+export { allDetectors } from './detectors/index.js';
+export { deriveRoute, objectIdOf, isIdSegment } from './route-template.js';
+export { createEnricher, AUTOMATION_AGENT } from './enrich.js';
+export { findingId } from './finding-id.js';
+export { createThreatMatcher, checkThreatEntry, parseCidr, emptyThreats, type ThreatEntry, type ThreatMatch, type ThreatMatcher } from './threats.js';
+export { parseThreatsDocument, ThreatsFileError } from './threats-file.js';

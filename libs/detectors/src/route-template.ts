@@ -1,0 +1,89 @@
+/**
+ * Route templates: when an event carries no `route`, vigil derives one from
+ * its path by replacing the segments that are object ids with `{id}`:
+ * numbers, UUIDs, long hex strings, and opaque tokens (long mixes of letters
+ * and digits). Words, versions (`v2`) and short slugs stay.
+ */
+
+const NUMERIC = /^\d+$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const HEX = /^(?=.*\d)[0-9a-f]{12,}$/i;
+const VERSION = /^v\d{1,3}(\.\d{1,3})?$/i;
+const EMAILISH = /^[^@/]+@[^@/]+\.[a-z]{2,}$/i;
+const MAX_SEGMENTS = 32;
+const MAX_ROUTE_LENGTH = 512;
+
+/** True when a path segment looks like an object id rather than part of the route. */
+export function isIdSegment(segment: string): boolean {
+  if (segment.length === 0) return false;
+  if (NUMERIC.test(segment)) return true;
+  if (UUID.test(segment)) return true;
+  if (HEX.test(segment)) return true;
+  if (VERSION.test(segment)) return false;
+  if (EMAILISH.test(segment)) return true;
+  return isOpaqueToken(segment);
+}
+
+/** Opaque tokens: 16+ characters of [A-Za-z0-9_-], with digits and letters mixed, or base64url-like. */
+function isOpaqueToken(segment: string): boolean {
+  if (segment.length < 16 || !/^[A-Za-z0-9_\-=.~]+$/.test(segment)) return false;
+  const digits = (segment.match(/\d/g) ?? []).length;
+  const letters = (segment.match(/[A-Za-z]/g) ?? []).length;
+  if (digits === 0 || letters === 0) return digits > 0; // all digits handled above; all letters is a word-ish slug
+  // Word-like slugs ("order-history-2024") have few digits and separators between words.
+  const words = segment.split(/[-_.~]/).filter((w) => w.length > 0);
+  const wordy = words.length > 1 && words.every((w) => /^[a-z]+$/i.test(w) || /^\d{1,4}$/.test(w));
+  if (wordy) return false;
+  return digits >= 2 || segment.length >= 24;
+}
+
+/** `/users/42/account` → `/users/{id}/account`. Query strings and fragments are dropped; the result is bounded. */
+export function deriveRoute(path: string): string {
+  let p = path;
+  const cut = p.search(/[?#]/);
+  if (cut >= 0) p = p.slice(0, cut);
+  const schemeless = /^[a-z][a-z0-9+.-]*:\/\/[^/]*/i.exec(p);
+  if (schemeless) p = p.slice(schemeless[0].length) || '/';
+  const segments = p.split('/');
+  const out: string[] = [];
+  for (const [i, raw] of segments.entries()) {
+    if (i >= MAX_SEGMENTS) {
+      out.push('{rest}');
+      break;
+    }
+    let segment = raw;
+    try {
+      segment = decodeURIComponent(raw);
+    } catch {
+      // keep it raw: a stray % is not an id marker
+    }
+    out.push(isIdSegment(segment) ? '{id}' : raw);
+  }
+  let route = out.join('/');
+  if (!route.startsWith('/')) route = `/${route}`;
+  if (route.length > MAX_ROUTE_LENGTH) route = `${route.slice(0, MAX_ROUTE_LENGTH - 7)}/{rest}`;
+  return route;
+}
+
+/** A route segment that stands for a parameter: `{id}`, `{userId}`, `:id` or `<id>`. */
+function isParamSegment(segment: string): boolean {
+  return /^\{[^}]*\}$/.test(segment) || /^:[A-Za-z_]\w*$/.test(segment) || /^<[^>]+>$/.test(segment);
+}
+
+/** The object id a path holds at the route's last parameter, for enumeration tracking. */
+export function objectIdOf(path: string, route: string): string | undefined {
+  const routeSegments = route.split('/');
+  let idIndex = -1;
+  for (let i = routeSegments.length - 1; i >= 0; i--) {
+    if (isParamSegment(routeSegments[i]!)) {
+      idIndex = i;
+      break;
+    }
+  }
+  if (idIndex < 0) return undefined;
+  const cut = path.search(/[?#]/);
+  const segments = (cut >= 0 ? path.slice(0, cut) : path).split('/');
+  if (segments.length !== routeSegments.length) return undefined;
+  const candidate = segments[idIndex];
+  return candidate ? candidate.slice(0, 128) : undefined;
+}

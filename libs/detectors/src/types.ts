@@ -1,0 +1,164 @@
+import type { ApiTransaction, DetectorName, Direction, Finding, Severity, Subject } from '@vigil/contracts';
+import type { DetectorsConfig } from './config.js';
+import type { ThreatMatcher } from './threats.js';
+
+/** An event after enrichment: route always present, the object id it addresses when the route has one. */
+export interface EnrichedEvent extends ApiTransaction {
+  route: string;
+  objectId?: string;
+  /** True when the route is a login / token route (for credential stuffing). */
+  login: boolean;
+  /** True when the user agent is an automation client (curl, python-requests, headless browsers…). */
+  automationAgent: boolean;
+}
+
+/** Counts of one route over some span of minutes or hours. Histograms are arrays of bin counts (see stats.ts). */
+export interface RouteStats {
+  n: number;
+  e4: number;
+  e5: number;
+  e429: number;
+  /** 401 and 403 answers (authentication / authorisation failures). */
+  af: number;
+  latencySumMs: number;
+  latencyBins: number[];
+  bytesN: number;
+  bytesSum: number;
+  bytesBins: number[];
+  /** Lowest rateLimitRemaining / rateLimitLimit seen, in 1/10000 (undefined when no event carried both). */
+  minRateLimitPermyriad?: number;
+  /** Number of events that carried both rate-limit headers. */
+  rateLimitN: number;
+}
+
+export interface RouteWindow {
+  api: string;
+  direction: Direction;
+  route: string;
+  /** The recent window (config.windowMinutes minute buckets ending with the batch's last minute). */
+  current: RouteStats;
+  windowStart: number;
+  windowEnd: number;
+  /** Previous hours (not the current one), summed; `hours` says how many had traffic. */
+  baseline: RouteStats & { hours: number; firstSeenAt: number | undefined };
+  /** Response signatures first seen in this batch, with the id of the first event that carried each. */
+  newSignatures: { signature: string; eventId: string; timestamp: number }[];
+  /** Distinct signatures known for the route (capped), before this batch. */
+  knownSignatures: number;
+  /** Event ids of this batch on this route (a bounded sample). */
+  sampleEventIds: string[];
+}
+
+export interface ApiMinute {
+  minute: number; // epoch ms at the minute's start
+  n: number;
+}
+
+export interface ApiWindow {
+  api: string;
+  direction: Direction;
+  /** Minutes that closed (watermark passed their end plus the lateness allowance) during this batch. */
+  closedMinutes: ApiMinute[];
+  /** Expected events per minute: seasonal when enough days exist, else recent hours; undefined while warming up. */
+  expectedPerMinute: number | undefined;
+  /** Robust spread of the per-minute rate around the expectation. */
+  spreadPerMinute: number | undefined;
+  baselineKind: 'seasonal' | 'recent' | 'warming_up';
+}
+
+export interface SubjectWindow {
+  api: string;
+  subject: Subject;
+  /** Events in the busiest minute of this window that the batch touched (so far), and that minute's start. */
+  minuteN: number;
+  minuteStart: number;
+  /** Per-minute rate of the subject over the previous clock hour and this hour before the window; undefined when it was not seen then. */
+  baselinePerMinute: number | undefined;
+  /** The 5-minute window (aligned): one view per subject and window the batch touched. */
+  windowStart: number;
+  windowEnd: number;
+  n: number;
+  e4: number;
+  authFailures: number;
+  /** Inter-arrival gaps between consecutive calls (ms). */
+  gaps: { n: number; meanMs: number; cv: number | undefined };
+  automationAgentN: number;
+  distinctRoutes: number;
+  /** Distinct principals this subject tried on login routes in the window (credential stuffing from one IP). */
+  loginPrincipals: number;
+  bytesSum: number;
+  /** Bytes per 5 minutes over the same span as baselinePerMinute; undefined when not seen then. */
+  baselineBytesPer5m: number | undefined;
+  userAgents: string[];
+  sampleEventIds: string[];
+  samplePaths: string[];
+}
+
+export interface SubjectRouteWindow {
+  api: string;
+  subject: Subject;
+  route: string;
+  direction: Direction;
+  windowStart: number;
+  windowEnd: number;
+  distinctIds: number;
+  n: number;
+  ok: number;
+  denied: number;
+  /** Share of consecutive numeric ids (in this batch) that differ by 1 or 2. */
+  sequentialShare: number | undefined;
+  sampleIds: string[];
+  sampleEventIds: string[];
+}
+
+export interface LoginWindow {
+  api: string;
+  route: string;
+  windowStart: number;
+  windowEnd: number;
+  n: number;
+  failures: number;
+  distinctIps: number;
+  distinctPrincipals: number;
+  /** Failure share on this route over previous hours; undefined while warming up. */
+  baselineFailureShare: number | undefined;
+  baselineN: number;
+  sampleEventIds: string[];
+}
+
+/** Everything a detector may look at. Pure data: no I/O, no clock but `now` (event time). */
+export interface DetectContext {
+  now: number;
+  config: DetectorsConfig;
+  events: readonly EnrichedEvent[];
+  routes: readonly RouteWindow[];
+  apis: readonly ApiWindow[];
+  subjects: readonly SubjectWindow[];
+  subjectRoutes: readonly SubjectRouteWindow[];
+  logins: readonly LoginWindow[];
+  threats: ThreatMatcher;
+}
+
+/** What a detector returns; the engine adds the deterministic id and detectedAt. */
+export interface FindingDraft {
+  detector: DetectorName;
+  severity: Severity;
+  confidence: number;
+  api: string;
+  route?: string;
+  subject: Subject;
+  windowStart: number;
+  windowEnd: number;
+  title: string;
+  description: string;
+  evidence: Record<string, number | string>;
+  owasp?: string;
+  eventIds: string[];
+}
+
+export interface Detector {
+  readonly name: DetectorName;
+  detect(ctx: DetectContext): FindingDraft[];
+}
+
+export type { Finding };

@@ -1,0 +1,98 @@
+--[[
+  apply-shard (1 key)
+
+  Applies one shard's batch of state operations in one call: the detector's
+  whole Redis write (and the reads it needs) for one api, atomically. The
+  semantics are those of libs/state/src/types.ts, mirrored by memory.ts.
+
+  KEYS[1]  the shard prefix, e.g. "vigil:{accounts}". Every key touched is
+           KEYS[1] .. ":" .. suffix, so all share its hash slot (Redis Cluster).
+  ARGV[1]  JSON {
+             i = { {suffix, field, by, ttlMs}, ... },          -- HINCRBY
+             m = { {suffix, field, value, ttlMs}, ... },       -- keep the minimum
+             s = { {suffix, {member, ...}, cap, ttlMs}, ... }, -- SADD up to cap members
+             f = { {suffix, field, value, cap, ttlMs}, ... },  -- HSETNX up to cap fields
+             r = { suffix, ... }                               -- HGETALL after the writes
+           }
+  Returns  JSON { i = {value...}, m = {value...}, s = {cardinality...},
+                  f = {{1 new | 0 known | -1 full, fields}...}, r = {{field, value, ...}...} }
+
+  TTLs: every written key ends with at least the largest TTL asked for it
+  (an existing longer TTL is kept).
+]]
+local ops = cjson.decode(ARGV[1])
+local prefix = KEYS[1] .. ':'
+local ttls = {}
+local function touch(key, ttl)
+  local t = ttls[key]
+  if t == nil or ttl > t then
+    ttls[key] = ttl
+  end
+end
+
+local out_i, out_m, out_s, out_f, out_r = {}, {}, {}, {}, {}
+
+for idx, op in ipairs(ops.i or {}) do
+  local key = prefix .. op[1]
+  out_i[idx] = redis.call('HINCRBY', key, op[2], op[3])
+  touch(key, op[4])
+end
+
+for idx, op in ipairs(ops.m or {}) do
+  local key = prefix .. op[1]
+  local v = op[3]
+  local cur = redis.call('HGET', key, op[2])
+  if cur then
+    cur = tonumber(cur)
+    if cur < v then
+      v = cur
+    end
+  end
+  redis.call('HSET', key, op[2], string.format('%d', v))
+  out_m[idx] = v
+  touch(key, op[4])
+end
+
+for idx, op in ipairs(ops.s or {}) do
+  local key = prefix .. op[1]
+  local card = redis.call('SCARD', key)
+  local cap = op[3]
+  for _, member in ipairs(op[2]) do
+    if card >= cap then
+      break
+    end
+    card = card + redis.call('SADD', key, member)
+  end
+  out_s[idx] = card
+  touch(key, op[4])
+end
+
+for idx, op in ipairs(ops.f or {}) do
+  local key = prefix .. op[1]
+  local len = redis.call('HLEN', key)
+  local status
+  if redis.call('HEXISTS', key, op[2]) == 1 then
+    status = 0
+  elseif len >= op[4] then
+    status = -1
+  else
+    redis.call('HSET', key, op[2], string.format('%d', op[3]))
+    len = len + 1
+    status = 1
+  end
+  out_f[idx] = { status, len }
+  touch(key, op[5])
+end
+
+for key, ttl in pairs(ttls) do
+  local current = redis.call('PTTL', key)
+  if current < ttl then
+    redis.call('PEXPIRE', key, ttl)
+  end
+end
+
+for idx, suffix in ipairs(ops.r or {}) do
+  out_r[idx] = redis.call('HGETALL', prefix .. suffix)
+end
+
+return cjson.encode({ i = out_i, m = out_m, s = out_s, f = out_f, r = out_r })

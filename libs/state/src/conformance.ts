@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest';
+import { emptyShard, type ShardOps, type StateStore } from './types.js';
+
+/**
+ * The conformance suite every StateStore passes: the in-memory store in the
+ * unit tests, the Redis store (single node and Cluster) in the integration
+ * tests. Same operations, same results; that is what makes backtests over
+ * memory and live detection over Redis give the same findings.
+ */
+export function stateConformance(name: string, makeStore: () => Promise<StateStore> | StateStore, tagPrefix: () => string): void {
+  const now = Date.UTC(2026, 10, 23, 12);
+  const shard = (tag: string, build: (s: ShardOps) => void): ShardOps => {
+    const s = emptyShard(tag);
+    build(s);
+    return s;
+  };
+
+  describe(`${name} state store`, () => {
+    it('HINCRBY-style counters return their new values and accumulate across applies', async () => {
+      const store = await makeStore();
+      const tag = tagPrefix();
+      const ops = shard(tag, (s) => {
+        s.incr.push({ key: ['rm', 'i/users/{id}', 1], field: 'n', by: 3, ttlMs: 60_000 });
+        s.incr.push({ key: ['rm', 'i/users/{id}', 1], field: 'ls', by: 1_500_000, ttlMs: 60_000 });
+        s.incr.push({ key: ['rm', 'i/users/{id}', 2], field: 'n', by: 0, ttlMs: 60_000 });
+      });
+      expect((await store.apply({ now, shards: [ops] }))[0]!.incr).toEqual([3, 1_500_000, 0]);
+      expect((await store.apply({ now, shards: [ops] }))[0]!.incr).toEqual([6, 3_000_000, 0]);
+    });
+
+    it('min keeps the smallest value', async () => {
+      const store = await makeStore();
+      const tag = tagPrefix();
+      const at = (value: number) => shard(tag, (s) => s.min.push({ key: ['rm', 'o/v1', 5], field: 'rlp', value, ttlMs: 60_000 }));
+      expect((await store.apply({ now, shards: [at(500)] }))[0]!.min).toEqual([500]);
+      expect((await store.apply({ now, shards: [at(900)] }))[0]!.min).toEqual([500]);
+      expect((await store.apply({ now, shards: [at(0)] }))[0]!.min).toEqual([0]);
+    });
+
+    it('capped sets stop growing at their cap and count distinct members', async () => {
+      const store = await makeStore();
+      const tag = tagPrefix();
+      const add = (members: string[]) => shard(tag, (s) => s.setAdd.push({ key: ['sid', 'principal:u1', 'i/users/{id}', 9], members, cap: 5, ttlMs: 60_000 }));
+      expect((await store.apply({ now, shards: [add(['1', '2', '2', '3'])] }))[0]!.setAdd).toEqual([3]);
+      expect((await store.apply({ now, shards: [add(['3', '4', '5', '6', '7'])] }))[0]!.setAdd).toEqual([5]);
+      expect((await store.apply({ now, shards: [add(['8'])] }))[0]!.setAdd).toEqual([5]);
+    });
+
+    it('first-seen tells new, known and full apart, and caps the hash', async () => {
+      const store = await makeStore();
+      const tag = tagPrefix();
+      const seen = (field: string) => shard(tag, (s) => s.firstSeen.push({ key: ['rsig', 'i/orders'], field, value: now, cap: 2, ttlMs: 60_000 }));
+      expect((await store.apply({ now, shards: [seen('sigA')] }))[0]!.firstSeen).toEqual([[1, 1]]);
+      expect((await store.apply({ now, shards: [seen('sigA')] }))[0]!.firstSeen).toEqual([[0, 1]]);
+      expect((await store.apply({ now, shards: [seen('sigB')] }))[0]!.firstSeen).toEqual([[1, 2]]);
+      expect((await store.apply({ now, shards: [seen('sigC')] }))[0]!.firstSeen).toEqual([[-1, 2]]);
+    });
+
+    it('reads come after the writes of the same apply, with integer values, and {} for a missing hash', async () => {
+      const store = await makeStore();
+      const tag = tagPrefix();
+      const ops = shard(tag, (s) => {
+        s.incr.push({ key: ['sw', 'ip:1.2.3.4', 7], field: 'n', by: 2, ttlMs: 60_000 });
+        s.incr.push({ key: ['sw', 'ip:1.2.3.4', 7], field: 'gs', by: 4000, ttlMs: 60_000 });
+        s.firstSeen.push({ key: ['rmeta', 'i/x'], field: 'first', value: now, cap: 4, ttlMs: 60_000 });
+        s.reads.push(['sw', 'ip:1.2.3.4', 7], ['sw', 'ip:9.9.9.9', 7], ['rmeta', 'i/x']);
+      });
+      const [r] = await store.apply({ now, shards: [ops] });
+      expect(r!.reads).toEqual([{ n: 2, gs: 4000 }, {}, { first: now }]);
+    });
+
+    it('keeps shards apart and answers each in order, with untrusted parts escaped', async () => {
+      const store = await makeStore();
+      const a = tagPrefix();
+      const b = `${tagPrefix()}:{x}`;
+      const key = ['sm', 'ip:2001:db8::1', 'a b/{c}'];
+      const results = await store.apply({
+        now,
+        shards: [
+          shard(a, (s) => s.incr.push({ key, field: 'n', by: 1, ttlMs: 60_000 })),
+          shard(b, (s) => s.incr.push({ key, field: 'n', by: 5, ttlMs: 60_000 })),
+        ],
+      });
+      expect(results.map((r) => r.incr)).toEqual([[1], [5]]);
+    });
+
+    it('claims finding ids for a while and answers which are claimed', async () => {
+      const store = await makeStore();
+      const ids = [`bot-${tagPrefix()}`, `burst-${tagPrefix()}`];
+      expect(await store.claimed(ids)).toEqual(new Set());
+      await store.claim([ids[0]!], 60_000, now);
+      expect(await store.claimed(ids)).toEqual(new Set([ids[0]]));
+    });
+  });
+}

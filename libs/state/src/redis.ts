@@ -1,0 +1,153 @@
+import { readFileSync } from 'node:fs';
+import { StateError } from '@vigil/errors';
+import { createKeyspace, escapeKeyPart, isCluster, type Keyspace, type Redis, type RedisClient } from '@vigil/redis';
+import type { KeyParts, ShardOps, ShardResult, StatePlan, StateStore } from './types.js';
+
+/** Scripts are registered under a versioned name: a changed script never runs under an old one's SHA. */
+export const APPLY_SCRIPT = 'vigilApplyShardV1';
+const applyLua = readFileSync(new URL('../lua/apply-shard.lua', import.meta.url), 'utf8');
+
+type ScriptClient = RedisClient & { [APPLY_SCRIPT](prefix: string, ops: string): Promise<string> };
+
+interface ApplyReply {
+  i: number[] | Record<string, never>;
+  m: number[] | Record<string, never>;
+  s: number[] | Record<string, never>;
+  f: [number, number][] | Record<string, never>;
+  r: (string[] | Record<string, never>)[] | Record<string, never>;
+}
+
+const list = <T>(v: T[] | Record<string, never> | undefined): T[] => (Array.isArray(v) ? v : []);
+
+export interface RedisStateStoreOptions {
+  redis: RedisClient;
+  /** First part of every key (REDIS_KEY_PREFIX). */
+  prefix: string;
+}
+
+/**
+ * Detector state in Redis. One `apply-shard` script call per shard (api) per
+ * batch; on a single node they go out in one pipeline, so a batch costs one
+ * round trip. Keys: `<prefix>:{<api>}:<op key parts…>`, all escaped and
+ * bounded by the key builder, each with a TTL.
+ */
+export class RedisStateStore implements StateStore {
+  private readonly redis: ScriptClient;
+  private readonly keys: Keyspace;
+  private trips = 0;
+
+  constructor(options: RedisStateStoreOptions) {
+    this.keys = createKeyspace(options.prefix);
+    const client = options.redis as ScriptClient;
+    if (typeof client[APPLY_SCRIPT] !== 'function') client.defineCommand(APPLY_SCRIPT, { numberOfKeys: 1, lua: applyLua });
+    this.redis = client;
+  }
+
+  get roundTrips(): number {
+    return this.trips;
+  }
+
+  private get clustered(): boolean {
+    return isCluster(this.redis);
+  }
+
+  async apply(plan: StatePlan): Promise<ShardResult[]> {
+    if (plan.shards.length === 0) return [];
+    const calls = plan.shards.map((shard) => [this.keys.key(shard.tag), JSON.stringify(encode(shard))] as const);
+    let replies: string[];
+    try {
+      if (this.clustered) {
+        this.trips += calls.length;
+        replies = await Promise.all(calls.map(([k, ops]) => this.redis[APPLY_SCRIPT](k, ops)));
+      } else {
+        this.trips++;
+        const pipeline = (this.redis as Redis).pipeline();
+        for (const [k, ops] of calls) (pipeline as unknown as ScriptClient)[APPLY_SCRIPT](k, ops);
+        const results = (await pipeline.exec()) ?? [];
+        replies = results.map(([err, reply]) => {
+          if (err) throw err;
+          return reply as string;
+        });
+      }
+    } catch (err) {
+      throw new StateError('VIGIL_REDIS_COMMAND', `applying detector state failed: ${(err as Error).message}`, { cause: err, retriable: true });
+    }
+    return replies.map((reply) => decode(JSON.parse(reply) as ApplyReply));
+  }
+
+  private claimKey(id: string): string {
+    // Spread claims over 64 slots by the id's last character.
+    return this.keys.key(`claims-${id.charCodeAt(id.length - 1) % 64}`, 'f', id);
+  }
+
+  async claimed(ids: readonly string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const keys = ids.map((id) => this.claimKey(id));
+    let flags: number[];
+    if (this.clustered) {
+      this.trips += keys.length;
+      flags = await Promise.all(keys.map((k) => this.redis.exists(k)));
+    } else {
+      this.trips++;
+      const p = (this.redis as Redis).pipeline();
+      for (const k of keys) p.exists(k);
+      flags = ((await p.exec()) ?? []).map(([err, v]) => {
+        if (err) throw err;
+        return v as number;
+      });
+    }
+    return new Set(ids.filter((_, i) => flags[i] === 1));
+  }
+
+  async claim(ids: readonly string[], ttlMs: number): Promise<void> {
+    if (ids.length === 0) return;
+    if (this.clustered) {
+      this.trips += ids.length;
+      await Promise.all(ids.map((id) => this.redis.set(this.claimKey(id), '1', 'PX', ttlMs)));
+      return;
+    }
+    this.trips++;
+    const p = (this.redis as Redis).pipeline();
+    for (const id of ids) p.set(this.claimKey(id), '1', 'PX', ttlMs);
+    for (const [err] of (await p.exec()) ?? []) if (err) throw err;
+  }
+
+  async threatsVersion(): Promise<string> {
+    this.trips++;
+    return (await this.redis.get(threatKeys(this.keys).version)) ?? '0';
+  }
+}
+
+/** Keys of the known-threats store (one hash tag: loaded and read whole). */
+export function threatKeys(keys: Keyspace): { version: string; data: string } {
+  return { version: keys.key('threats', 'version'), data: keys.key('threats', 'data') };
+}
+
+function suffix(parts: KeyParts): string {
+  return parts.map((p) => escapeKeyPart(String(p))).join(':');
+}
+
+function encode(shard: ShardOps) {
+  return {
+    i: shard.incr.map((o) => [suffix(o.key), o.field, o.by, o.ttlMs]),
+    m: shard.min.map((o) => [suffix(o.key), o.field, o.value, o.ttlMs]),
+    s: shard.setAdd.map((o) => [suffix(o.key), o.members, o.cap, o.ttlMs]),
+    f: shard.firstSeen.map((o) => [suffix(o.key), o.field, o.value, o.cap, o.ttlMs]),
+    r: shard.reads.map((k) => suffix(k)),
+  };
+}
+
+function decode(reply: ApplyReply): ShardResult {
+  return {
+    incr: list(reply.i),
+    min: list(reply.m),
+    setAdd: list(reply.s),
+    firstSeen: list(reply.f),
+    reads: list(reply.r).map((flat) => {
+      const arr = list(flat);
+      const rec: Record<string, number> = {};
+      for (let i = 0; i < arr.length; i += 2) rec[arr[i]!] = Number(arr[i + 1]);
+      return rec;
+    }),
+  };
+}

@@ -1,0 +1,87 @@
+/**
+ * The state behind the detectors: a few primitive operations on hashes and
+ * sets, grouped per shard (one hash tag, so a shard's keys live on one Redis
+ * Cluster slot) and applied in one round trip per batch. The in-memory store
+ * and the Redis store implement exactly these semantics and pass the same
+ * conformance suite (state/conformance.ts).
+ *
+ * Keys are given as parts; the store escapes and joins them under the shard.
+ * Every key carries a TTL, refreshed by every write.
+ */
+
+export type KeyParts = readonly (string | number)[];
+
+/** HINCRBY: add `by` (an integer; 0 just reads) to a hash field; yields the new value. */
+export interface IncrOp {
+  key: KeyParts;
+  field: string;
+  by: number;
+  ttlMs: number;
+}
+
+/** Keep the smaller of the stored integer and `value`; yields the stored value after. */
+export interface MinOp {
+  key: KeyParts;
+  field: string;
+  value: number;
+  ttlMs: number;
+}
+
+/** Add members to a set unless it already holds `cap` members; yields the cardinality after. */
+export interface SetAddOp {
+  key: KeyParts;
+  members: readonly string[];
+  cap: number;
+  ttlMs: number;
+}
+
+/** HSETNX unless the hash already holds `cap` fields; yields [1 new | 0 known | -1 full, fields after]. */
+export interface FirstSeenOp {
+  key: KeyParts;
+  field: string;
+  value: number;
+  cap: number;
+  ttlMs: number;
+}
+
+export interface ShardOps {
+  /** The hash tag; usually the api name. */
+  tag: string;
+  incr: IncrOp[];
+  min: MinOp[];
+  setAdd: SetAddOp[];
+  firstSeen: FirstSeenOp[];
+  /** Hashes to read after the writes (HGETALL, integer values). */
+  reads: KeyParts[];
+}
+
+export interface ShardResult {
+  incr: number[];
+  min: number[];
+  setAdd: number[];
+  firstSeen: [number, number][];
+  reads: Record<string, number>[];
+}
+
+export interface StatePlan {
+  /** Event time of the batch: the in-memory store's clock for expiry. */
+  now: number;
+  shards: ShardOps[];
+}
+
+export interface StateStore {
+  /** Applies every shard's operations; results in the same order as the operations. */
+  apply(plan: StatePlan): Promise<ShardResult[]>;
+  /** Of these finding ids, the ones already published (claimed). */
+  claimed(ids: readonly string[]): Promise<Set<string>>;
+  /** Records finding ids as published, for `ttlMs`. */
+  claim(ids: readonly string[], ttlMs: number, now: number): Promise<void>;
+  /** The known-threats version; changes whenever the store is reloaded. */
+  threatsVersion(): Promise<string>;
+  /** Round trips to the backing store so far (0 for memory). */
+  readonly roundTrips: number;
+}
+
+export function emptyShard(tag: string): ShardOps {
+  return { tag, incr: [], min: [], setAdd: [], firstSeen: [], reads: [] };
+}

@@ -1,0 +1,65 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { severityRank, toWireJson, transactionContract, type ApiTransaction, type Finding } from '@vigil/contracts';
+import { cleanDay, tx, T0, MINUTE } from '../../../../libs/detectors/src/testing.js';
+import { backtest } from './backtest.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'vigil-backtest-'));
+function ndjson(name: string, events: ApiTransaction[], gzip = false): string {
+  const text = events.map((e) => JSON.stringify(toWireJson(transactionContract, e))).join('\n') + '\n';
+  const path = join(dir, name);
+  writeFileSync(path, gzip ? gzipSync(text) : text);
+  return path;
+}
+
+async function run(input: string, extra: Partial<Parameters<typeof backtest>[0]> = {}) {
+  const findings: Finding[] = [];
+  const warnings: string[] = [];
+  const summary = await backtest({ input, batchSize: 500, ...extra }, (line) => findings.push(JSON.parse(line) as Finding), (w) => warnings.push(w));
+  return { findings, warnings, summary };
+}
+
+describe('vigil backtest', () => {
+  it('a clean simulated day (several APIs, hundreds of clients, daily seasonality) yields no finding above low', async () => {
+    const day = cleanDay({ hours: 30, clients: 400, peakPerMinute: 60 });
+    expect(day.length).toBeGreaterThan(20_000);
+    expect(new Set(day.map((e) => e.api)).size).toBeGreaterThanOrEqual(5);
+    const { findings, summary } = await run(ndjson('clean-day.ndjson.gz', day, true));
+    expect(summary.events).toBe(day.length);
+    const loud = findings.filter((f) => severityRank(f.severity) > severityRank('low'));
+    expect(loud.map((f) => `${f.detector} ${f.severity} ${f.title}`)).toEqual([]);
+  }, 60_000);
+
+  it('finds an enumeration, reports bad lines, and summarises', async () => {
+    const events: ApiTransaction[] = [];
+    for (let i = 0; i < 60; i++) events.push(tx({ id: `e${i}`, timestamp: T0 + i * 1000, path: `/users/${i + 1}/account`, principal: 'mallory', status: 403 }));
+    const path = join(dir, 'attack.ndjson');
+    writeFileSync(path, `${events.map((e) => JSON.stringify(toWireJson(transactionContract, e))).join('\n')}\n{"id": "broken"\n\n{"id":"x","timestamp":"${new Date(T0 + MINUTE).toISOString()}","direction":"inbound","api":"a","method":"GET","path":"/","status":"200","latencyMs":1}\n`);
+    const { findings, warnings, summary } = await run(path);
+    expect(findings.map((f) => f.detector)).toContain('bola_enumeration');
+    expect(summary).toMatchObject({ events: 60, rejected: 2, findings: findings.length });
+    expect(summary.byDetector.bola_enumeration).toBe(1);
+    expect(warnings[0]).toMatch(/^line 61: not JSON/);
+    expect(warnings[1]).toMatch(/^line 63: VIGIL_VALIDATION: status: expected an integer/);
+  });
+
+  it('reads thresholds from --config and known threats from --threats', async () => {
+    const cfg = join(dir, 'vigil.yaml');
+    writeFileSync(cfg, 'detectors:\n  bola_enumeration:\n    minDistinctIds: 100\n');
+    const threats = join(dir, 'threats.yaml');
+    writeFileSync(threats, 'cidrs:\n  - { value: 203.0.113.0/24, reason: botnet }\n');
+    const events = Array.from({ length: 60 }, (_, i) => tx({ id: `c${i}`, timestamp: T0 + i * 1000, path: `/users/${i + 1}/account`, principal: 'mallory', clientIp: '203.0.113.5', status: 403 }));
+    const { findings } = await run(ndjson('cfg.ndjson', events), { config: cfg, threats });
+    expect(findings.map((f) => f.detector)).not.toContain('bola_enumeration');
+    expect(findings.find((f) => f.detector === 'known_threat')?.subject).toEqual({ kind: 'ip', value: '203.0.113.5' });
+  });
+
+  it('refuses a config with a bad threshold, naming it', async () => {
+    const cfg = join(dir, 'bad.yaml');
+    writeFileSync(cfg, 'detectors:\n  burst:\n    minRatio: -1\n');
+    await expect(run(ndjson('x.ndjson', [tx()]), { config: cfg })).rejects.toThrow(/detectors\.burst\.minRatio/);
+  });
+});

@@ -1,0 +1,149 @@
+import { createCodec, dlqHeaders, findingContract, transactionContract, type ApiTransaction, type Finding, type SchemaRegistryClient } from '@vigil/contracts';
+import { DetectionEngine, createThreatMatcher, parseThreatsDocument, type DetectorsConfig } from '@vigil/detectors';
+import { DecodeError, isRetriable } from '@vigil/errors';
+import type { Batch, Consumer, KafkaClient, OutgoingMessage, Producer } from '@vigil/kafka';
+import type { RedisClient } from '@vigil/redis';
+import { loadThreatsDocument, type StateStore } from '@vigil/state';
+import type { Logger, Registry } from '@vigil/telemetry';
+import { createDetectorMetrics } from './metrics.js';
+
+export interface DetectorDeps {
+  kafka: KafkaClient;
+  registry?: SchemaRegistryClient;
+  store: StateStore;
+  /** Where the known-threats document is read from (the same Redis as the store). */
+  redis?: RedisClient;
+  redisPrefix?: string;
+  logger: Logger;
+  metrics: Registry;
+  topics: { transactions: string; dlq: string; findings: string };
+  groupId: string;
+  fromBeginning: boolean;
+  detectors: DetectorsConfig;
+  maxMessageBytes?: number;
+  maxBytesPerPartition?: number;
+  /** Instrumentation: called after each batch (benchmarks, tests). */
+  onBatch?: (info: { events: number; findings: number; deadLetters: number; durationMs: number }) => void;
+}
+
+export interface DetectorService {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Resolves once the consumer joined its group. */
+  joined(): Promise<void>;
+  /** False once the consumer crashed for good (liveness). */
+  live(): boolean;
+  readonly engine: DetectionEngine;
+}
+
+/**
+ * Builds the detector service from its dependencies (connects nothing).
+ * Per batch: decode every message (bad ones to the dead-letter topic with a
+ * reason), run the engine (one state round trip), publish findings keyed by
+ * id, wait for Kafka's acks, then let the offsets commit. A retriable error
+ * (registry or Redis down, Kafka not acking) fails the batch, which is fetched
+ * again: nothing is lost, and finding ids make the replay harmless.
+ */
+export function buildDetector(deps: DetectorDeps): DetectorService {
+  const log = deps.logger.child({ component: 'detector' });
+  const m = createDetectorMetrics(deps.metrics);
+  const codec = createCodec(transactionContract, { registry: deps.registry, topic: deps.topics.transactions, maxMessageBytes: deps.maxMessageBytes });
+  const findingCodec = createCodec(findingContract, { topic: deps.topics.findings });
+  const engine = new DetectionEngine({
+    config: deps.detectors,
+    store: deps.store,
+    loadThreats: deps.redis
+      ? async () => {
+          const doc = await loadThreatsDocument(deps.redis!, deps.redisPrefix ?? 'vigil');
+          const matcher = createThreatMatcher(parseThreatsDocument(doc));
+          log.info({ entries: matcher.size }, 'known threats loaded');
+          return matcher;
+        }
+      : undefined,
+  });
+  const lagByPartition = new Map<string, number>();
+  let producer: Producer | undefined;
+  let consumer: Consumer | undefined;
+  let crashed = false;
+  let roundTripsSeen = 0;
+
+  async function handleBatch(batch: Batch): Promise<void> {
+    const started = performance.now();
+    const stop = m.batchSeconds.startTimer();
+    const events: ApiTransaction[] = [];
+    const deadLetters: OutgoingMessage[] = [];
+    for (const message of batch.messages) {
+      try {
+        events.push(await codec.decode(message.value));
+      } catch (err) {
+        if (!(err instanceof DecodeError)) throw err; // registry down and the like: retry the batch
+        m.rejected.labels(err.code).inc();
+        deadLetters.push({
+          key: message.key,
+          value: message.value,
+          headers: {
+            ...message.headers,
+            [dlqHeaders.error]: err.code,
+            [dlqHeaders.detail]: err.message.slice(0, 1000),
+            'vigil-source': `${message.topic}/${message.partition}/${message.offset}`,
+          },
+        });
+      }
+    }
+    const outcome = await engine.process(events);
+    const findingMessages = outcome.findings.map((f: Finding) => ({ key: f.id, value: findingCodec.encodeJson(f) }));
+    await Promise.all([producer!.send(deps.topics.dlq, deadLetters), producer!.send(deps.topics.findings, findingMessages)]);
+    await engine.markPublished(outcome.findings);
+
+    m.consumed.inc(batch.messages.length);
+    m.batchEvents.observe(batch.messages.length);
+    for (const f of outcome.findings) m.findings.labels(f.detector, f.severity).inc();
+    m.duplicates.inc(outcome.duplicates);
+    const trips = deps.store.roundTrips;
+    m.redisRoundTrips.inc(trips - roundTripsSeen);
+    roundTripsSeen = trips;
+    m.eventTime.set(engine.eventTime / 1000);
+    const last = batch.messages[batch.messages.length - 1];
+    if (last) lagByPartition.set(`${batch.topic}/${batch.partition}`, Math.max(0, Number(batch.highWatermark) - Number(last.offset) - 1));
+    m.lag.set([...lagByPartition.values()].reduce((a, b) => a + b, 0));
+    stop();
+    deps.onBatch?.({ events: batch.messages.length, findings: outcome.findings.length, deadLetters: deadLetters.length, durationMs: performance.now() - started });
+    if (outcome.findings.length > 0 || deadLetters.length > 0) {
+      log.debug({ partition: batch.partition, events: events.length, findings: outcome.findings.length, deadLetters: deadLetters.length }, 'batch');
+    }
+  }
+
+  return {
+    engine,
+    live: () => !crashed,
+    joined: () => (consumer ? consumer.joined() : Promise.reject(new Error('not started'))),
+    async start() {
+      producer = await deps.kafka.producer();
+      consumer = deps.kafka.consumer({
+        groupId: deps.groupId,
+        topics: [deps.topics.transactions],
+        fromBeginning: deps.fromBeginning,
+        maxBytesPerPartition: deps.maxBytesPerPartition,
+        onCrash: (err) => {
+          crashed = true;
+          log.fatal({ err }, 'consumer stopped for good');
+        },
+        eachBatch: async (batch) => {
+          try {
+            await handleBatch(batch);
+          } catch (err) {
+            log.warn({ err, partition: batch.partition, retriable: isRetriable(err) }, 'batch failed; it will be fetched again');
+            throw err;
+          }
+        },
+      });
+      await consumer.start();
+      log.info({ topic: deps.topics.transactions, groupId: deps.groupId }, 'detector consuming');
+    },
+    async stop() {
+      await consumer?.stop();
+      await producer?.disconnect();
+      log.info('detector stopped');
+    },
+  };
+}

@@ -1,0 +1,52 @@
+import { z } from 'zod';
+import { commonBindings, commonSchemas, loadConfig, type EnvBinding, type Env } from '@vigil/config';
+import { defaultTopics } from '@vigil/contracts';
+import { detectorsConfigSchema } from '@vigil/detectors';
+
+export const detectorServiceSchema = z
+  .object({
+    kafka: commonSchemas.kafka,
+    schemaRegistry: commonSchemas.schemaRegistry,
+    redis: commonSchemas.redis,
+    log: commonSchemas.log,
+    http: commonSchemas.http,
+    topics: z
+      .object({
+        transactions: z.string().min(1).default(defaultTopics.transactions),
+        dlq: z.string().min(1).default(defaultTopics.transactionsDlq),
+        findings: z.string().min(1).default(defaultTopics.findings),
+        /** Partitions for topics the detector creates when they are missing. */
+        partitions: z.number().int().min(1).max(1000).default(12),
+        create: z.boolean().default(true),
+      })
+      .strict()
+      .default({}),
+    consumer: z
+      .object({
+        groupId: z.string().min(1).default('vigil-detector'),
+        /** Start of a new group: 'earliest' reads the topic's history, 'latest' only new events. */
+        start: z.enum(['earliest', 'latest']).default('latest'),
+        maxMessageBytes: z.number().int().min(1024).max(100 * 1024 * 1024).default(1024 * 1024),
+        maxBytesPerPartition: z.number().int().min(1024).default(4 * 1024 * 1024),
+      })
+      .strict()
+      .default({}),
+    detectors: detectorsConfigSchema.default({}),
+  })
+  .strict();
+
+export type DetectorServiceConfig = z.output<typeof detectorServiceSchema>;
+
+export const detectorBindings: readonly EnvBinding[] = [
+  ...commonBindings,
+  { env: 'VIGIL_TOPIC_TRANSACTIONS', path: 'topics.transactions' },
+  { env: 'VIGIL_TOPIC_DLQ', path: 'topics.dlq' },
+  { env: 'VIGIL_TOPIC_FINDINGS', path: 'topics.findings' },
+  { env: 'VIGIL_TOPIC_PARTITIONS', path: 'topics.partitions', kind: 'number' },
+  { env: 'DETECTOR_GROUP_ID', path: 'consumer.groupId' },
+  { env: 'DETECTOR_START', path: 'consumer.start' },
+];
+
+export function loadDetectorConfig(env: Env) {
+  return loadConfig(detectorServiceSchema, { env, file: env.VIGIL_CONFIG, bindings: detectorBindings });
+}

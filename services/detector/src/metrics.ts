@@ -1,0 +1,28 @@
+import { Counter, Gauge, Histogram, type Registry } from '@vigil/telemetry';
+import { decodeErrorCodes } from '@vigil/errors';
+import { detectorNames, severities } from '@vigil/contracts';
+
+/** The detector's metrics, on the registry the service injects. Label values come from fixed lists. */
+export function createDetectorMetrics(registry: Registry) {
+  const metrics = {
+    consumed: new Counter({ name: 'vigil_events_consumed_total', help: 'Transaction events read from Kafka (valid or not).', registers: [registry] }),
+    rejected: new Counter({ name: 'vigil_events_rejected_total', help: 'Events sent to the dead-letter topic, by reason (error code).', labelNames: ['reason'], registers: [registry] }),
+    batchSeconds: new Histogram({
+      name: 'vigil_batch_duration_seconds',
+      help: 'Time to process one batch: decode, state, detect, publish.',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    batchEvents: new Histogram({ name: 'vigil_batch_events', help: 'Events per batch.', buckets: [1, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10000], registers: [registry] }),
+    lag: new Gauge({ name: 'vigil_consumer_lag_messages', help: 'Messages behind the end of each partition after the last batch, summed over partitions this replica holds.', registers: [registry] }),
+    findings: new Counter({ name: 'vigil_findings_total', help: 'Findings published, by detector and severity.', labelNames: ['detector', 'severity'], registers: [registry] }),
+    duplicates: new Counter({ name: 'vigil_findings_suppressed_total', help: 'Findings not published again because their id (detector, subject, window) was already published.', registers: [registry] }),
+    redisRoundTrips: new Counter({ name: 'vigil_redis_round_trips_total', help: 'Round trips to Redis.', registers: [registry] }),
+    eventTime: new Gauge({ name: 'vigil_event_time_seconds', help: 'Event time (watermark) the detector has reached, epoch seconds.', registers: [registry] }),
+  };
+  for (const code of decodeErrorCodes) metrics.rejected.labels(code).inc(0);
+  for (const d of detectorNames) for (const s of severities) metrics.findings.labels(d, s).inc(0);
+  return metrics;
+}
+
+export type DetectorMetrics = ReturnType<typeof createDetectorMetrics>;

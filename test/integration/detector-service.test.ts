@@ -1,0 +1,153 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createCodec, createSchemaRegistry, dlqHeaders, transactionContract, type ApiTransaction } from '@vigil/contracts';
+import type { Producer } from '@vigil/kafka';
+import { background, tx } from '../../libs/detectors/src/testing.js';
+import { detectorRig, type DetectorRig } from '../support/detector.js';
+import { stackEnv, waitFor } from '../support/helpers.js';
+
+const MINUTE = 60_000;
+const T = Date.UTC(2026, 10, 23, 9, 0, 0);
+
+/** Normal traffic for 20 minutes, and one principal enumerating 80 account ids in 2 minutes from minute 10. */
+function trafficWithEnumeration(): { events: ApiTransaction[]; attacker: string } {
+  const events = background({ from: T, to: T + 20 * MINUTE, perMinute: 40, route: '/accounts/{id}', users: 150, seed: 11 });
+  const attacker = 'mallory';
+  for (let i = 0; i < 80; i++) {
+    events.push(
+      tx({
+        id: `attack-${i}`,
+        timestamp: T + 10 * MINUTE + i * 1400,
+        path: `/users/${5000 + i}/account`,
+        route: '/users/{id}/account',
+        principal: attacker,
+        clientIp: '192.0.2.66',
+        status: i % 3 === 0 ? 200 : 403,
+      }),
+    );
+  }
+  events.sort((a, b) => a.timestamp - b.timestamp);
+  return { events, attacker };
+}
+
+async function publish(producer: Producer, topic: string, events: ApiTransaction[], avroEvery = 3): Promise<void> {
+  const registry = createSchemaRegistry({ url: stackEnv().SCHEMA_REGISTRY_URL });
+  const codec = createCodec(transactionContract, { registry, topic });
+  for (let i = 0; i < events.length; i += 250) {
+    const chunk = events.slice(i, i + 250);
+    await producer.send(
+      topic,
+      await Promise.all(chunk.map(async (e, j) => ({ key: e.principal ?? e.clientIp ?? e.api, value: await codec.encode(e, (i + j) % avroEvery === 0 ? 'avro' : 'json') }))),
+    );
+  }
+}
+
+describe('detector service on the real Kafka and Redis', () => {
+  let rig: DetectorRig;
+  let producer: Producer;
+
+  beforeAll(async () => {
+    rig = await detectorRig();
+    producer = await rig.kafka.producer();
+  });
+  afterAll(async () => {
+    await producer?.disconnect();
+    await rig?.close();
+  });
+
+  it('an enumeration mixed into normal traffic comes out on the findings topic; bad messages land in the DLQ with a reason', async () => {
+    const { events, attacker } = trafficWithEnumeration();
+    const findings = await rig.collect(rig.topics.findings);
+    const dlq = await rig.collect(rig.topics.dlq);
+    const { metrics } = await rig.start();
+
+    await publish(producer, rig.topics.transactions, events);
+    await producer.send(rig.topics.transactions, [
+      { key: 'bad-1', value: JSON.stringify({ ...JSON.parse(createCodec(transactionContract, { topic: 't' }).encodeJson(events[0]!).toString()), status: 'OK' }) },
+      { key: 'bad-2', value: 'not json at all' },
+      { key: 'bad-3', value: Buffer.from([0, 0, 0, 0x7f, 0x7f, 1, 2]) },
+    ]);
+
+    const bola = await waitFor(
+      () => rig.findingsOf(findings.messages).find((f) => f.detector === 'bola_enumeration'),
+      'a bola_enumeration finding on the findings topic',
+      60_000,
+    );
+    expect(bola.subject).toEqual({ kind: 'principal', value: attacker });
+    expect(bola.route).toBe('/users/{id}/account');
+    expect(bola.owasp).toBe('API1:2023');
+    expect(Number(bola.evidence.distinctIds)).toBeGreaterThanOrEqual(30);
+    expect(findings.messages.find((m) => JSON.parse(m.value!.toString()).id === bola.id)?.key?.toString()).toBe(bola.id);
+
+    await waitFor(() => dlq.messages.length >= 3, 'three dead letters', 30_000);
+    const reasons = Object.fromEntries(dlq.messages.map((m) => [m.key!.toString(), m.headers[dlqHeaders.error]]));
+    expect(reasons).toEqual({ 'bad-1': 'VIGIL_VALIDATION', 'bad-2': 'VIGIL_DECODE_UNKNOWN_FORMAT', 'bad-3': 'VIGIL_DECODE_SCHEMA_UNKNOWN' });
+    const bad1 = dlq.messages.find((m) => m.key!.toString() === 'bad-1')!;
+    expect(bad1.headers[dlqHeaders.detail]).toBe('status: expected an integer');
+    expect(bad1.value!.toString()).toContain('"status":"OK"');
+    expect(dlq.messages.find((m) => m.key!.toString() === 'bad-2')!.value!.toString()).toBe('not json at all');
+
+    // Every event is accounted for: processed plus dead-lettered equals produced.
+    const consumed = await waitFor(async () => {
+      const text = await metrics.metrics();
+      const n = Number(/^vigil_events_consumed_total\{[^}]*\} (\d+)/m.exec(text)?.[1] ?? 0);
+      return n === events.length + 3 ? n : undefined;
+    }, 'all events consumed', 30_000);
+    expect(consumed).toBe(events.length + 3);
+    const text = await metrics.metrics();
+    expect(text).toMatch(/vigil_events_rejected_total\{reason="VIGIL_VALIDATION"[^}]*\} 1/);
+    expect(text).toMatch(/vigil_findings_total\{detector="bola_enumeration",severity="[a-z]+"[^}]*\} 1/);
+    expect(Number(/^vigil_redis_round_trips_total\{[^}]*\} (\d+)/m.exec(text)?.[1])).toBeGreaterThan(0);
+  });
+});
+
+describe('detector restarted mid-stream', () => {
+  let rig: DetectorRig;
+  let producer: Producer;
+  beforeAll(async () => {
+    rig = await detectorRig();
+    producer = await rig.kafka.producer();
+  });
+  afterAll(async () => {
+    await producer?.disconnect();
+    await rig?.close();
+  });
+
+  it('loses no event and emits no new finding id for windows already reported', async () => {
+    const { events } = trafficWithEnumeration();
+    // Split inside the attack's window: the first half reports the enumeration, the second half continues it.
+    const split = events.findIndex((e) => e.id === 'attack-60');
+    const first = events.slice(0, split);
+    const second = events.slice(split);
+    const findings = await rig.collect(rig.topics.findings);
+
+    const one = await rig.start();
+    await publish(producer, rig.topics.transactions, first);
+    await waitFor(async () => {
+      const lag = await rig.admin.lag(rig.groupId, rig.topics.transactions);
+      return lag.reduce((n, p) => n + Number(p.high), 0) === first.length && lag.every((p) => p.lag === 0);
+    }, 'the first half committed', 60_000);
+    const before = rig.findingsOf(findings.messages).filter((f) => f.detector === 'bola_enumeration');
+    expect(before).toHaveLength(1);
+    await one.service.stop();
+
+    const two = await rig.start();
+    await publish(producer, rig.topics.transactions, second);
+    await waitFor(async () => {
+      const lag = await rig.admin.lag(rig.groupId, rig.topics.transactions);
+      return lag.every((p) => p.lag === 0) && lag.reduce((n, p) => n + Number(p.high), 0) === events.length;
+    }, 'the second half committed', 60_000);
+
+    const consumedBy = async (r: typeof one) => Number(/^vigil_events_consumed_total\{[^}]*\} (\d+)/m.exec(await r.metrics.metrics())?.[1] ?? 0);
+    expect((await consumedBy(one)) + (await consumedBy(two))).toBeGreaterThanOrEqual(events.length);
+    // Findings are published before offsets commit: once the collector has read the whole findings topic, all are in.
+    await waitFor(async () => {
+      const ends = await rig.admin.lag(rig.groupId, rig.topics.findings);
+      return findings.messages.length === ends.reduce((n, p) => n + Number(p.high), 0);
+    }, 'the whole findings topic read', 30_000);
+    // Every id once, the enumeration once.
+    const ids = rig.findingsOf(findings.messages).map((f) => f.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(rig.findingsOf(findings.messages).filter((f) => f.detector === 'bola_enumeration').map((f) => f.id)).toEqual(before.map((f) => f.id));
+    expect(Number(/^vigil_findings_suppressed_total\{[^}]*\} (\d+)/m.exec(await two.metrics.metrics())?.[1])).toBeGreaterThanOrEqual(1);
+  });
+});

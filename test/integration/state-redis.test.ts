@@ -1,0 +1,74 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closeRedis, connectRedis, createRedis, type RedisClient } from '@vigil/redis';
+import { RedisStateStore } from '@vigil/state';
+import { stateConformance } from '../../libs/state/src/conformance.js';
+import { startLocalCluster, type LocalCluster } from '../support/redis-cluster.js';
+import { stackEnv, uniqueName } from '../support/helpers.js';
+
+const clients: RedisClient[] = [];
+let cluster: LocalCluster | undefined;
+afterAll(async () => {
+  await Promise.all(clients.map(closeRedis));
+  await cluster?.stop();
+});
+
+async function singleNode(): Promise<RedisStateStore> {
+  const redis = createRedis({ url: stackEnv().REDIS_URL });
+  clients.push(redis);
+  await connectRedis(redis);
+  return new RedisStateStore({ redis, prefix: 'vigil-it' });
+}
+
+let n = 0;
+stateConformance('Redis (single node)', singleNode, () => uniqueName(`s${++n}`));
+
+describe('Redis state store on a Redis Cluster', () => {
+  let clusterNodes: string[];
+  beforeAll(async () => {
+    if (process.env.REDIS_CLUSTER_NODES) clusterNodes = process.env.REDIS_CLUSTER_NODES.split(',');
+    else {
+      cluster = await startLocalCluster();
+      clusterNodes = cluster.nodes;
+    }
+  });
+  stateConformance(
+    'Redis (cluster)',
+    async () => {
+      const redis = createRedis({ url: 'redis://127.0.0.1:6379', clusterNodes });
+      clients.push(redis);
+      await connectRedis(redis);
+      return new RedisStateStore({ redis, prefix: 'vigil-it' });
+    },
+    () => uniqueName(`c${++n}`),
+  );
+});
+
+describe('Redis state store', () => {
+  it('applies a batch of many shards in one round trip on a single node, and every key gets a TTL', async () => {
+    const store = await singleNode();
+    const redis = clients[clients.length - 1]!;
+    const tags = Array.from({ length: 10 }, (_, i) => uniqueName(`rt${i}`));
+    const before = store.roundTrips;
+    await store.apply({
+      now: Date.now(),
+      shards: tags.map((tag) => ({
+        tag,
+        incr: [{ key: ['rm', 'i/x', 1], field: 'n', by: 1, ttlMs: 120_000 }],
+        min: [{ key: ['rm', 'i/x', 1], field: 'rlp', value: 10, ttlMs: 120_000 }],
+        setAdd: [{ key: ['sid', 'ip:1', 'i/x', 1], members: ['a', 'b'], cap: 10, ttlMs: 60_000 }],
+        firstSeen: [{ key: ['rsig', 'i/x'], field: 'sig', value: 1, cap: 4, ttlMs: 90_000 }],
+        reads: [],
+      })),
+    });
+    expect(store.roundTrips - before).toBe(1);
+    for (const tag of tags) {
+      const keys = await redis.keys(`vigil-it:{${tag}}:*`);
+      expect(keys.length).toBe(3);
+      for (const key of keys) {
+        const ttl = await redis.pttl(key);
+        expect(ttl, key).toBeGreaterThan(0);
+      }
+      expect(await redis.pttl(`vigil-it:{${tag}}:rm:i/x:1`)).toBeGreaterThan(100_000);
+    }
+  });
+});

@@ -1,0 +1,84 @@
+import { createSchemaRegistry, type Finding } from '@vigil/contracts';
+import { buildDetector, type DetectorService } from '@vigil/detector';
+import { detectorsConfigSchema } from '@vigil/detectors';
+import { createKafkaClient, type Admin, type Consumer, type KafkaClient, type ReceivedMessage } from '@vigil/kafka';
+import { closeRedis, connectRedis, createRedis, type RedisClient } from '@vigil/redis';
+import { RedisStateStore } from '@vigil/state';
+import { createMetricsRegistry, type Registry } from '@vigil/telemetry';
+import { quietLogger, stackEnv, uniqueName } from './helpers.js';
+
+/** A detector service wired to the real stack, with its own topics, group and key prefix. */
+export interface DetectorRig {
+  kafka: KafkaClient;
+  admin: Admin;
+  redis: RedisClient;
+  topics: { transactions: string; dlq: string; findings: string };
+  groupId: string;
+  prefix: string;
+  start(config?: Record<string, unknown>): Promise<{ service: DetectorService; metrics: Registry }>;
+  /** Collects every message of a topic from the beginning, until `stop`. */
+  collect(topic: string): Promise<{ messages: ReceivedMessage[]; stop(): Promise<void> }>;
+  findingsOf(messages: ReceivedMessage[]): Finding[];
+  close(): Promise<void>;
+}
+
+export async function detectorRig(): Promise<DetectorRig> {
+  const env = stackEnv();
+  const logger = quietLogger();
+  const kafka = createKafkaClient({ brokers: env.KAFKA_BROKERS.split(','), clientId: 'vigil-it-detector' }, logger);
+  const admin = await kafka.admin();
+  const topics = { transactions: uniqueName('it.tx'), dlq: uniqueName('it.dlq'), findings: uniqueName('it.findings') };
+  await admin.ensureTopics(Object.values(topics).map((topic) => ({ topic, partitions: 3 })));
+  const redis = createRedis({ url: env.REDIS_URL });
+  await connectRedis(redis);
+  const prefix = uniqueName('it').replace(/[^A-Za-z0-9_.-]/g, '').slice(0, 32);
+  const groupId = uniqueName('it-detector');
+  const services: DetectorService[] = [];
+  const consumers: Consumer[] = [];
+
+  return {
+    kafka,
+    admin,
+    redis,
+    topics,
+    groupId,
+    prefix,
+    async start(config = {}) {
+      const metrics = createMetricsRegistry('detector-it', { defaultMetrics: false });
+      const service = buildDetector({
+        kafka,
+        registry: createSchemaRegistry({ url: env.SCHEMA_REGISTRY_URL }),
+        store: new RedisStateStore({ redis, prefix }),
+        redis,
+        redisPrefix: prefix,
+        logger,
+        metrics,
+        topics,
+        groupId,
+        fromBeginning: true,
+        detectors: detectorsConfigSchema.parse(config),
+      });
+      await service.start();
+      await service.joined();
+      services.push(service);
+      return { service, metrics };
+    },
+    async collect(topic) {
+      const messages: ReceivedMessage[] = [];
+      const consumer = kafka.consumer({ groupId: uniqueName('it-collect'), topics: [topic], fromBeginning: true, eachBatch: async (b) => void messages.push(...b.messages) });
+      await consumer.start();
+      consumers.push(consumer);
+      return { messages, stop: () => consumer.stop() };
+    },
+    findingsOf(messages) {
+      return messages.map((m) => JSON.parse(m.value!.toString()) as Finding);
+    },
+    async close() {
+      await Promise.all(services.map((s) => s.stop().catch(() => undefined)));
+      await Promise.all(consumers.map((c) => c.stop().catch(() => undefined)));
+      await admin.deleteTopics(Object.values(topics)).catch(() => undefined);
+      await admin.disconnect();
+      await closeRedis(redis);
+    },
+  };
+}
