@@ -46,9 +46,17 @@ export interface BatchOutcome {
 
 type Handle = { shard: number; index: number };
 
+interface HashAcc {
+  key: KeyParts;
+  ttlMs: number;
+  fields: Map<string, number>;
+  /** Index of the first field's op in ops.incr, once flattened (fields follow in insertion order). */
+  first: number;
+}
+
 interface ShardBuilder {
   ops: ShardOps;
-  incr: Map<string, number>; // "key\0field" → index into ops.incr
+  hashes: Map<string, HashAcc>; // counters per key, flattened into ops.incr before the apply
   min: Map<string, number>;
   sets: Map<string, { index: number; members: Set<string> }>;
   first: Map<string, number>;
@@ -113,19 +121,24 @@ export class DetectionEngine {
     const shard = (tag: string): ShardBuilder => {
       let s = shards.get(tag);
       if (!s) {
-        s = { ops: emptyShard(tag), incr: new Map(), min: new Map(), sets: new Map(), first: new Map(), reads: new Map() };
+        s = { ops: emptyShard(tag), hashes: new Map(), min: new Map(), sets: new Map(), first: new Map(), reads: new Map() };
         shards.set(tag, s);
       }
       return s;
     };
-    const incr = (tag: string, key: KeyParts, field: string, by: number, ttlMs: number) => {
+    /** The counters of one hash key in this batch: one lookup per event and key, not per field. */
+    const hash = (tag: string, key: KeyParts, ttlMs: number): Map<string, number> => {
       const s = shard(tag);
-      const id = `${keyOf(key)}\u0001${field}`;
-      const i = s.incr.get(id);
-      if (i === undefined) {
-        s.incr.set(id, s.ops.incr.length);
-        s.ops.incr.push({ key, field, by, ttlMs });
-      } else s.ops.incr[i]!.by += by;
+      const id = keyOf(key);
+      let acc = s.hashes.get(id);
+      if (!acc) {
+        acc = { key, ttlMs, fields: new Map(), first: -1 };
+        s.hashes.set(id, acc);
+      }
+      return acc.fields;
+    };
+    const add = (fields: Map<string, number>, field: string, by: number) => {
+      fields.set(field, (fields.get(field) ?? 0) + by);
     };
     const min = (tag: string, key: KeyParts, field: string, value: number, ttlMs: number) => {
       const s = shard(tag);
@@ -177,7 +190,7 @@ export class DetectionEngine {
     const routeHourTtl = (cfg.baselineHours + 2) * HOUR;
 
     interface RouteAcc { api: string; direction: Direction; route: string; rk: string; eventIds: string[]; newSigs: { sig: string; handle: Handle; eventId: string; timestamp: number }[] }
-    interface SubjectAcc { api: string; subject: Subject; sk: string; w5: number; minutes: Set<number>; userAgents: Set<string>; eventIds: string[]; paths: Set<string> }
+    interface SubjectAcc { api: string; subject: Subject; sk: string; w5: number; userAgents: Set<string>; eventIds: string[]; paths: Set<string> }
     interface SubjectRouteAcc { api: string; subject: Subject; sk: string; rk: string; route: string; direction: Direction; wb: number; ids: string[]; eventIds: string[]; card: Handle }
     interface LoginAcc { api: string; route: string; rk: string; w5: number; eventIds: string[]; ips: Handle; principals: Handle }
     const routes = new Map<string, RouteAcc>();
@@ -201,26 +214,27 @@ export class DetectionEngine {
       const lbin = `l${latencyBin(e.latencyMs)}`;
 
       // Route: minute and hour buckets.
-      for (const [key, ttl] of [[['rm', rk, m], 3 * HOUR], [['rh', rk, h], routeHourTtl]] as const) {
-        incr(tag, key, 'n', 1, ttl);
-        if (is4) incr(tag, key, 'e4', 1, ttl);
-        if (is5) incr(tag, key, 'e5', 1, ttl);
-        if (e.status === 429) incr(tag, key, 'e429', 1, ttl);
-        if (authFail) incr(tag, key, 'af', 1, ttl);
-        incr(tag, key, 'ls', lat, ttl);
-        incr(tag, key, lbin, 1, ttl);
+      const rm = hash(tag, ['rm', rk, m], 3 * HOUR);
+      for (const b of [rm, hash(tag, ['rh', rk, h], routeHourTtl)]) {
+        add(b, 'n', 1);
+        if (is4) add(b, 'e4', 1);
+        if (is5) add(b, 'e5', 1);
+        if (e.status === 429) add(b, 'e429', 1);
+        if (authFail) add(b, 'af', 1);
+        add(b, 'ls', lat);
+        add(b, lbin, 1);
         if (e.responseBytes !== undefined) {
-          incr(tag, key, 'bn', 1, ttl);
-          incr(tag, key, 'bs', e.responseBytes, ttl);
-          incr(tag, key, `b${sizeBin(e.responseBytes)}`, 1, ttl);
+          add(b, 'bn', 1);
+          add(b, 'bs', e.responseBytes);
+          add(b, `b${sizeBin(e.responseBytes)}`, 1);
         }
       }
       if (e.rateLimitLimit !== undefined && e.rateLimitRemaining !== undefined && e.rateLimitLimit > 0) {
-        incr(tag, ['rm', rk, m], 'rln', 1, 3 * HOUR);
+        add(rm, 'rln', 1);
         min(tag, ['rm', rk, m], 'rlp', Math.floor((Math.min(e.rateLimitRemaining, e.rateLimitLimit) / e.rateLimitLimit) * 10_000), 3 * HOUR);
       }
-      incr(tag, ['am', dir, m], 'n', 1, 3 * HOUR);
-      incr(tag, ['ah', dir, h], 'n', 1, 8 * DAY + HOUR);
+      add(hash(tag, ['am', dir, m], 3 * HOUR), 'n', 1);
+      add(hash(tag, ['ah', dir, h], 8 * DAY + HOUR), 'n', 1);
       this.knownApis.set(`${tag}\u0000${dir}`, { api: e.api, direction: e.direction });
 
       let r = routes.get(`${tag}\u0000${rk}`);
@@ -248,23 +262,25 @@ export class DetectionEngine {
                 : undefined;
       if (subject && e.direction === 'inbound') {
         const sk = `${subject.kind}:${subject.value.slice(0, 256)}`;
-        incr(tag, ['sm', sk, m], 'n', 1, 2 * HOUR);
-        incr(tag, ['sh', sk, h], 'n', 1, 3 * HOUR);
-        if (e.responseBytes !== undefined) incr(tag, ['sh', sk, h], 'bs', e.responseBytes, 3 * HOUR);
-        const sw: KeyParts = ['sw', sk, w5];
-        incr(tag, sw, 'n', 1, 30 * MINUTE);
-        if (is4) incr(tag, sw, 'e4', 1, 30 * MINUTE);
-        if (e.login && authFail) incr(tag, sw, 'af', 1, 30 * MINUTE);
-        if (e.automationAgent) incr(tag, sw, 'ua', 1, 30 * MINUTE);
-        if (e.responseBytes !== undefined) incr(tag, sw, 'bs', e.responseBytes, 30 * MINUTE);
+        const sh = hash(tag, ['sh', sk, h], 3 * HOUR);
+        add(sh, 'n', 1);
+        if (e.responseBytes !== undefined) add(sh, 'bs', e.responseBytes);
+        // The 5-minute window holds the per-minute counts too (fields m0…m4).
+        const sw = hash(tag, ['sw', sk, w5], 30 * MINUTE);
+        add(sw, 'n', 1);
+        add(sw, `m${m - w5 * 5}`, 1);
+        if (is4) add(sw, 'e4', 1);
+        if (e.login && authFail) add(sw, 'af', 1);
+        if (e.automationAgent) add(sw, 'ua', 1);
+        if (e.responseBytes !== undefined) add(sw, 'bs', e.responseBytes);
         const lastKey = `${tag}\u0000${sk}`;
         const last = this.lastSeen.get(lastKey);
         if (last !== undefined) {
           const gap = e.timestamp - last;
           if (gap > 0 && gap <= MINUTE) {
-            incr(tag, sw, 'gn', 1, 30 * MINUTE);
-            incr(tag, sw, 'gs', gap, 30 * MINUTE);
-            incr(tag, sw, 'gq', Math.round((gap * gap) / 100), 30 * MINUTE);
+            add(sw, 'gn', 1);
+            add(sw, 'gs', gap);
+            add(sw, 'gq', Math.round((gap * gap) / 100));
           }
         }
         if (last === undefined || e.timestamp >= last) this.lastSeen.set(lastKey, e.timestamp);
@@ -276,10 +292,9 @@ export class DetectionEngine {
         {
           let s = subjects.get(rsKey);
           if (!s) {
-            s = { api: e.api, subject, sk, w5, minutes: new Set(), userAgents: new Set(), eventIds: [], paths: new Set() };
+            s = { api: e.api, subject, sk, w5, userAgents: new Set(), eventIds: [], paths: new Set() };
             subjects.set(rsKey, s);
           }
-          s.minutes.add(m);
           if (e.userAgent && s.userAgents.size < 5) s.userAgents.add(e.userAgent.slice(0, 200));
           if (s.eventIds.length < 20) s.eventIds.push(e.id);
           if (s.paths.size < 10) s.paths.add(e.path.slice(0, 200));
@@ -290,10 +305,10 @@ export class DetectionEngine {
           const wb = Math.floor(e.timestamp / bolaMs);
           const srKey = `${tag}\u0000${sk}\u0000${rk}\u0000${wb}`;
           const card = setAdd(tag, ['sid', sk, rk, wb], e.objectId, 1000, 3 * bolaMs);
-          const srh: KeyParts = ['srh', sk, rk, wb];
-          incr(tag, srh, 'n', 1, 3 * bolaMs);
-          if (e.status >= 200 && e.status < 300) incr(tag, srh, 'ok', 1, 3 * bolaMs);
-          if (e.status === 401 || e.status === 403 || e.status === 404) incr(tag, srh, 'dn', 1, 3 * bolaMs);
+          const srh = hash(tag, ['srh', sk, rk, wb], 3 * bolaMs);
+          add(srh, 'n', 1);
+          if (e.status >= 200 && e.status < 300) add(srh, 'ok', 1);
+          if (e.status === 401 || e.status === 403 || e.status === 404) add(srh, 'dn', 1);
           let sr = subjectRoutes.get(srKey);
           if (!sr) {
             sr = { api: e.api, subject, sk, rk, route: e.route, direction: e.direction, wb, ids: [], eventIds: [], card };
@@ -306,9 +321,9 @@ export class DetectionEngine {
 
       if (e.login) {
         const lk = `${tag}\u0000${rk}\u0000${w5}`;
-        const lw: KeyParts = ['lw', rk, w5];
-        incr(tag, lw, 'n', 1, 30 * MINUTE);
-        if (authFail) incr(tag, lw, 'f', 1, 30 * MINUTE);
+        const lw = hash(tag, ['lw', rk, w5], 30 * MINUTE);
+        add(lw, 'n', 1);
+        if (authFail) add(lw, 'f', 1);
         const ips = setAdd(tag, ['lip', rk, w5], e.clientIp ?? '-', 5000, 30 * MINUTE);
         const principals = setAdd(tag, ['lpr', rk, w5], (e.principal ?? '-').slice(0, 256), 5000, 30 * MINUTE);
         {
@@ -335,17 +350,11 @@ export class DetectionEngine {
       }
       routeReads.set(id, entry);
     }
-    const subjectReads = new Map<string, { window: Handle; minutes: [number, Handle][]; prevHour?: Handle; thisHour: Handle; hour: number }>();
+    const subjectReads = new Map<string, { window: Handle; prevHour?: Handle; hour: number }>();
     for (const [id, s] of subjects) {
       const hour = Math.floor((s.w5 * WINDOW_5M) / HOUR);
       const cached = this.subjectBaselines.get(`${s.api}\u0000${s.sk}`);
-      const minutes = [...s.minutes].sort((a, b) => a - b).map((mm): [number, Handle] => [mm, read(s.api, ['sm', s.sk, mm])]);
-      const entry: { window: Handle; minutes: [number, Handle][]; prevHour?: Handle; thisHour: Handle; hour: number } = {
-        window: read(s.api, ['sw', s.sk, s.w5]),
-        minutes,
-        thisHour: read(s.api, ['sh', s.sk, hour]),
-        hour,
-      };
+      const entry: { window: Handle; prevHour?: Handle; hour: number } = { window: read(s.api, ['sw', s.sk, s.w5]), hour };
       if (!cached || cached.hour !== hour) entry.prevHour = read(s.api, ['sh', s.sk, hour - 1]);
       subjectReads.set(id, entry);
     }
@@ -377,7 +386,25 @@ export class DetectionEngine {
     }
 
     const builders = [...shards.values()];
+    for (const b of builders) {
+      for (const acc of b.hashes.values()) {
+        acc.first = b.ops.incr.length;
+        for (const [field, by] of acc.fields) b.ops.incr.push({ key: acc.key, field, by, ttlMs: acc.ttlMs });
+      }
+    }
     const results = await this.store.apply({ now, shards: builders.map((b) => b.ops) });
+    /** The value of a counter after this batch's increments (0 when the batch did not touch it). */
+    const counter = (tag: string, key: KeyParts, field: string): number => {
+      const shardIndex = builders.findIndex((b) => b.ops.tag === tag);
+      const acc = builders[shardIndex]?.hashes.get(keyOf(key));
+      if (!acc) return 0;
+      let i = acc.first;
+      for (const f of acc.fields.keys()) {
+        if (f === field) return results[shardIndex]!.incr[i]!;
+        i++;
+      }
+      return 0;
+    };
     const got = (h: Handle) => results[h.shard]!.reads[h.index]!;
     const card = (h: Handle) => results[h.shard]!.setAdd[h.index]!;
     const first = (h: Handle) => results[h.shard]!.firstSeen[h.index]!;
@@ -426,19 +453,20 @@ export class DetectionEngine {
         prev = { hour: reads.hour, n: rec.n ?? 0, bytes: rec.bs ?? 0 };
         this.subjectBaselines.set(baseKey, prev);
       }
-      let peakMinute = reads.minutes[0]![0];
-      let peakN = -1;
-      for (const [mm, h] of reads.minutes) {
-        const n = got(h).n ?? 0;
+      const w = got(reads.window);
+      // The busiest minute of the window so far (fields m0…m4 of the window's hash).
+      let peakMinute = s.w5 * 5;
+      let peakN = 0;
+      for (let k = 0; k < 5; k++) {
+        const n = w[`m${k}`] ?? 0;
         if (n > peakN) {
           peakN = n;
-          peakMinute = mm;
+          peakMinute = s.w5 * 5 + k;
         }
       }
-      const w = got(reads.window);
       // Baseline: the previous clock hour plus this hour before the window, per minute (a subject that
       // started 50 minutes ago at a steady rate is judged against that rate, not as new).
-      const cur = got(reads.thisHour);
+      const cur = { n: counter(s.api, ['sh', s.sk, reads.hour], 'n'), bs: counter(s.api, ['sh', s.sk, reads.hour], 'bs') };
       const minutesBefore = 60 + Math.max(0, s.w5 * 5 - reads.hour * 60);
       const before = Math.max(0, (prev?.n ?? 0) + (cur.n ?? 0) - (w.n ?? 0));
       const bytesBefore = Math.max(0, (prev?.bytes ?? 0) + (cur.bs ?? 0) - (w.bs ?? 0));

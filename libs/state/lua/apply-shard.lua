@@ -17,8 +17,8 @@
   Returns  JSON { i = {value...}, m = {value...}, s = {cardinality...},
                   f = {{1 new | 0 known | -1 full, fields}...}, r = {{field, value, ...}...} }
 
-  TTLs: every written key ends with at least the largest TTL asked for it
-  (an existing longer TTL is kept).
+  TTLs: a key gets its TTL when this script creates it (the largest asked
+  for it in that call); later writes keep it.
 ]]
 local ops = cjson.decode(ARGV[1])
 local prefix = KEYS[1] .. ':'
@@ -85,10 +85,9 @@ for idx, op in ipairs(ops.f or {}) do
 end
 
 for key, ttl in pairs(ttls) do
-  local current = redis.call('PTTL', key)
-  if current < ttl then
-    redis.call('PEXPIRE', key, ttl)
-  end
+  -- NX: the TTL is set when the key is created and not moved by later writes
+  -- (keys are time buckets; this needs Redis 7.0 or newer).
+  redis.call('PEXPIRE', key, ttl, 'NX')
 end
 
 for idx, suffix in ipairs(ops.r or {}) do

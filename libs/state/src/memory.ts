@@ -52,7 +52,6 @@ export class MemoryStateStore implements StateStore {
         e = { value: new Map(), expiresAt: now + ttlMs };
         this.hashes.set(key, e);
       }
-      e.expiresAt = Math.max(e.expiresAt, now + ttlMs);
       return e.value;
     };
     const result: ShardResult = { incr: [], min: [], setAdd: [], firstSeen: [], reads: [] };
@@ -76,7 +75,6 @@ export class MemoryStateStore implements StateStore {
         e = { value: new Set(), expiresAt: now + op.ttlMs };
         this.sets.set(key, e);
       }
-      e.expiresAt = Math.max(e.expiresAt, now + op.ttlMs);
       for (const m of op.members) {
         if (e.value.size >= op.cap) break;
         e.value.add(m);

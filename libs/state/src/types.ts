@@ -6,7 +6,8 @@
  * conformance suite (state/conformance.ts).
  *
  * Keys are given as parts; the store escapes and joins them under the shard.
- * Every key carries a TTL, refreshed by every write.
+ * Every key carries a TTL, set when the key is created (keys are time
+ * buckets, so a key's life is fixed by the window it counts).
  */
 
 export type KeyParts = readonly (string | number)[];
