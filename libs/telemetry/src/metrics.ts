@@ -9,6 +9,6 @@ export { Counter, Gauge, Histogram, Registry } from 'prom-client';
 export function createMetricsRegistry(service: string, options: { defaultMetrics?: boolean } = {}): Registry {
   const registry = new Registry();
   registry.setDefaultLabels({ service });
-  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'vigil_process_' });
+  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'vigil_' }); // vigil_process_…, vigil_nodejs_…
   return registry;
 }
