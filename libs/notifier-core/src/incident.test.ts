@@ -1,0 +1,167 @@
+import { describe, expect, it } from 'vitest';
+import { validate, incidentContract, toWireJson, type Finding } from '@vigil/contracts';
+import { parseEscalationConfig } from './config.js';
+import { acknowledge, applyFinding, groupKeyOf, inQuietHours, resolve, tick, type IncidentState, type Notification } from './incident.js';
+
+const T = Date.UTC(2026, 10, 23, 14, 0, 0); // a Monday, 14:00 UTC
+const MIN = 60_000;
+let n = 0;
+function finding(over: Partial<Finding> = {}): Finding {
+  n++;
+  return {
+    id: `f-${n}`,
+    detector: 'burst',
+    severity: 'low',
+    confidence: 0.7,
+    api: 'accounts',
+    subject: { kind: 'ip', value: '198.51.100.7' },
+    windowStart: T,
+    windowEnd: T + MIN,
+    detectedAt: T,
+    title: 'burst',
+    description: 'd',
+    evidence: {},
+    eventIds: [],
+    ...over,
+  };
+}
+
+const config = parseEscalationConfig({});
+
+/** Feeds findings (at their detectedAt) through one incident; collects notifications and published changes. */
+function run(findings: Finding[], cfg = config) {
+  let state: IncidentState | undefined;
+  const notifications: Notification[] = [];
+  const changes: string[] = [];
+  for (const f of findings) {
+    const t = applyFinding(state, f, cfg, f.detectedAt);
+    state = t.state;
+    notifications.push(...t.notifications);
+    if (t.change) changes.push(t.change.change);
+  }
+  return { state: state!, notifications, changes };
+}
+
+describe('incidents', () => {
+  it('one low finding is logged and sent nowhere', () => {
+    const { state, notifications, changes } = run([finding()]);
+    expect(state.tier).toBe('log');
+    expect(notifications).toEqual([]);
+    expect(changes).toEqual(['opened']);
+  });
+
+  it('the same issue five times in 10 minutes gives one notify, not five', () => {
+    const { state, notifications } = run(Array.from({ length: 5 }, (_, i) => finding({ detectedAt: T + i * 2 * MIN, windowStart: T + i * 2 * MIN })));
+    expect(state.tier).toBe('notify');
+    expect(state.findingCount).toBe(5);
+    expect(notifications).toEqual([{ tier: 'notify', kind: 'trigger', reason: '3 findings within 10 min' }]);
+  });
+
+  it('findings spread wider than the window stay at log', () => {
+    const { state } = run(Array.from({ length: 5 }, (_, i) => finding({ detectedAt: T + i * 20 * MIN })));
+    expect(state.tier).toBe('log');
+  });
+
+  it('a replayed finding id changes nothing', () => {
+    const f = finding();
+    const first = applyFinding(undefined, f, config, T);
+    const again = applyFinding(first.state, f, config, T + MIN);
+    expect(again.state).toBe(first.state);
+    expect(again.change).toBeUndefined();
+    expect(again.notifications).toEqual([]);
+  });
+
+  it('a critical known_threat wakes someone up at once', () => {
+    const { state, notifications } = run([finding({ detector: 'known_threat', severity: 'critical' })]);
+    expect(state.tier).toBe('wake_up');
+    expect(notifications).toEqual([{ tier: 'wake_up', kind: 'trigger', reason: 'known_threat is a known breach' }]);
+  });
+
+  it('a confirmed enumeration (critical bola) wakes someone up; a probe (high) notifies', () => {
+    expect(run([finding({ detector: 'bola_enumeration', severity: 'critical' })]).state.tier).toBe('wake_up');
+    expect(run([finding({ detector: 'bola_enumeration', severity: 'high' })]).state.tier).toBe('notify');
+  });
+
+  it('an unacknowledged notify escalates to wake up after its timeout; an ack stops that', () => {
+    const { state } = run([finding({ severity: 'high' })]);
+    expect(state.tier).toBe('notify');
+    expect(tick(state, config, T + 14 * MIN).notifications).toEqual([]);
+    const late = tick(state, config, T + 15 * MIN);
+    expect(late.state.tier).toBe('wake_up');
+    expect(late.change?.change).toBe('escalated');
+    expect(late.notifications).toEqual([{ tier: 'wake_up', kind: 'trigger', reason: 'unacknowledged for 15 min' }]);
+
+    const acked = acknowledge(state, 'alice', T + 5 * MIN);
+    expect(acked.notifications).toEqual([{ tier: 'notify', kind: 'acknowledge', reason: 'acknowledged by alice' }]);
+    const after = tick(acked.state, config, T + 20 * MIN);
+    expect(after.state.tier).toBe('notify');
+    expect(after.notifications).toEqual([]);
+  });
+
+  it('reminds an open incident each repeat interval, and resolves after a quiet period', () => {
+    const cfg = parseEscalationConfig({ wakeUp: { ackTimeoutMs: 0 }, repeatIntervalMs: 20 * MIN, resolveAfterMs: 45 * MIN });
+    const { state } = run([finding({ severity: 'high' })], cfg);
+    const repeat = tick(state, cfg, T + 20 * MIN);
+    expect(repeat.notifications).toEqual([{ tier: 'notify', kind: 'repeat', reason: 'still open after 20 min' }]);
+    const resolved = tick(repeat.state, cfg, T + 45 * MIN);
+    expect(resolved.state.state).toBe('resolved');
+    expect(resolved.notifications).toEqual([{ tier: 'notify', kind: 'resolve', reason: 'no new finding for 45 min' }]);
+    // A finding after the resolve opens a new incident.
+    const next = applyFinding(resolved.state, finding({ detectedAt: T + 50 * MIN, windowStart: T + 50 * MIN }), cfg, T + 50 * MIN);
+    expect(next.change?.change).toBe('opened');
+    expect(next.state.id).not.toBe(state.id);
+  });
+
+  it('quiet hours hold notify until they end, but never wake up', () => {
+    const cfg = parseEscalationConfig({ quietHours: { from: '22:00', to: '07:00' } });
+    const night = Date.UTC(2026, 10, 23, 23, 30);
+    const held = run([finding({ severity: 'high', detectedAt: night })], cfg);
+    expect(held.notifications).toEqual([]);
+    expect(held.state.held).toBe(true);
+    expect(tick(held.state, cfg, night + 60 * MIN).notifications).toEqual([]);
+    const morning = tick(held.state, cfg, Date.UTC(2026, 10, 24, 7, 0));
+    expect(morning.notifications).toEqual([{ tier: 'notify', kind: 'trigger', reason: 'held by quiet hours' }]);
+    expect(run([finding({ detector: 'known_threat', severity: 'critical', detectedAt: night })], cfg).notifications).toHaveLength(1);
+  });
+
+  it('rules choose the starting tier; a log rule mutes', () => {
+    const cfg = parseEscalationConfig({
+      rules: [
+        { name: 'admin routes', match: { route: ['/admin/*'] }, tier: 'wake_up' },
+        { name: 'search is noisy', match: { api: ['search'] }, tier: 'log' },
+      ],
+    });
+    expect(run([finding({ route: '/admin/users' })], cfg).state.tier).toBe('wake_up');
+    expect(run([finding({ api: 'search', severity: 'high' })], cfg).state.tier).toBe('log');
+    expect(run([finding({ route: '/users' })], cfg).state.tier).toBe('log');
+  });
+
+  it('groups by the configured key', () => {
+    const f = finding({ route: '/x' });
+    expect(groupKeyOf(f, config)).toBe('burst|accounts|ip:198.51.100.7');
+    expect(groupKeyOf(f, parseEscalationConfig({ groupBy: ['detector', 'route'] }))).toBe('burst|/x');
+  });
+
+  it('every published change is a valid Incident v1, with versions that grow', () => {
+    let state: IncidentState | undefined;
+    const versions: number[] = [];
+    for (const f of [finding(), finding({ severity: 'high' }), finding()]) {
+      const t = applyFinding(state, f, config, f.detectedAt);
+      state = t.state;
+      versions.push(t.change!.version);
+      expect(validate(incidentContract, toWireJson(incidentContract, t.change!))).toEqual(t.change);
+    }
+    const r = resolve(state!, 'bob', T + MIN);
+    versions.push(r.change!.version);
+    expect(versions).toEqual([1, 2, 3, 4]);
+  });
+});
+
+describe('quiet hours', () => {
+  it('span midnight, honour the offset and the days', () => {
+    const cfg = parseEscalationConfig({ quietHours: { from: '22:00', to: '07:00', utcOffsetMinutes: 60, days: [1, 2, 3, 4, 5] } });
+    expect(inQuietHours(cfg, Date.UTC(2026, 10, 23, 21, 30))).toBe(true); // 22:30 local, Monday
+    expect(inQuietHours(cfg, Date.UTC(2026, 10, 23, 20, 30))).toBe(false);
+    expect(inQuietHours(cfg, Date.UTC(2026, 10, 22, 21, 30))).toBe(false); // Sunday
+  });
+});
