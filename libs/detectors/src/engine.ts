@@ -54,7 +54,34 @@ interface HashAcc {
   first: number;
 }
 
+/** Packed counter vectors (libs/state VectorAddOp): fixed layouts, one GET and one SET per key in Redis. */
+const SW_LAYOUT = ['n', 'e4', 'af', 'ua', 'bs', 'gn', 'gs', 'gq', 'm0', 'm1', 'm2', 'm3', 'm4'] as const;
+const SH_LAYOUT = ['n', 'bs'] as const;
+const SRH_LAYOUT = ['n', 'ok', 'dn'] as const;
+type Layout = readonly string[];
+const positions = (layout: Layout): Record<string, number> => Object.fromEntries(layout.map((f, i) => [f, i]));
+const SW_POS = positions(SW_LAYOUT);
+const SH_POS = positions(SH_LAYOUT);
+const SRH_POS = positions(SRH_LAYOUT);
+
+interface VecAcc {
+  key: KeyParts;
+  ttlMs: number;
+  layout: Layout;
+  pos: Record<string, number>;
+  deltas: number[];
+  index: number;
+}
+
+function named(layout: Layout, values: readonly number[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (let i = 0; i < layout.length; i++) if (values[i]) out[layout[i]!] = values[i]!;
+  return out;
+}
+
 interface ShardBuilder {
+  vectors: Map<string, VecAcc>;
+  vectorReads: Map<string, number>;
   ops: ShardOps;
   hashes: Map<string, HashAcc>; // counters per key, flattened into ops.incr before the apply
   min: Map<string, number>;
@@ -121,7 +148,7 @@ export class DetectionEngine {
     const shard = (tag: string): ShardBuilder => {
       let s = shards.get(tag);
       if (!s) {
-        s = { ops: emptyShard(tag), hashes: new Map(), min: new Map(), sets: new Map(), first: new Map(), reads: new Map() };
+        s = { ops: emptyShard(tag), vectors: new Map(), vectorReads: new Map(), hashes: new Map(), min: new Map(), sets: new Map(), first: new Map(), reads: new Map() };
         shards.set(tag, s);
       }
       return s;
@@ -139,6 +166,30 @@ export class DetectionEngine {
     };
     const add = (fields: Map<string, number>, field: string, by: number) => {
       fields.set(field, (fields.get(field) ?? 0) + by);
+    };
+    const vec = (tag: string, key: KeyParts, layout: Layout, pos: Record<string, number>, ttlMs: number): VecAcc => {
+      const s = shard(tag);
+      const id = keyOf(key);
+      let acc = s.vectors.get(id);
+      if (!acc) {
+        acc = { key, ttlMs, layout, pos, deltas: new Array<number>(layout.length).fill(0), index: -1 };
+        s.vectors.set(id, acc);
+      }
+      return acc;
+    };
+    const addv = (acc: VecAcc, field: string, by: number) => {
+      acc.deltas[acc.pos[field]!]! += by;
+    };
+    const vread = (tag: string, key: KeyParts): Handle => {
+      const s = shard(tag);
+      const id = keyOf(key);
+      let i = s.vectorReads.get(id);
+      if (i === undefined) {
+        i = s.ops.vectorReads.length;
+        s.vectorReads.set(id, i);
+        s.ops.vectorReads.push(key);
+      }
+      return { shard: [...shards.keys()].indexOf(tag), index: i };
     };
     const min = (tag: string, key: KeyParts, field: string, value: number, ttlMs: number) => {
       const s = shard(tag);
@@ -262,25 +313,25 @@ export class DetectionEngine {
                 : undefined;
       if (subject && e.direction === 'inbound') {
         const sk = `${subject.kind}:${subject.value.slice(0, 256)}`;
-        const sh = hash(tag, ['sh', sk, h], 3 * HOUR);
-        add(sh, 'n', 1);
-        if (e.responseBytes !== undefined) add(sh, 'bs', e.responseBytes);
-        // The 5-minute window holds the per-minute counts too (fields m0…m4).
-        const sw = hash(tag, ['sw', sk, w5], 30 * MINUTE);
-        add(sw, 'n', 1);
-        add(sw, `m${m - w5 * 5}`, 1);
-        if (is4) add(sw, 'e4', 1);
-        if (e.login && authFail) add(sw, 'af', 1);
-        if (e.automationAgent) add(sw, 'ua', 1);
-        if (e.responseBytes !== undefined) add(sw, 'bs', e.responseBytes);
+        const sh = vec(tag, ['sh', sk, h], SH_LAYOUT, SH_POS, 3 * HOUR);
+        addv(sh, 'n', 1);
+        if (e.responseBytes !== undefined) addv(sh, 'bs', e.responseBytes);
+        // The 5-minute window holds the per-minute counts too (m0…m4).
+        const sw = vec(tag, ['sw', sk, w5], SW_LAYOUT, SW_POS, 30 * MINUTE);
+        addv(sw, 'n', 1);
+        addv(sw, `m${m - w5 * 5}`, 1);
+        if (is4) addv(sw, 'e4', 1);
+        if (e.login && authFail) addv(sw, 'af', 1);
+        if (e.automationAgent) addv(sw, 'ua', 1);
+        if (e.responseBytes !== undefined) addv(sw, 'bs', e.responseBytes);
         const lastKey = `${tag}\u0000${sk}`;
         const last = this.lastSeen.get(lastKey);
         if (last !== undefined) {
           const gap = e.timestamp - last;
           if (gap > 0 && gap <= MINUTE) {
-            add(sw, 'gn', 1);
-            add(sw, 'gs', gap);
-            add(sw, 'gq', Math.round((gap * gap) / 100));
+            addv(sw, 'gn', 1);
+            addv(sw, 'gs', gap);
+            addv(sw, 'gq', Math.round((gap * gap) / 100));
           }
         }
         if (last === undefined || e.timestamp >= last) this.lastSeen.set(lastKey, e.timestamp);
@@ -305,10 +356,10 @@ export class DetectionEngine {
           const wb = Math.floor(e.timestamp / bolaMs);
           const srKey = `${tag}\u0000${sk}\u0000${rk}\u0000${wb}`;
           const card = setAdd(tag, ['sid', sk, rk, wb], e.objectId, 1000, 3 * bolaMs);
-          const srh = hash(tag, ['srh', sk, rk, wb], 3 * bolaMs);
-          add(srh, 'n', 1);
-          if (e.status >= 200 && e.status < 300) add(srh, 'ok', 1);
-          if (e.status === 401 || e.status === 403 || e.status === 404) add(srh, 'dn', 1);
+          const srh = vec(tag, ['srh', sk, rk, wb], SRH_LAYOUT, SRH_POS, 3 * bolaMs);
+          addv(srh, 'n', 1);
+          if (e.status >= 200 && e.status < 300) addv(srh, 'ok', 1);
+          if (e.status === 401 || e.status === 403 || e.status === 404) addv(srh, 'dn', 1);
           let sr = subjectRoutes.get(srKey);
           if (!sr) {
             sr = { api: e.api, subject, sk, rk, route: e.route, direction: e.direction, wb, ids: [], eventIds: [], card };
@@ -350,16 +401,14 @@ export class DetectionEngine {
       }
       routeReads.set(id, entry);
     }
-    const subjectReads = new Map<string, { window: Handle; prevHour?: Handle; hour: number }>();
+    const subjectReads = new Map<string, { prevHour?: Handle; hour: number }>();
     for (const [id, s] of subjects) {
       const hour = Math.floor((s.w5 * WINDOW_5M) / HOUR);
       const cached = this.subjectBaselines.get(`${s.api}\u0000${s.sk}`);
-      const entry: { window: Handle; prevHour?: Handle; hour: number } = { window: read(s.api, ['sw', s.sk, s.w5]), hour };
-      if (!cached || cached.hour !== hour) entry.prevHour = read(s.api, ['sh', s.sk, hour - 1]);
+      const entry: { prevHour?: Handle; hour: number } = { hour };
+      if (!cached || cached.hour !== hour) entry.prevHour = vread(s.api, ['sh', s.sk, hour - 1]);
       subjectReads.set(id, entry);
     }
-    const srReads = new Map<string, Handle>();
-    for (const [id, sr] of subjectRoutes) srReads.set(id, read(sr.api, ['srh', sr.sk, sr.rk, sr.wb]));
     const loginReads = new Map<string, Handle>();
     for (const [id, l] of logins) loginReads.set(id, read(l.api, ['lw', l.rk, l.w5]));
 
@@ -387,12 +436,23 @@ export class DetectionEngine {
 
     const builders = [...shards.values()];
     for (const b of builders) {
+      for (const acc of b.vectors.values()) {
+        acc.index = b.ops.vectorAdd.length;
+        b.ops.vectorAdd.push({ key: acc.key, deltas: acc.deltas, ttlMs: acc.ttlMs });
+      }
       for (const acc of b.hashes.values()) {
         acc.first = b.ops.incr.length;
         for (const [field, by] of acc.fields) b.ops.incr.push({ key: acc.key, field, by, ttlMs: acc.ttlMs });
       }
     }
     const results = await this.store.apply({ now, shards: builders.map((b) => b.ops) });
+    /** A packed vector after this batch's additions, by field name ({} when the batch did not touch it). */
+    const vector = (tag: string, key: KeyParts): Record<string, number> => {
+      const shardIndex = builders.findIndex((b) => b.ops.tag === tag);
+      const acc = builders[shardIndex]?.vectors.get(keyOf(key));
+      return acc ? named(acc.layout, results[shardIndex]!.vectorAdd[acc.index]!) : {};
+    };
+    const vgot = (h: Handle, layout: Layout) => named(layout, results[h.shard]!.vectorReads[h.index]!);
     /** The value of a counter after this batch's increments (0 when the batch did not touch it). */
     const counter = (tag: string, key: KeyParts, field: string): number => {
       const shardIndex = builders.findIndex((b) => b.ops.tag === tag);
@@ -449,11 +509,11 @@ export class DetectionEngine {
       const baseKey = `${s.api}\u0000${s.sk}`;
       let prev = this.subjectBaselines.get(baseKey);
       if (reads.prevHour) {
-        const rec = got(reads.prevHour);
+        const rec = vgot(reads.prevHour, SH_LAYOUT);
         prev = { hour: reads.hour, n: rec.n ?? 0, bytes: rec.bs ?? 0 };
         this.subjectBaselines.set(baseKey, prev);
       }
-      const w = got(reads.window);
+      const w = vector(s.api, ['sw', s.sk, s.w5]);
       // The busiest minute of the window so far (fields m0…m4 of the window's hash).
       let peakMinute = s.w5 * 5;
       let peakN = 0;
@@ -466,7 +526,7 @@ export class DetectionEngine {
       }
       // Baseline: the previous clock hour plus this hour before the window, per minute (a subject that
       // started 50 minutes ago at a steady rate is judged against that rate, not as new).
-      const cur = { n: counter(s.api, ['sh', s.sk, reads.hour], 'n'), bs: counter(s.api, ['sh', s.sk, reads.hour], 'bs') };
+      const cur = vector(s.api, ['sh', s.sk, reads.hour]);
       const minutesBefore = 60 + Math.max(0, s.w5 * 5 - reads.hour * 60);
       const before = Math.max(0, (prev?.n ?? 0) + (cur.n ?? 0) - (w.n ?? 0));
       const bytesBefore = Math.max(0, (prev?.bytes ?? 0) + (cur.bs ?? 0) - (w.bs ?? 0));
@@ -502,7 +562,7 @@ export class DetectionEngine {
 
     const srWindows: SubjectRouteWindow[] = [];
     for (const [id, sr] of subjectRoutes) {
-      const h = got(srReads.get(id)!);
+      const h = vector(sr.api, ['srh', sr.sk, sr.rk, sr.wb]);
       const numeric = sr.ids.filter((x) => /^\d{1,15}$/.test(x)).map(Number);
       let seq = 0;
       for (let i = 1; i < numeric.length; i++) if (Math.abs(numeric[i]! - numeric[i - 1]!) <= 2 && numeric[i] !== numeric[i - 1]) seq++;

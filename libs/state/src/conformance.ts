@@ -84,6 +84,21 @@ export function stateConformance(name: string, makeStore: () => Promise<StateSto
       expect(results.map((r) => r.incr)).toEqual([[1], [5]]);
     });
 
+    it('packed vectors add position by position, grow when a longer delta comes, and read back', async () => {
+      const store = await makeStore();
+      const tag = tagPrefix();
+      const add = (deltas: number[]) =>
+        shard(tag, (s) => {
+          s.vectorAdd.push({ key: ['sw', 'principal:u1', 42], deltas, ttlMs: 60_000 });
+          s.vectorReads.push(['sw', 'principal:u1', 42], ['sw', 'principal:nobody', 42]);
+        });
+      const [a] = await store.apply({ now, shards: [add([1, 0, 250_000])] });
+      expect(a!.vectorAdd).toEqual([[1, 0, 250_000]]);
+      const [b] = await store.apply({ now, shards: [add([2, 1, 1_763_892_930_123, 7])] });
+      expect(b!.vectorAdd).toEqual([[3, 1, 1_763_893_180_123, 7]]);
+      expect(b!.vectorReads).toEqual([[3, 1, 1_763_893_180_123, 7], []]);
+    });
+
     it('claims finding ids for a while and answers which are claimed', async () => {
       const store = await makeStore();
       const ids = [`bot-${tagPrefix()}`, `burst-${tagPrefix()}`];

@@ -14,6 +14,7 @@ export class MemoryStateStore implements StateStore {
   readonly roundTrips = 0;
   private hashes = new Map<string, Entry<Map<string, number>>>();
   private sets = new Map<string, Entry<Set<string>>>();
+  private vectors = new Map<string, Entry<number[]>>();
   private claims = new Map<string, number>();
   private version = '0';
   private applies = 0;
@@ -41,7 +42,7 @@ export class MemoryStateStore implements StateStore {
 
   /** Keys currently held (for memory tests). */
   get size(): number {
-    return this.hashes.size + this.sets.size;
+    return this.hashes.size + this.sets.size + this.vectors.size;
   }
 
   private applyShard(shard: ShardOps, now: number): ShardResult {
@@ -54,7 +55,7 @@ export class MemoryStateStore implements StateStore {
       }
       return e.value;
     };
-    const result: ShardResult = { incr: [], min: [], setAdd: [], firstSeen: [], reads: [] };
+    const result: ShardResult = { incr: [], min: [], setAdd: [], firstSeen: [], reads: [], vectorAdd: [], vectorReads: [] };
     for (const op of shard.incr) {
       const h = hash(k(op.key), op.ttlMs);
       const v = (h.get(op.field) ?? 0) + op.by;
@@ -90,9 +91,25 @@ export class MemoryStateStore implements StateStore {
         result.firstSeen.push([1, h.size]);
       }
     }
+    for (const op of shard.vectorAdd) {
+      const key = k(op.key);
+      let e = this.vectors.get(key);
+      if (!e || e.expiresAt <= now) {
+        e = { value: [], expiresAt: now + op.ttlMs };
+        this.vectors.set(key, e);
+      }
+      const v = e.value;
+      for (let i = 0; i < op.deltas.length; i++) v[i] = (v[i] ?? 0) + op.deltas[i]!;
+      for (let i = 0; i < v.length; i++) v[i] ??= 0;
+      result.vectorAdd.push([...v]);
+    }
     for (const key of shard.reads) {
       const e = this.hashes.get(k(key));
       result.reads.push(e && e.expiresAt > now ? Object.fromEntries(e.value) : {});
+    }
+    for (const key of shard.vectorReads) {
+      const e = this.vectors.get(k(key));
+      result.vectorReads.push(e && e.expiresAt > now ? [...e.value] : []);
     }
     return result;
   }
@@ -100,6 +117,7 @@ export class MemoryStateStore implements StateStore {
   private expire(now: number): void {
     for (const [key, e] of this.hashes) if (e.expiresAt <= now) this.hashes.delete(key);
     for (const [key, e] of this.sets) if (e.expiresAt <= now) this.sets.delete(key);
+    for (const [key, e] of this.vectors) if (e.expiresAt <= now) this.vectors.delete(key);
     for (const [id, at] of this.claims) if (at <= now) this.claims.delete(id);
   }
 }

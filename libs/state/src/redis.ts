@@ -15,6 +15,8 @@ interface ApplyReply {
   s: number[] | Record<string, never>;
   f: [number, number][] | Record<string, never>;
   r: (string[] | Record<string, never>)[] | Record<string, never>;
+  v: (number[] | Record<string, never>)[] | Record<string, never>;
+  vr: (number[] | Record<string, never>)[] | Record<string, never>;
 }
 
 const list = <T>(v: T[] | Record<string, never> | undefined): T[] => (Array.isArray(v) ? v : []);
@@ -133,7 +135,9 @@ function encode(shard: ShardOps) {
     m: shard.min.map((o) => [suffix(o.key), o.field, o.value, o.ttlMs]),
     s: shard.setAdd.map((o) => [suffix(o.key), o.members, o.cap, o.ttlMs]),
     f: shard.firstSeen.map((o) => [suffix(o.key), o.field, o.value, o.cap, o.ttlMs]),
+    v: shard.vectorAdd.map((o) => [suffix(o.key), o.deltas, o.ttlMs]),
     r: shard.reads.map((k) => suffix(k)),
+    vr: shard.vectorReads.map((k) => suffix(k)),
   };
 }
 
@@ -143,6 +147,8 @@ function decode(reply: ApplyReply): ShardResult {
     min: list(reply.m),
     setAdd: list(reply.s),
     firstSeen: list(reply.f),
+    vectorAdd: list(reply.v).map((v) => list(v)),
+    vectorReads: list(reply.vr).map((v) => list(v)),
     reads: list(reply.r).map((flat) => {
       const arr = list(flat);
       const rec: Record<string, number> = {};

@@ -45,6 +45,18 @@ export interface FirstSeenOp {
   ttlMs: number;
 }
 
+/**
+ * Add a vector of integers to the one stored at `key` (missing positions count
+ * as 0); yields the vector after. A fixed layout of counters in one value: one
+ * read and one write however many counters, where a hash needs a command per
+ * field.
+ */
+export interface VectorAddOp {
+  key: KeyParts;
+  deltas: readonly number[];
+  ttlMs: number;
+}
+
 export interface ShardOps {
   /** The hash tag; usually the api name. */
   tag: string;
@@ -52,8 +64,11 @@ export interface ShardOps {
   min: MinOp[];
   setAdd: SetAddOp[];
   firstSeen: FirstSeenOp[];
+  vectorAdd: VectorAddOp[];
   /** Hashes to read after the writes (HGETALL, integer values). */
   reads: KeyParts[];
+  /** Vectors to read after the writes ([] when missing). */
+  vectorReads: KeyParts[];
 }
 
 export interface ShardResult {
@@ -62,6 +77,8 @@ export interface ShardResult {
   setAdd: number[];
   firstSeen: [number, number][];
   reads: Record<string, number>[];
+  vectorAdd: number[][];
+  vectorReads: number[][];
 }
 
 export interface StatePlan {
@@ -84,5 +101,5 @@ export interface StateStore {
 }
 
 export function emptyShard(tag: string): ShardOps {
-  return { tag, incr: [], min: [], setAdd: [], firstSeen: [], reads: [] };
+  return { tag, incr: [], min: [], setAdd: [], firstSeen: [], vectorAdd: [], reads: [], vectorReads: [] };
 }
