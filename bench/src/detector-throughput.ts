@@ -99,6 +99,7 @@ async function main(): Promise<void> {
     fromBeginning: true,
     detectors: defaultDetectorsConfig,
     maxBytesPerPartition: 4 * 1024 * 1024,
+    partitionsConcurrently: Number(env.BENCH_CONCURRENCY ?? 2),
     onBatch: (info) => {
       batchMs.push(info.durationMs);
       consumed += info.events;

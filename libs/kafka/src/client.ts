@@ -82,7 +82,7 @@ export function createKafkaClient(config: KafkaConfig, logger: Logger): KafkaCli
             autoCommit: true,
             autoCommitInterval: 1000,
             eachBatchAutoResolve: true,
-            partitionsConsumedConcurrently: 1,
+            partitionsConsumedConcurrently: options.partitionsConcurrently ?? 1,
             eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
               if (isStale()) return;
               await options.eachBatch(

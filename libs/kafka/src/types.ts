@@ -72,6 +72,12 @@ export interface ConsumerOptions {
   maxBytesPerPartition?: number;
   /** Called when the consumer crashes and will not restart itself. */
   onCrash?(error: Error): void;
+  /**
+   * Batches of different partitions handled at once (default 1). More lets
+   * one partition's batch compute while another's waits on I/O; batches of
+   * one partition are always handled in order.
+   */
+  partitionsConcurrently?: number;
 }
 
 export interface Consumer {

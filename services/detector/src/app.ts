@@ -22,6 +22,8 @@ export interface DetectorDeps {
   detectors: DetectorsConfig;
   maxMessageBytes?: number;
   maxBytesPerPartition?: number;
+  /** Partitions whose batches are processed at once (one computes while another waits on Redis or Kafka). */
+  partitionsConcurrently?: number;
   /** Instrumentation: called after each batch (benchmarks, tests). */
   onBatch?: (info: { events: number; findings: number; deadLetters: number; durationMs: number }) => void;
 }
@@ -124,6 +126,7 @@ export function buildDetector(deps: DetectorDeps): DetectorService {
         topics: [deps.topics.transactions],
         fromBeginning: deps.fromBeginning,
         maxBytesPerPartition: deps.maxBytesPerPartition,
+        partitionsConcurrently: deps.partitionsConcurrently ?? 2,
         onCrash: (err) => {
           crashed = true;
           log.fatal({ err }, 'consumer stopped for good');

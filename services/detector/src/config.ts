@@ -28,6 +28,8 @@ export const detectorServiceSchema = z
         start: z.enum(['earliest', 'latest']).default('latest'),
         maxMessageBytes: z.number().int().min(1024).max(100 * 1024 * 1024).default(1024 * 1024),
         maxBytesPerPartition: z.number().int().min(1024).default(4 * 1024 * 1024),
+        /** Partitions processed at once: while one batch waits on Redis or Kafka, another computes. */
+        partitionsConcurrently: z.number().int().min(1).max(64).default(2),
       })
       .strict()
       .default({}),

@@ -40,6 +40,7 @@ export async function runDetectorMain(env: NodeJS.ProcessEnv = process.env): Pro
     detectors: config.detectors,
     maxMessageBytes: config.consumer.maxMessageBytes,
     maxBytesPerPartition: config.consumer.maxBytesPerPartition,
+    partitionsConcurrently: config.consumer.partitionsConcurrently,
   });
 
   let joined = false;
