@@ -61,6 +61,10 @@ const SRH_LAYOUT = ['n', 'ok', 'dn'] as const;
 type Layout = readonly string[];
 const positions = (layout: Layout): Record<string, number> => Object.fromEntries(layout.map((f, i) => [f, i]));
 const SW_POS = positions(SW_LAYOUT);
+/** Field names made once, not per event. */
+const LATENCY_FIELDS = Array.from({ length: LATENCY_BINS }, (_, i) => `l${i}`);
+const SIZE_FIELDS = Array.from({ length: SIZE_BINS }, (_, i) => `b${i}`);
+const MINUTE_FIELDS = ['m0', 'm1', 'm2', 'm3', 'm4'] as const;
 const SH_POS = positions(SH_LAYOUT);
 const SRH_POS = positions(SRH_LAYOUT);
 
@@ -80,6 +84,7 @@ function named(layout: Layout, values: readonly number[]): Record<string, number
 }
 
 interface ShardBuilder {
+  index: number;
   vectors: Map<string, VecAcc>;
   vectorReads: Map<string, number>;
   ops: ShardOps;
@@ -148,7 +153,7 @@ export class DetectionEngine {
     const shard = (tag: string): ShardBuilder => {
       let s = shards.get(tag);
       if (!s) {
-        s = { ops: emptyShard(tag), vectors: new Map(), vectorReads: new Map(), hashes: new Map(), min: new Map(), sets: new Map(), first: new Map(), reads: new Map() };
+        s = { index: shards.size, ops: emptyShard(tag), vectors: new Map(), vectorReads: new Map(), hashes: new Map(), min: new Map(), sets: new Map(), first: new Map(), reads: new Map() };
         shards.set(tag, s);
       }
       return s;
@@ -189,7 +194,7 @@ export class DetectionEngine {
         s.vectorReads.set(id, i);
         s.ops.vectorReads.push(key);
       }
-      return { shard: [...shards.keys()].indexOf(tag), index: i };
+      return { shard: shard(tag).index, index: i };
     };
     const min = (tag: string, key: KeyParts, field: string, value: number, ttlMs: number) => {
       const s = shard(tag);
@@ -213,7 +218,7 @@ export class DetectionEngine {
         entry.members.add(member);
         (s.ops.setAdd[entry.index]!.members as string[]).push(member);
       }
-      return { shard: [...shards.keys()].indexOf(tag), index: entry.index };
+      return { shard: shard(tag).index, index: entry.index };
     };
     const firstSeen = (tag: string, key: KeyParts, field: string, value: number, cap: number, ttlMs: number): Handle | undefined => {
       const s = shard(tag);
@@ -221,7 +226,7 @@ export class DetectionEngine {
       if (s.first.has(id)) return undefined;
       s.first.set(id, s.ops.firstSeen.length);
       s.ops.firstSeen.push({ key, field, value, cap, ttlMs });
-      return { shard: [...shards.keys()].indexOf(tag), index: s.ops.firstSeen.length - 1 };
+      return { shard: shard(tag).index, index: s.ops.firstSeen.length - 1 };
     };
     const read = (tag: string, key: KeyParts): Handle => {
       const s = shard(tag);
@@ -232,7 +237,7 @@ export class DetectionEngine {
         s.reads.set(id, i);
         s.ops.reads.push(key);
       }
-      return { shard: [...shards.keys()].indexOf(tag), index: i };
+      return { shard: shard(tag).index, index: i };
     };
 
     const mNow = Math.floor(now / MINUTE);
@@ -262,7 +267,7 @@ export class DetectionEngine {
       const is5 = e.status >= 500;
       const authFail = e.status === 401 || e.status === 403;
       const lat = Math.round(e.latencyMs * 1000);
-      const lbin = `l${latencyBin(e.latencyMs)}`;
+      const lbin = LATENCY_FIELDS[latencyBin(e.latencyMs)]!;
 
       // Route: minute and hour buckets.
       const rm = hash(tag, ['rm', rk, m], 3 * HOUR);
@@ -277,7 +282,7 @@ export class DetectionEngine {
         if (e.responseBytes !== undefined) {
           add(b, 'bn', 1);
           add(b, 'bs', e.responseBytes);
-          add(b, `b${sizeBin(e.responseBytes)}`, 1);
+          add(b, SIZE_FIELDS[sizeBin(e.responseBytes)]!, 1);
         }
       }
       if (e.rateLimitLimit !== undefined && e.rateLimitRemaining !== undefined && e.rateLimitLimit > 0) {
@@ -301,25 +306,19 @@ export class DetectionEngine {
       }
 
       // The acting subject: for login routes the IP (it is the one trying principals), else principal > IP > client.
-      const subject: Subject | undefined =
-        e.login && e.clientIp
-          ? { kind: 'ip', value: e.clientIp }
-          : e.principal
-            ? { kind: 'principal', value: e.principal }
-            : e.clientIp
-              ? { kind: 'ip', value: e.clientIp }
-              : e.clientId
-                ? { kind: 'client', value: e.clientId }
-                : undefined;
-      if (subject && e.direction === 'inbound') {
-        const sk = `${subject.kind}:${subject.value.slice(0, 256)}`;
+      const subjectKind: Subject['kind'] | undefined =
+        e.login && e.clientIp ? 'ip' : e.principal ? 'principal' : e.clientIp ? 'ip' : e.clientId ? 'client' : undefined;
+      if (subjectKind && e.direction === 'inbound') {
+        const subjectValue = (subjectKind === 'principal' ? e.principal : subjectKind === 'ip' ? e.clientIp : e.clientId)!;
+        const subject: Subject = { kind: subjectKind, value: subjectValue };
+        const sk = `${subjectKind}:${subjectValue.length > 256 ? subjectValue.slice(0, 256) : subjectValue}`;
         const sh = vec(tag, ['sh', sk, h], SH_LAYOUT, SH_POS, 3 * HOUR);
         addv(sh, 'n', 1);
         if (e.responseBytes !== undefined) addv(sh, 'bs', e.responseBytes);
         // The 5-minute window holds the per-minute counts too (m0…m4).
         const sw = vec(tag, ['sw', sk, w5], SW_LAYOUT, SW_POS, 30 * MINUTE);
         addv(sw, 'n', 1);
-        addv(sw, `m${m - w5 * 5}`, 1);
+        addv(sw, MINUTE_FIELDS[m - w5 * 5]!, 1);
         if (is4) addv(sw, 'e4', 1);
         if (e.login && authFail) addv(sw, 'af', 1);
         if (e.automationAgent) addv(sw, 'ua', 1);
