@@ -1,0 +1,2 @@
+export { Outbox, type OutboxEntry, type OutboxOptions } from './outbox.js';
+export { backoffMs, defaultBackoff, type BackoffOptions } from './backoff.js';
