@@ -1,21 +1,10 @@
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { stackEnv, uniqueName, waitFor } from '../support/helpers.js';
+import { freePort, stackEnv, uniqueName, waitFor } from '../support/helpers.js';
 
 const cli = fileURLToPath(new URL('../../services/cli/dist/main.js', import.meta.url));
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 describe('vigil detector as a process', () => {
   it('starts from its environment, becomes ready, serves metrics, and stops cleanly on SIGTERM', async () => {

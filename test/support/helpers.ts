@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
 import { inject } from 'vitest';
 import { createLogger, type Logger } from '@vigil/telemetry';
 import type { StackEnv } from './global-setup.js';
@@ -33,4 +34,16 @@ export async function waitFor<T>(probe: () => Promise<T | undefined | false> | T
     }
     await new Promise((r) => setTimeout(r, intervalMs));
   }
+}
+
+/** A TCP port free on loopback right now. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
 }

@@ -1,9 +1,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { waitFor } from './helpers.js';
+import { freePort, waitFor } from './helpers.js';
 
 /**
  * A throwaway three-master Redis Cluster on loopback, from the same
@@ -15,16 +14,6 @@ export interface LocalCluster {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 export async function startLocalCluster(): Promise<LocalCluster> {
   for (const bin of ['redis-server', 'redis-cli']) {
