@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { DecodeError } from '@vigil/errors';
 import { allContracts, avroForm, findingContract, incidentContract, loadJsonSchema, toAvroRecord, transactionContract, validate, type Contract } from './contract.js';
 import { detectorNames } from './names.js';
+import { fullTransaction } from './samples.fixture.js';
 
 const ajv = new Ajv2020.default({ strict: true, allErrors: true });
 addFormats.default(ajv);
@@ -24,26 +25,7 @@ function verdicts(contract: Contract<unknown>, sample: Record<string, unknown>) 
   };
 }
 
-const tx = {
-  id: 'evt-1',
-  timestamp: '2026-11-23T10:15:30.123Z',
-  direction: 'inbound',
-  api: 'accounts',
-  method: 'GET',
-  path: '/users/42/account',
-  route: '/users/{id}/account',
-  status: 200,
-  latencyMs: 12.5,
-  requestBytes: 0,
-  responseBytes: 1834,
-  clientIp: '203.0.113.7',
-  principal: 'user-42',
-  clientId: 'web',
-  userAgent: 'Mozilla/5.0',
-  responseSignature: 'a1b2c3',
-  contentType: 'application/json',
-  tags: { env: 'prod', region: 'eu-west-1' },
-};
+const tx = fullTransaction;
 const txMinimal = { id: 'e', timestamp: 1763892930123, direction: 'outbound', api: 'payments-provider', method: 'post', path: '/v1/charges', status: 429, latencyMs: 0, rateLimitLimit: 100, rateLimitRemaining: 0 };
 
 const finding = {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fastValidateTransaction } from './fast-validate.js';
+import { fullTransaction } from './samples.fixture.js';
 import { apiTransactionSchema } from './transaction.js';
 
 /** zod's verdict: the parsed object, or undefined when it refuses. */
@@ -8,28 +9,7 @@ const zodVerdict = (v: unknown) => {
   return r.success ? r.data : undefined;
 };
 
-const base = {
-  id: 'evt-1',
-  timestamp: '2026-11-23T10:15:30.123Z',
-  direction: 'inbound',
-  api: 'accounts',
-  method: 'GET',
-  path: '/users/42/account',
-  route: '/users/{id}/account',
-  status: 200,
-  latencyMs: 12.5,
-  requestBytes: 0,
-  responseBytes: 1834,
-  clientIp: '203.0.113.7',
-  principal: 'user-42',
-  clientId: 'web',
-  userAgent: 'Mozilla/5.0',
-  responseSignature: 'a1b2c3',
-  contentType: 'application/json',
-  rateLimitLimit: 10,
-  rateLimitRemaining: 3,
-  tags: { env: 'prod' },
-};
+const base: Record<string, unknown> = fullTransaction;
 
 /** Values that probe each field's edges: types, ranges, lengths, null, absence. */
 const probes: unknown[] = [undefined, null, '', 'x', 'x'.repeat(65), 'x'.repeat(300), 'x'.repeat(9000), 0, -1, 1.5, 99, 100, 599, 600, 2 ** 53, 1e20, true, [], {}, { a: 'b' }, { a: 1 },

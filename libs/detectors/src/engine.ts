@@ -50,8 +50,6 @@ interface HashAcc {
   key: KeyParts;
   ttlMs: number;
   fields: Map<string, number>;
-  /** Index of the first field's op in ops.incr, once flattened (fields follow in insertion order). */
-  first: number;
 }
 
 /** Packed counter vectors (libs/state VectorAddOp): fixed layouts, one GET and one SET per key in Redis. */
@@ -164,7 +162,7 @@ export class DetectionEngine {
       const id = keyOf(key);
       let acc = s.hashes.get(id);
       if (!acc) {
-        acc = { key, ttlMs, fields: new Map(), first: -1 };
+        acc = { key, ttlMs, fields: new Map() };
         s.hashes.set(id, acc);
       }
       return acc.fields;
@@ -185,16 +183,20 @@ export class DetectionEngine {
     const addv = (acc: VecAcc, field: string, by: number) => {
       acc.deltas[acc.pos[field]!]! += by;
     };
+    /** Asks for a key once per batch in one of a shard's read lists; the handle finds its value in the results. */
+    const enlist = (s: ShardBuilder, seen: Map<string, number>, list: KeyParts[], key: KeyParts): Handle => {
+      const id = keyOf(key);
+      let i = seen.get(id);
+      if (i === undefined) {
+        i = list.length;
+        seen.set(id, i);
+        list.push(key);
+      }
+      return { shard: s.index, index: i };
+    };
     const vread = (tag: string, key: KeyParts): Handle => {
       const s = shard(tag);
-      const id = keyOf(key);
-      let i = s.vectorReads.get(id);
-      if (i === undefined) {
-        i = s.ops.vectorReads.length;
-        s.vectorReads.set(id, i);
-        s.ops.vectorReads.push(key);
-      }
-      return { shard: shard(tag).index, index: i };
+      return enlist(s, s.vectorReads, s.ops.vectorReads, key);
     };
     const min = (tag: string, key: KeyParts, field: string, value: number, ttlMs: number) => {
       const s = shard(tag);
@@ -218,7 +220,7 @@ export class DetectionEngine {
         entry.members.add(member);
         (s.ops.setAdd[entry.index]!.members as string[]).push(member);
       }
-      return { shard: shard(tag).index, index: entry.index };
+      return { shard: s.index, index: entry.index };
     };
     const firstSeen = (tag: string, key: KeyParts, field: string, value: number, cap: number, ttlMs: number): Handle | undefined => {
       const s = shard(tag);
@@ -226,18 +228,11 @@ export class DetectionEngine {
       if (s.first.has(id)) return undefined;
       s.first.set(id, s.ops.firstSeen.length);
       s.ops.firstSeen.push({ key, field, value, cap, ttlMs });
-      return { shard: shard(tag).index, index: s.ops.firstSeen.length - 1 };
+      return { shard: s.index, index: s.ops.firstSeen.length - 1 };
     };
     const read = (tag: string, key: KeyParts): Handle => {
       const s = shard(tag);
-      const id = keyOf(key);
-      let i = s.reads.get(id);
-      if (i === undefined) {
-        i = s.ops.reads.length;
-        s.reads.set(id, i);
-        s.ops.reads.push(key);
-      }
-      return { shard: shard(tag).index, index: i };
+      return enlist(s, s.reads, s.ops.reads, key);
     };
 
     const mNow = Math.floor(now / MINUTE);
@@ -440,30 +435,17 @@ export class DetectionEngine {
         b.ops.vectorAdd.push({ key: acc.key, deltas: acc.deltas, ttlMs: acc.ttlMs });
       }
       for (const acc of b.hashes.values()) {
-        acc.first = b.ops.incr.length;
         for (const [field, by] of acc.fields) b.ops.incr.push({ key: acc.key, field, by, ttlMs: acc.ttlMs });
       }
     }
     const results = await this.store.apply({ now, shards: builders.map((b) => b.ops) });
     /** A packed vector after this batch's additions, by field name ({} when the batch did not touch it). */
     const vector = (tag: string, key: KeyParts): Record<string, number> => {
-      const shardIndex = builders.findIndex((b) => b.ops.tag === tag);
-      const acc = builders[shardIndex]?.vectors.get(keyOf(key));
-      return acc ? named(acc.layout, results[shardIndex]!.vectorAdd[acc.index]!) : {};
+      const s = shards.get(tag);
+      const acc = s?.vectors.get(keyOf(key));
+      return s && acc ? named(acc.layout, results[s.index]!.vectorAdd[acc.index]!) : {};
     };
     const vgot = (h: Handle, layout: Layout) => named(layout, results[h.shard]!.vectorReads[h.index]!);
-    /** The value of a counter after this batch's increments (0 when the batch did not touch it). */
-    const counter = (tag: string, key: KeyParts, field: string): number => {
-      const shardIndex = builders.findIndex((b) => b.ops.tag === tag);
-      const acc = builders[shardIndex]?.hashes.get(keyOf(key));
-      if (!acc) return 0;
-      let i = acc.first;
-      for (const f of acc.fields.keys()) {
-        if (f === field) return results[shardIndex]!.incr[i]!;
-        i++;
-      }
-      return 0;
-    };
     const got = (h: Handle) => results[h.shard]!.reads[h.index]!;
     const card = (h: Handle) => results[h.shard]!.setAdd[h.index]!;
     const first = (h: Handle) => results[h.shard]!.firstSeen[h.index]!;

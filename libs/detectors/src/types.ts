@@ -1,4 +1,4 @@
-import type { ApiTransaction, DetectorName, Direction, Finding, Severity, Subject } from '@vigil/contracts';
+import type { ApiTransaction, DetectorName, Direction, Finding, Subject } from '@vigil/contracts';
 import type { DetectorsConfig } from './config.js';
 import type { ThreatMatcher } from './threats.js';
 
@@ -139,22 +139,8 @@ export interface DetectContext {
   threats: ThreatMatcher;
 }
 
-/** What a detector returns; the engine adds the deterministic id and detectedAt. */
-export interface FindingDraft {
-  detector: DetectorName;
-  severity: Severity;
-  confidence: number;
-  api: string;
-  route?: string;
-  subject: Subject;
-  windowStart: number;
-  windowEnd: number;
-  title: string;
-  description: string;
-  evidence: Record<string, number | string>;
-  owasp?: string;
-  eventIds: string[];
-}
+/** What a detector returns: a Finding without the id and detectedAt, which the engine adds. */
+export type FindingDraft = Omit<Finding, 'id' | 'detectedAt'>;
 
 export interface Detector {
   readonly name: DetectorName;

@@ -34,6 +34,11 @@ export function confidenceFrom(value: number, threshold: number, strong: number)
   return Math.round((0.5 + 0.49 * x) * 1000) / 1000;
 }
 
+/** Cuts text for titles and evidence, marking the cut with an ellipsis. */
+export function clip(text: string, max = 200): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
 export function formatBytes(bytes: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let v = bytes;

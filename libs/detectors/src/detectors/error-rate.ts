@@ -1,6 +1,6 @@
 import { round } from '../stats.js';
 import type { Detector, FindingDraft } from '../types.js';
-import { alignedWindow, confidenceFrom, sample, severityOr } from './common.js';
+import { alignedWindow, clip, confidenceFrom, sample, severityOr } from './common.js';
 
 const MINUTE = 60_000;
 
@@ -77,6 +77,3 @@ export const errorRate: Detector = {
   },
 };
 
-function clip(text: string, max = 200): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
-}

@@ -1,7 +1,7 @@
 import type { Severity, Subject } from '@vigil/contracts';
 import type { ThreatMatch } from '../threats.js';
 import type { Detector, EnrichedEvent, FindingDraft } from '../types.js';
-import { OWASP, alignedWindow, formatMinutes, sample, severityOr } from './common.js';
+import { alignedWindow, clip, formatMinutes, OWASP, sample, severityOr } from './common.js';
 
 /** How strong a match is: listed addresses and leaked keys are a known breach, agent patterns a strong hint. */
 const STRENGTH: Record<ThreatMatch['kind'], { rank: number; severity: Severity; confidence: number }> = {
@@ -46,9 +46,6 @@ function subjectOf(e: EnrichedEvent, m: ThreatMatch): Subject {
   }
 }
 
-function clip(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
-}
 
 /**
  * known_threat: events matching the known-threats store (listed IPs and CIDR

@@ -1,7 +1,7 @@
 import type { Severity, Subject } from '@vigil/contracts';
 import { histogramQuantile, round, sizeBinValue } from '../stats.js';
 import type { Detector, EnrichedEvent, FindingDraft, RouteWindow } from '../types.js';
-import { OWASP, alignedWindow, confidenceFrom, formatBytes, formatMinutes, sample, severityOr } from './common.js';
+import { alignedWindow, clip, confidenceFrom, formatBytes, formatMinutes, OWASP, sample, severityOr } from './common.js';
 
 interface Group {
   api: string;
@@ -36,9 +36,6 @@ function times(ratio: number): string {
   return `${ratio >= 100 ? Math.round(ratio) : round(ratio, 1)}x`;
 }
 
-function clip(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
-}
 
 /**
  * large_response: one call with an outsized response (a bulk export, a

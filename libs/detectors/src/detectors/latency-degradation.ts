@@ -1,6 +1,6 @@
 import { histogramQuantile, latencyBinValue, round } from '../stats.js';
 import type { Detector, FindingDraft } from '../types.js';
-import { alignedWindow, confidenceFrom, sample, severityOr } from './common.js';
+import { alignedWindow, clip, confidenceFrom, sample, severityOr } from './common.js';
 
 const MINUTE = 60_000;
 
@@ -87,6 +87,3 @@ export const latencyDegradation: Detector = {
   },
 };
 
-function clip(text: string, max = 200): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
-}

@@ -1,6 +1,6 @@
 import { round } from '../stats.js';
 import type { DetectContext, Detector, FindingDraft, RouteWindow, SubjectWindow } from '../types.js';
-import { OWASP, alignedWindow, confidenceFrom, formatBytes, sample, severityOr } from './common.js';
+import { alignedWindow, clip, confidenceFrom, formatBytes, OWASP, sample, severityOr } from './common.js';
 
 const MINUTE = 60_000;
 
@@ -128,6 +128,3 @@ function principalFinding(ctx: DetectContext, s: SubjectWindow): FindingDraft | 
   };
 }
 
-function clip(text: string, max = 200): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
-}

@@ -1,6 +1,6 @@
 import type { DetectorsConfig } from '../config.js';
 import type { Detector, FindingDraft, RouteWindow } from '../types.js';
-import { OWASP, confidenceFrom, sample, severityOr } from './common.js';
+import { clip, confidenceFrom, OWASP, sample, severityOr } from './common.js';
 
 const HOUR = 3_600_000;
 /** New signatures listed in one finding's evidence (a batch may carry more). */
@@ -10,10 +10,6 @@ type NewSignature = RouteWindow['newSignatures'][number];
 
 const routeKey = (api: string, direction: string, route: string) => `${api}\u0000${direction}\u0000${route}`;
 
-/** At most `max` characters, for evidence strings (the contract caps them at 1024). */
-function clip(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
-}
 
 /**
  * schema_drift: a response signature (hash of the response's shape) never

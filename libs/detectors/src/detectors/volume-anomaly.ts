@@ -1,6 +1,6 @@
 import { round } from '../stats.js';
 import type { ApiWindow, DetectContext, Detector, FindingDraft } from '../types.js';
-import { OWASP, alignedWindow, confidenceFrom, sample, severityOr } from './common.js';
+import { alignedWindow, clip, confidenceFrom, OWASP, sample, severityOr } from './common.js';
 
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
@@ -127,6 +127,3 @@ function draft(ctx: DetectContext, a: ApiWindow, expected: number, spread: numbe
   return draft;
 }
 
-function clip(text: string, max = 200): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
-}

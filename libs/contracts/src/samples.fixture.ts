@@ -1,0 +1,23 @@
+/** An ApiTransaction in wire form with every field set: the shared valid sample of the contract tests. */
+export const fullTransaction: Readonly<Record<string, unknown>> = Object.freeze({
+  id: 'evt-1',
+  timestamp: '2026-11-23T10:15:30.123Z',
+  direction: 'inbound',
+  api: 'accounts',
+  method: 'GET',
+  path: '/users/42/account',
+  route: '/users/{id}/account',
+  status: 200,
+  latencyMs: 12.5,
+  requestBytes: 0,
+  responseBytes: 1834,
+  clientIp: '203.0.113.7',
+  principal: 'user-42',
+  clientId: 'web',
+  userAgent: 'Mozilla/5.0',
+  responseSignature: 'a1b2c3',
+  contentType: 'application/json',
+  rateLimitLimit: 10,
+  rateLimitRemaining: 3,
+  tags: Object.freeze({ env: 'prod', region: 'eu-west-1' }),
+});
