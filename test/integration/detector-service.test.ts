@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCodec, createSchemaRegistry, dlqHeaders, transactionContract, type ApiTransaction } from '@vigil/contracts';
 import type { Producer } from '@vigil/kafka';
 import { background, tx } from '../../libs/detectors/src/testing.js';
-import { detectorRig, type DetectorRig } from '../support/detector.js';
+import { detectorRig, metricValue, type DetectorRig } from '../support/detector.js';
 import { stackEnv, waitFor } from '../support/helpers.js';
 
 const MINUTE = 60_000;
@@ -43,16 +43,10 @@ async function publish(producer: Producer, topic: string, events: ApiTransaction
 
 describe('detector service on the real Kafka and Redis', () => {
   let rig: DetectorRig;
-  let producer: Producer;
-
   beforeAll(async () => {
     rig = await detectorRig();
-    producer = await rig.kafka.producer();
   });
-  afterAll(async () => {
-    await producer?.disconnect();
-    await rig?.close();
-  });
+  afterAll(() => rig?.close());
 
   it('an enumeration mixed into normal traffic comes out on the findings topic; bad messages land in the DLQ with a reason', async () => {
     const { events, attacker } = trafficWithEnumeration();
@@ -60,8 +54,8 @@ describe('detector service on the real Kafka and Redis', () => {
     const dlq = await rig.collect(rig.topics.dlq);
     const { metrics } = await rig.start();
 
-    await publish(producer, rig.topics.transactions, events);
-    await producer.send(rig.topics.transactions, [
+    await publish(rig.producer, rig.topics.transactions, events);
+    await rig.producer.send(rig.topics.transactions, [
       { key: 'bad-1', value: JSON.stringify({ ...JSON.parse(createCodec(transactionContract, { topic: 't' }).encodeJson(events[0]!).toString()), status: 'OK' }) },
       { key: 'bad-2', value: 'not json at all' },
       { key: 'bad-3', value: Buffer.from([0, 0, 0, 0x7f, 0x7f, 1, 2]) },
@@ -89,28 +83,23 @@ describe('detector service on the real Kafka and Redis', () => {
     // Every event is accounted for: processed plus dead-lettered equals produced.
     const consumed = await waitFor(async () => {
       const text = await metrics.metrics();
-      const n = Number(/^vigil_events_consumed_total\{[^}]*\} (\d+)/m.exec(text)?.[1] ?? 0);
+      const n = metricValue(text, 'vigil_events_consumed_total');
       return n === events.length + 3 ? n : undefined;
     }, 'all events consumed', 30_000);
     expect(consumed).toBe(events.length + 3);
     const text = await metrics.metrics();
     expect(text).toMatch(/vigil_events_rejected_total\{reason="VIGIL_VALIDATION"[^}]*\} 1/);
     expect(text).toMatch(/vigil_findings_total\{detector="bola_enumeration",severity="[a-z]+"[^}]*\} 1/);
-    expect(Number(/^vigil_redis_round_trips_total\{[^}]*\} (\d+)/m.exec(text)?.[1])).toBeGreaterThan(0);
+    expect(metricValue(text, 'vigil_redis_round_trips_total')).toBeGreaterThan(0);
   });
 });
 
 describe('detector restarted mid-stream', () => {
   let rig: DetectorRig;
-  let producer: Producer;
   beforeAll(async () => {
     rig = await detectorRig();
-    producer = await rig.kafka.producer();
   });
-  afterAll(async () => {
-    await producer?.disconnect();
-    await rig?.close();
-  });
+  afterAll(() => rig?.close());
 
   it('loses no event and emits no new finding id for windows already reported', async () => {
     const { events } = trafficWithEnumeration();
@@ -121,7 +110,7 @@ describe('detector restarted mid-stream', () => {
     const findings = await rig.collect(rig.topics.findings);
 
     const one = await rig.start();
-    await publish(producer, rig.topics.transactions, first);
+    await publish(rig.producer, rig.topics.transactions, first);
     await waitFor(async () => {
       const lag = await rig.admin.lag(rig.groupId, rig.topics.transactions);
       return lag.reduce((n, p) => n + Number(p.high), 0) === first.length && lag.every((p) => p.lag === 0);
@@ -131,13 +120,13 @@ describe('detector restarted mid-stream', () => {
     await one.service.stop();
 
     const two = await rig.start();
-    await publish(producer, rig.topics.transactions, second);
+    await publish(rig.producer, rig.topics.transactions, second);
     await waitFor(async () => {
       const lag = await rig.admin.lag(rig.groupId, rig.topics.transactions);
       return lag.every((p) => p.lag === 0) && lag.reduce((n, p) => n + Number(p.high), 0) === events.length;
     }, 'the second half committed', 60_000);
 
-    const consumedBy = async (r: typeof one) => Number(/^vigil_events_consumed_total\{[^}]*\} (\d+)/m.exec(await r.metrics.metrics())?.[1] ?? 0);
+    const consumedBy = async (r: typeof one) => metricValue(await r.metrics.metrics(), 'vigil_events_consumed_total');
     expect((await consumedBy(one)) + (await consumedBy(two))).toBeGreaterThanOrEqual(events.length);
     // Findings are published before offsets commit: once the collector has read the whole findings topic, all are in.
     await waitFor(async () => {
@@ -148,6 +137,6 @@ describe('detector restarted mid-stream', () => {
     const ids = rig.findingsOf(findings.messages).map((f) => f.id);
     expect(new Set(ids).size).toBe(ids.length);
     expect(rig.findingsOf(findings.messages).filter((f) => f.detector === 'bola_enumeration').map((f) => f.id)).toEqual(before.map((f) => f.id));
-    expect(Number(/^vigil_findings_suppressed_total\{[^}]*\} (\d+)/m.exec(await two.metrics.metrics())?.[1])).toBeGreaterThanOrEqual(1);
+    expect(metricValue(await two.metrics.metrics(), 'vigil_findings_suppressed_total')).toBeGreaterThanOrEqual(1);
   });
 });

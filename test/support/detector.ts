@@ -1,7 +1,7 @@
 import { createSchemaRegistry, type Finding } from '@vigil/contracts';
 import { buildDetector, type DetectorService } from '@vigil/detector';
 import { detectorsConfigSchema } from '@vigil/detectors';
-import { createKafkaClient, type Admin, type Consumer, type KafkaClient, type ReceivedMessage } from '@vigil/kafka';
+import { createKafkaClient, type Admin, type Consumer, type KafkaClient, type Producer, type ReceivedMessage } from '@vigil/kafka';
 import { closeRedis, connectRedis, createRedis, type RedisClient } from '@vigil/redis';
 import { RedisStateStore } from '@vigil/state';
 import { createMetricsRegistry, type Registry } from '@vigil/telemetry';
@@ -11,6 +11,8 @@ import { quietLogger, stackEnv, uniqueName } from './helpers.js';
 export interface DetectorRig {
   kafka: KafkaClient;
   admin: Admin;
+  /** A producer for the test's own events (closed by close()). */
+  producer: Producer;
   redis: RedisClient;
   topics: { transactions: string; dlq: string; findings: string };
   groupId: string;
@@ -27,6 +29,7 @@ export async function detectorRig(): Promise<DetectorRig> {
   const logger = quietLogger();
   const kafka = createKafkaClient({ brokers: env.KAFKA_BROKERS.split(','), clientId: 'vigil-it-detector' }, logger);
   const admin = await kafka.admin();
+  const producer = await kafka.producer();
   const topics = { transactions: uniqueName('it.tx'), dlq: uniqueName('it.dlq'), findings: uniqueName('it.findings') };
   await admin.ensureTopics(Object.values(topics).map((topic) => ({ topic, partitions: 3 })));
   const redis = createRedis({ url: env.REDIS_URL });
@@ -39,6 +42,7 @@ export async function detectorRig(): Promise<DetectorRig> {
   return {
     kafka,
     admin,
+    producer,
     redis,
     topics,
     groupId,
@@ -76,9 +80,15 @@ export async function detectorRig(): Promise<DetectorRig> {
     async close() {
       await Promise.all(services.map((s) => s.stop().catch(() => undefined)));
       await Promise.all(consumers.map((c) => c.stop().catch(() => undefined)));
+      await producer.disconnect();
       await admin.deleteTopics(Object.values(topics)).catch(() => undefined);
       await admin.disconnect();
       await closeRedis(redis);
     },
   };
+}
+
+/** The value of an unlabelled (service-labelled only) counter or gauge in a /metrics text. */
+export function metricValue(text: string, name: string): number {
+  return Number(new RegExp(`^${name}\\{[^}]*\\} (\\d+(?:\\.\\d+)?)`, 'm').exec(text)?.[1] ?? 0);
 }
