@@ -2,7 +2,7 @@
 # vigil local stack: Kafka 3.9.1 (KRaft), Apicurio Registry 3.0.9, Redis,
 # all on 127.0.0.1, no Docker. See docs/local-stack.md.
 #
-#   deploy/local/stack.sh up | down | status | env [--export] | logs [NAME] [-f] | clean [--all]
+#   deploy/local/stack.sh up | down | status | env [--export] | logs [NAME] [-f] | clean [--all] | tools
 #
 # Environment:
 #   VIGIL_STACK_DIR              state dir (default: <repo>/.stack)
@@ -266,6 +266,34 @@ ensure_redis() {
   can_install || die "redis-server is required; install Debian's redis-server package (apt-get needs root or passwordless sudo)"
   apt_install redis-server
   command -v redis-server >/dev/null 2>&1 || die "redis-server still not found after installing"
+}
+
+# Receivers and tools the integration tests start themselves (never as a
+# system service): Prometheus Alertmanager from Debian.
+TOOLS=(prometheus-alertmanager)
+
+cmd_tools() {
+  local pkg missing=()
+  for pkg in "${TOOLS[@]}"; do
+    command -v "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+  done
+  if ((${#missing[@]} == 0)); then
+    say "tools present: ${TOOLS[*]}"
+    return 0
+  fi
+  can_install || die "${missing[*]} required by the integration tests; install Debian's ${missing[*]} (apt-get needs root or passwordless sudo)"
+  # Debian starts packaged daemons on install unless told not to; we start our own, on loopback.
+  local policy=/usr/sbin/policy-rc.d created=0
+  if [[ ! -e $policy && $(id -u) -eq 0 ]]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy"
+    chmod +x "$policy"
+    created=1
+  fi
+  apt_install "${missing[@]}"
+  ((created)) && rm -f "$policy"
+  for pkg in "${missing[@]}"; do
+    command -v "$pkg" >/dev/null 2>&1 || die "$pkg still not found after installing"
+  done
 }
 
 download_kafka() {
@@ -763,6 +791,7 @@ usage: $0 <command>
   env [--export] print KAFKA_BROKERS, SCHEMA_REGISTRY_URL, REDIS_URL
   logs [NAME] [-f]  show (or follow) logs; NAME is kafka, registry or redis
   clean [--all]  stop, then delete data and logs (--all: downloads too)
+  tools          install what the integration tests start themselves (Debian's prometheus-alertmanager)
 state dir: $STATE_DIR
 EOF
 }
@@ -777,6 +806,7 @@ main() {
     env) cmd_env "$@" ;;
     logs) cmd_logs "$@" ;;
     clean) cmd_clean "$@" ;;
+    tools) cmd_tools "$@" ;;
     -h | --help | help) usage ;;
     *)
       usage >&2

@@ -19,7 +19,7 @@ describe('the outbox on the real Redis', () => {
     expect(await ob.enqueue('inc-1:2:trigger:slack', '{"a":1}', T)).toBe(true);
     expect(await ob.enqueue('inc-1:2:trigger:slack', '{"a":1}', T)).toBe(false);
     const [entry] = await ob.claim(T);
-    expect(entry).toEqual({ id: 'inc-1%3A2%3Atrigger%3Aslack', payload: '{"a":1}', attempts: 0 });
+    expect(entry).toEqual({ id: 'inc-1%3A2%3Atrigger%3Aslack', payload: '{"a":1}', attempts: 0, deferred: false });
     await ob.ack(entry!.id);
     expect(await ob.depth()).toBe(0);
     expect(await ob.enqueue('inc-1:2:trigger:slack', '{"a":1}', T + 1)).toBe(false);
@@ -59,6 +59,16 @@ describe('the outbox on the real Redis', () => {
     const [e] = await ob.claim(T);
     expect(await ob.fail(e!, false, '400 bad request', T)).toBeUndefined();
     expect(await ob.dead()).toEqual(['z']);
+  });
+
+  it('a deferred entry comes due later, marked deferred, without counting an attempt', async () => {
+    const ob = outbox({ slot: 'notifier' });
+    await ob.enqueue('d', 'p', T);
+    const [e] = await ob.claim(T);
+    await ob.defer(e!.id, T + 60_000);
+    expect(await ob.claim(T + 59_999)).toHaveLength(0);
+    expect(await ob.claim(T + 60_000)).toEqual([{ id: 'd', payload: 'p', attempts: 0, deferred: true }]);
+    expect(await redis.exists(`${(ob as unknown as { keys: { prefix: string } }).keys.prefix}:{notifier}:due`)).toBe(1);
   });
 
   it('entries survive a new client (a restarted notifier) and come due in order', async () => {

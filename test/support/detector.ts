@@ -4,6 +4,7 @@ import { detectorsConfigSchema } from '@vigil/detectors';
 import { createKafkaClient, type Admin, type Consumer, type KafkaClient, type Producer, type ReceivedMessage } from '@vigil/kafka';
 import { closeRedis, connectRedis, createRedis, type RedisClient } from '@vigil/redis';
 import { RedisStateStore } from '@vigil/state';
+import { createSuppressionStore, RecordWatcher, type Suppression } from '@vigil/suppressions';
 import { createMetricsRegistry, type Registry } from '@vigil/telemetry';
 import { quietLogger, stackEnv, uniqueName } from './helpers.js';
 
@@ -17,6 +18,8 @@ export interface DetectorRig {
   topics: { transactions: string; dlq: string; findings: string };
   groupId: string;
   prefix: string;
+  /** The false-positive suppressions every started detector honours (refreshed every 200 ms). */
+  suppressions: RecordWatcher<Suppression>;
   start(config?: Record<string, unknown>): Promise<{ service: DetectorService; metrics: Registry }>;
   /** Collects every message of a topic from the beginning, until `stop`. */
   collect(topic: string): Promise<{ messages: ReceivedMessage[]; stop(): Promise<void> }>;
@@ -38,6 +41,7 @@ export async function detectorRig(): Promise<DetectorRig> {
   const groupId = uniqueName('it-detector');
   const services: DetectorService[] = [];
   const consumers: Consumer[] = [];
+  const suppressions = new RecordWatcher({ store: createSuppressionStore(redis, prefix), refreshMs: 200 });
 
   return {
     kafka,
@@ -47,7 +51,9 @@ export async function detectorRig(): Promise<DetectorRig> {
     topics,
     groupId,
     prefix,
+    suppressions,
     async start(config = {}) {
+      await suppressions.start();
       const metrics = createMetricsRegistry('detector-it', { defaultMetrics: false });
       const service = buildDetector({
         kafka,
@@ -61,6 +67,7 @@ export async function detectorRig(): Promise<DetectorRig> {
         groupId,
         fromBeginning: true,
         detectors: detectorsConfigSchema.parse(config),
+        suppressions,
       });
       await service.start();
       await service.joined();
@@ -78,6 +85,7 @@ export async function detectorRig(): Promise<DetectorRig> {
       return messages.map((m) => JSON.parse(m.value!.toString()) as Finding);
     },
     async close() {
+      suppressions.stop();
       await Promise.all(services.map((s) => s.stop().catch(() => undefined)));
       await Promise.all(consumers.map((c) => c.stop().catch(() => undefined)));
       await producer.disconnect();
@@ -86,6 +94,13 @@ export async function detectorRig(): Promise<DetectorRig> {
       await closeRedis(redis);
     },
   };
+}
+
+/** The sum of a metric's samples whose labels contain `label` (e.g. `channel="hook"`) in a /metrics text. */
+export function sample(text: string, name: string, label: string): number {
+  let sum = 0;
+  for (const m of text.matchAll(new RegExp(`^${name}\\{([^}]*)\\} (\\d+(?:\\.\\d+)?)`, 'gm'))) if (m[1]!.includes(label)) sum += Number(m[2]);
+  return sum;
 }
 
 /** The value of an unlabelled (service-labelled only) counter or gauge in a /metrics text. */

@@ -3,7 +3,8 @@ import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
 
 /**
- * Brings the local stack (Kafka, schema registry, Redis) up once per run.
+ * Installs the receivers the tests start themselves (stack.sh tools), and
+ * brings the local stack (Kafka, schema registry, Redis) up once per run.
  * It is stopped at the end only if this run started it, so a developer's
  * running stack is left alone. Set KAFKA_BROKERS / SCHEMA_REGISTRY_URL /
  * REDIS_URL to test against your own services instead.
@@ -28,6 +29,7 @@ function stack(verb: string, inherit = false) {
 }
 
 export default function setup(project: TestProject): () => void {
+  if (stack('tools', true).status !== 0) throw new Error('the test tools could not be installed (see the output above)');
   const wasUp = stack('status').status === 0;
   if (!wasUp) {
     const up = stack('up', true);

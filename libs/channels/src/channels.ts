@@ -3,7 +3,8 @@ import { formatRfc3339, toWireJson, incidentContract, type Incident } from '@vig
 import { VigilError } from '@vigil/errors';
 import type { Logger } from '@vigil/telemetry';
 import { post, safeOrigin } from './http.js';
-import type { Channel, Message, SendResult } from './types.js';
+import { summary } from './summary.js';
+import type { Channel, SendResult } from './types.js';
 
 const DEFAULT_TIMEOUT_MS = 5000;
 
@@ -15,12 +16,6 @@ function requireUrl(name: string, url: string): void {
     throw new VigilError('VIGIL_ARGUMENT', `channel ${name}: the URL is not a URL`);
   }
   if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new VigilError('VIGIL_ARGUMENT', `channel ${name}: the URL must be http(s), got ${parsed.protocol}`);
-}
-
-function summary(m: Message): string {
-  const i = m.incident;
-  const verb = { trigger: 'New', repeat: 'Still open', acknowledge: 'Acknowledged', resolve: 'Resolved', digest: 'Digest' }[m.kind];
-  return `[vigil ${m.tier}] ${verb}: ${i.title}`.slice(0, 1000);
 }
 
 /** The log channel: always on; writes the notification to the notifier's log. */

@@ -15,3 +15,5 @@ export {
   type SlackOptions,
   type WebhookOptions,
 } from './channels.js';
+export { emailChannel, type EmailOptions } from './email.js';
+export { summary } from './summary.js';

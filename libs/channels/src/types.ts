@@ -17,6 +17,6 @@ export type SendResult = { ok: true } | { ok: false; retryable: boolean; reason:
 /** A notification channel: one method, after Alertmanager's notifiers. It never throws for delivery failures. */
 export interface Channel {
   readonly name: string;
-  readonly type: 'log' | 'webhook' | 'slack' | 'pagerduty' | 'opsgenie' | 'alertmanager';
+  readonly type: 'log' | 'webhook' | 'slack' | 'pagerduty' | 'opsgenie' | 'alertmanager' | 'email';
   send(message: Message): Promise<SendResult>;
 }

@@ -55,6 +55,22 @@ export const httpSection = z
   .strict()
   .default({});
 
+/** Fields of a service's `topics` section: creating the topics it uses when they are missing. */
+export const topicCreationFields = {
+  /** Partitions of the topics the service creates when they are missing. */
+  partitions: z.number().int().min(1).max(1000).default(12),
+  create: z.boolean().default(true),
+};
+
+/** Fields of a service's `consumer` section: its group, and where a new group starts. */
+export function consumerFields(defaultGroupId: string) {
+  return {
+    groupId: z.string().min(1).default(defaultGroupId),
+    /** Start of a new group: 'earliest' reads the topic's history, 'latest' only what arrives from now on. */
+    start: z.enum(['earliest', 'latest']).default('latest'),
+  };
+}
+
 export const commonSchemas = Object.freeze({
   kafka: kafkaSection,
   schemaRegistry: schemaRegistrySection,

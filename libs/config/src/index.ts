@@ -157,4 +157,4 @@ export const commonBindings: readonly EnvBinding[] = Object.freeze([
   { env: 'HTTP_HOST', path: 'http.host' },
 ]);
 
-export { commonSchemas } from './common.js';
+export { commonSchemas, consumerFields, topicCreationFields } from './common.js';

@@ -1,3 +1,5 @@
+import type { Finding } from './finding.js';
+
 /** An ApiTransaction in wire form with every field set: the shared valid sample of the contract tests. */
 export const fullTransaction: Readonly<Record<string, unknown>> = Object.freeze({
   id: 'evt-1',
@@ -21,3 +23,25 @@ export const fullTransaction: Readonly<Record<string, unknown>> = Object.freeze(
   rateLimitRemaining: 3,
   tags: Object.freeze({ env: 'prod', region: 'eu-west-1' }),
 });
+
+let findingSeq = 0;
+/** A valid Finding (in memory: epoch-ms times) about one IP on accounts at `at`; ids are unique unless given. */
+export function sampleFinding(over: Partial<Finding> = {}, at = Date.UTC(2026, 10, 23, 14, 0, 0)): Finding {
+  findingSeq++;
+  return {
+    id: `f-${findingSeq}`,
+    detector: 'burst',
+    severity: 'low',
+    confidence: 0.7,
+    api: 'accounts',
+    subject: { kind: 'ip', value: '198.51.100.7' },
+    windowStart: at,
+    windowEnd: at + 60_000,
+    detectedAt: at,
+    title: 'burst',
+    description: 'd',
+    evidence: {},
+    eventIds: [],
+    ...over,
+  };
+}

@@ -1,5 +1,5 @@
 import { CompressionTypes, Kafka, Partitioners, type KafkaMessage, type SASLOptions } from 'kafkajs';
-import { KafkaError, VigilError } from '@vigil/errors';
+import { KafkaError, VigilError, isRetriable } from '@vigil/errors';
 import type { Logger } from '@vigil/telemetry';
 import { kafkaLogCreator, kafkaLogLevel } from './logging.js';
 import type { Admin, Consumer, ConsumerOptions, Headers, KafkaConfig, OutgoingMessage, PartitionLag, Producer, ReceivedMessage, TopicSpec } from './types.js';
@@ -85,15 +85,20 @@ export function createKafkaClient(config: KafkaConfig, logger: Logger): KafkaCli
             partitionsConsumedConcurrently: options.partitionsConcurrently ?? 1,
             eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
               if (isStale()) return;
-              await options.eachBatch(
-                {
-                  topic: batch.topic,
-                  partition: batch.partition,
-                  highWatermark: batch.highWatermark,
-                  messages: batch.messages.map((m) => toReceived(batch.topic, batch.partition, m)),
-                },
-                { heartbeat, isRunning: () => isRunning() && !isStale() },
-              );
+              try {
+                await options.eachBatch(
+                  {
+                    topic: batch.topic,
+                    partition: batch.partition,
+                    highWatermark: batch.highWatermark,
+                    messages: batch.messages.map((m) => toReceived(batch.topic, batch.partition, m)),
+                  },
+                  { heartbeat, isRunning: () => isRunning() && !isStale() },
+                );
+              } catch (err) {
+                log.warn({ err, groupId: options.groupId, topic: batch.topic, partition: batch.partition, retriable: isRetriable(err) }, 'batch failed; it will be fetched again');
+                throw err;
+              }
             },
           });
         },

@@ -22,6 +22,11 @@ describe('escalation config', () => {
     }
   });
 
+  it('a tier naming a channel that is not defined is an error at its path', () => {
+    expect(() => parseEscalationConfig({ tiers: { notify: ['slak'] }, channels: { slack: { type: 'slack', webhookUrl: { env: 'X' } } } })).toThrow(/tiers\.notify\.0: no channel named "slak" under channels/);
+    expect(() => parseEscalationConfig({ channels: { pd: { type: 'pagerduty', routingKey: { env: 'lower-case!' } } } })).toThrow(/channels\.pd\.routingKey/);
+  });
+
   it('checks cross-field rules', () => {
     expect(() => parseEscalationConfig({ wakeUp: { ackTimeoutMs: 30_000 } })).toThrow(/wakeUp\.ackTimeoutMs: must be 0 \(never\) or at least 60000 ms/);
   });
@@ -34,7 +39,9 @@ describe('the shipped example', () => {
     const doc = parse(readFileSync(new URL('../../../deploy/notifier/escalation.example.yaml', import.meta.url), 'utf8')) as unknown;
     const c = parseEscalationConfig(doc, 'escalation.example.yaml');
     expect(c.rules).toHaveLength(2);
-    expect(c.tiers.wake_up).toEqual(['pagerduty']);
+    expect(c.tiers.wake_up).toEqual(['pagerduty', 'alertmanager']);
+    expect(Object.keys(c.channels).sort()).toEqual(['alertmanager', 'email', 'pagerduty', 'slack', 'webhook']);
+    expect(c.channels.slack).toEqual({ type: 'slack', webhookUrl: { env: 'SLACK_WEBHOOK_URL' }, timeoutMs: 5000 });
     expect(c.quietHours?.utcOffsetMinutes).toBe(60);
   });
 });

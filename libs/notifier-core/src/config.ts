@@ -15,6 +15,41 @@ const tier = z.enum(tiers);
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:MM (24 h)');
 const channelName = z.string().regex(/^[a-z][a-z0-9_-]{0,39}$/, 'expected a channel name: lowercase letters, digits, _ or -');
 
+/** A secret or endpoint: inline (not for secrets), from an environment variable, or from a file (Kubernetes/Docker secrets). */
+export const secretRefSchema = z.union([
+  z.string().min(1),
+  z.object({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name') }).strict(),
+  z.object({ file: z.string().min(1) }).strict(),
+]);
+
+const timeoutMs = z.number().int().min(100).max(60_000).default(5000);
+
+/** Channel definitions by name; the tiers refer to them. `log` is built in. */
+export const channelSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('webhook'), url: secretRefSchema, secret: secretRefSchema.optional(), timeoutMs }).strict(),
+  z.object({ type: z.literal('slack'), webhookUrl: secretRefSchema, timeoutMs }).strict(),
+  z.object({ type: z.literal('pagerduty'), routingKey: secretRefSchema, url: secretRefSchema.optional(), timeoutMs }).strict(),
+  z.object({ type: z.literal('opsgenie'), apiKey: secretRefSchema, baseUrl: z.string().url().optional(), timeoutMs }).strict(),
+  z.object({ type: z.literal('alertmanager'), url: secretRefSchema, activeForMs: z.number().int().min(60_000).optional(), timeoutMs }).strict(),
+  z
+    .object({
+      type: z.literal('email'),
+      host: z.string().min(1),
+      port: z.number().int().min(1).max(65535).default(587),
+      /** true: TLS from the first byte (port 465); false: STARTTLS when the server offers it. */
+      secure: z.boolean().default(false),
+      user: secretRefSchema.optional(),
+      password: secretRefSchema.optional(),
+      from: z.string().min(3),
+      to: z.array(z.string().min(3)).min(1),
+      timeoutMs,
+    })
+    .strict(),
+]);
+
+export type SecretRef = z.output<typeof secretRefSchema>;
+export type ChannelConfig = z.output<typeof channelSchema>;
+
 export const matcherSchema = z
   .object({
     detector: z.array(detector).min(1).optional(),
@@ -68,9 +103,17 @@ export const escalationConfigSchema = z
       .default({}),
     /** Per channel, notifications per minute before the rest is sent as digests. */
     rateLimitPerMinute: z.number().int().min(1).default(10),
+    /** The channels the tiers name. */
+    channels: z.record(channelName, channelSchema).default({}),
   })
   .strict()
   .superRefine((c, ctx) => {
+    for (const tier of tiers) {
+      c.tiers[tier].forEach((name, i) => {
+        if (name !== 'log' && !(name in c.channels)) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['tiers', tier, i], message: `no channel named ${JSON.stringify(name)} under channels` });
+      });
+    }
+    if ('log' in c.channels) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['channels', 'log'], message: 'log is built in; choose another name' });
     if (c.notify.withinMs === 0) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['notify', 'withinMs'], message: 'must be more than 0' });
     if (c.wakeUp.ackTimeoutMs > 0 && c.wakeUp.ackTimeoutMs < 60_000) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['wakeUp', 'ackTimeoutMs'], message: 'must be 0 (never) or at least 60000 ms' });
   });

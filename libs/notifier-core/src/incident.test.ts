@@ -1,30 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { validate, incidentContract, toWireJson, type Finding } from '@vigil/contracts';
+import { sampleFinding } from '../../contracts/src/samples.fixture.js';
 import { parseEscalationConfig } from './config.js';
-import { acknowledge, applyFinding, groupKeyOf, inQuietHours, resolve, tick, type IncidentState, type Notification } from './incident.js';
+import { acknowledge, applyFinding, groupKeyOf, inQuietHours, resolve, silence, tick, type IncidentState, type Notification } from './incident.js';
 
 const T = Date.UTC(2026, 10, 23, 14, 0, 0); // a Monday, 14:00 UTC
 const MIN = 60_000;
-let n = 0;
-function finding(over: Partial<Finding> = {}): Finding {
-  n++;
-  return {
-    id: `f-${n}`,
-    detector: 'burst',
-    severity: 'low',
-    confidence: 0.7,
-    api: 'accounts',
-    subject: { kind: 'ip', value: '198.51.100.7' },
-    windowStart: T,
-    windowEnd: T + MIN,
-    detectedAt: T,
-    title: 'burst',
-    description: 'd',
-    evidence: {},
-    eventIds: [],
-    ...over,
-  };
-}
+const finding = (over: Partial<Finding> = {}): Finding => sampleFinding(over, T);
 
 const config = parseEscalationConfig({});
 
@@ -134,6 +116,24 @@ describe('incidents', () => {
     expect(run([finding({ route: '/admin/users' })], cfg).state.tier).toBe('wake_up');
     expect(run([finding({ api: 'search', severity: 'high' })], cfg).state.tier).toBe('log');
     expect(run([finding({ route: '/users' })], cfg).state.tier).toBe('log');
+  });
+
+  it('measures the quiet period on the wall clock a finding arrived at, not on its event time', () => {
+    const cfg = parseEscalationConfig({ resolveAfterMs: 30 * MIN, wakeUp: { ackTimeoutMs: 0 }, repeatIntervalMs: 0 });
+    // Event time runs an hour ahead of the wall clock (a replay at ×60, a skewed producer).
+    const t = applyFinding(undefined, finding({ detectedAt: T + 60 * MIN }), cfg, T);
+    expect(tick(t.state, cfg, T + 29 * MIN).state.state).toBe('open');
+    expect(tick(t.state, cfg, T + 30 * MIN).state.state).toBe('resolved');
+  });
+
+  it('a silence records a change and keeps the incident open', () => {
+    const open = applyFinding(undefined, finding({ severity: 'high' }), config, T).state;
+    const t = silence(open, T + 60 * MIN, 'alice', T + MIN);
+    expect(t.state.silencedUntil).toBe(T + 60 * MIN);
+    expect(t.state.state).toBe('open');
+    expect(t.change?.change).toBe('silenced');
+    expect(t.change?.version).toBe(open.version + 1);
+    expect(t.notifications).toEqual([]);
   });
 
   it('groups by the configured key', () => {

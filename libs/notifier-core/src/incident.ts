@@ -27,7 +27,11 @@ export interface IncidentState {
   recent: number[];
   firstSeenAt: number;
   lastSeenAt: number;
+  /** Wall-clock time the last finding arrived: quiet periods are measured on it, not on event time. */
+  lastReceivedAt?: number;
   changedAt: number;
+  /** Notifications are muted until then (a silence); the incident still records its findings. */
+  silencedUntil?: number;
   acknowledgedBy?: string;
   /** When the incident last reached notify (for the ack timeout) and when its channels were last told. */
   notifiedAt?: number;
@@ -70,11 +74,13 @@ export function groupKeyOf(f: Finding, config: EscalationConfig): string {
     .join('|');
 }
 
-export function incidentId(groupKey: string, firstSeenAt: number): string {
-  return `inc-${createHash('sha256').update(`${groupKey}\u0000${firstSeenAt}`).digest('base64url').slice(0, 20)}`;
+/** Deterministic from the group and the finding that opened it: a replay opens the same incident, a later reopening a new one. */
+export function incidentId(groupKey: string, openingFindingId: string): string {
+  return `inc-${createHash('sha256').update(`${groupKey}\u0000${openingFindingId}`).digest('base64url').slice(0, 20)}`;
 }
 
-export function matches(m: Matcher, f: Finding): boolean {
+/** Whether a matcher selects a finding (or an incident: it has the same fields). */
+export function matches(m: Matcher, f: Pick<Finding, 'detector' | 'severity' | 'api' | 'route' | 'subject'>): boolean {
   if (m.detector && !m.detector.includes(f.detector)) return false;
   if (m.severity && !m.severity.includes(f.severity)) return false;
   if (m.api && !m.api.includes(f.api)) return false;
@@ -123,7 +129,8 @@ export function tierFor(f: Finding, recentCount: number, config: EscalationConfi
   return { tier, reason };
 }
 
-function record(s: IncidentState, change: IncidentChange, reason: string | undefined, now: number): Incident {
+/** The Incident v1 record of a state: what api.incidents carries and channels render. */
+export function incidentRecord(s: IncidentState, change: IncidentChange, reason: string | undefined, now: number): Incident {
   const inc: Incident = {
     id: s.id,
     version: s.version,
@@ -170,7 +177,7 @@ export function applyFinding(current: IncidentState | undefined, f: Finding, con
     const groupKey = groupKeyOf(f, config);
     const { tier, reason } = tierFor(f, 1, config);
     const s: IncidentState = {
-      id: incidentId(groupKey, f.windowStart),
+      id: incidentId(groupKey, f.id),
       groupKey,
       version: 1,
       state: 'open',
@@ -186,18 +193,20 @@ export function applyFinding(current: IncidentState | undefined, f: Finding, con
       recent: [f.detectedAt],
       firstSeenAt: f.detectedAt,
       lastSeenAt: f.detectedAt,
+      lastReceivedAt: now,
       changedAt: now,
     };
     if (f.route !== undefined) s.route = f.route;
     if (tier !== 'log') s.notifiedAt = now;
     notifyOrHold(s, tier, reason, config, now, notifications);
-    return { state: s, change: record(s, 'opened', reason, now), notifications };
+    return { state: s, change: incidentRecord(s, 'opened', reason, now), notifications };
   }
 
   const s: IncidentState = { ...open, findingIds: [...open.findingIds, f.id].slice(-200), recent: [...open.recent, f.detectedAt].filter((t) => t > f.detectedAt - config.notify.withinMs).slice(-100) };
   s.findingCount++;
   s.lastFindingId = f.id;
   s.lastSeenAt = Math.max(s.lastSeenAt, f.detectedAt);
+  s.lastReceivedAt = now;
   s.severity = maxSeverity(s.severity, f.severity);
   s.version++;
   s.changedAt = now;
@@ -207,9 +216,9 @@ export function applyFinding(current: IncidentState | undefined, f: Finding, con
     s.tier = next;
     if (next === 'notify') s.notifiedAt = now;
     notifyOrHold(s, next, reason, config, now, notifications);
-    return { state: s, change: record(s, 'escalated', reason, now), notifications };
+    return { state: s, change: incidentRecord(s, 'escalated', reason, now), notifications };
   }
-  return { state: s, change: record(s, 'updated', undefined, now), notifications };
+  return { state: s, change: incidentRecord(s, 'updated', undefined, now), notifications };
 }
 
 /** Time passes: held notifications after quiet hours, the ack timeout, repeats, and resolving after a quiet period. */
@@ -223,18 +232,18 @@ export function tick(s: IncidentState, config: EscalationConfig, now: number): T
     notifications.push({ tier: s.tier, kind: 'trigger', reason: 'held by quiet hours' });
     return { state: r, notifications };
   }
-  if (now - s.lastSeenAt >= config.resolveAfterMs) {
+  if (now - (s.lastReceivedAt ?? s.lastSeenAt) >= config.resolveAfterMs) {
     const r: IncidentState = { ...s, state: 'resolved', version: s.version + 1, changedAt: now };
     const reason = `no new finding for ${Math.round(config.resolveAfterMs / 60_000)} min`;
     if (s.tier !== 'log' && s.lastNotifiedAt !== undefined) notifications.push({ tier: s.tier, kind: 'resolve', reason });
-    return { state: r, change: record(r, 'resolved', reason, now), notifications };
+    return { state: r, change: incidentRecord(r, 'resolved', reason, now), notifications };
   }
   if (s.state === 'acknowledged') return { state: s, notifications };
   if (s.tier === 'notify' && config.wakeUp.ackTimeoutMs > 0 && s.notifiedAt !== undefined && now - s.notifiedAt >= config.wakeUp.ackTimeoutMs) {
     const reason = `unacknowledged for ${Math.round(config.wakeUp.ackTimeoutMs / 60_000)} min`;
     const r: IncidentState = { ...s, tier: 'wake_up', version: s.version + 1, changedAt: now, lastNotifiedAt: now, held: false };
     notifications.push({ tier: 'wake_up', kind: 'trigger', reason });
-    return { state: r, change: record(r, 'escalated', reason, now), notifications };
+    return { state: r, change: incidentRecord(r, 'escalated', reason, now), notifications };
   }
   if (s.tier !== 'log' && !s.held && config.repeatIntervalMs > 0 && s.lastNotifiedAt !== undefined && now - s.lastNotifiedAt >= config.repeatIntervalMs) {
     const r: IncidentState = { ...s, lastNotifiedAt: now };
@@ -249,7 +258,7 @@ export function acknowledge(s: IncidentState, by: string, now: number): Transiti
   if (s.state !== 'open') return { state: s, notifications: [] };
   const r: IncidentState = { ...s, state: 'acknowledged', acknowledgedBy: by.slice(0, 256), version: s.version + 1, changedAt: now, held: false };
   const notifications: Notification[] = s.tier !== 'log' && s.lastNotifiedAt !== undefined ? [{ tier: s.tier, kind: 'acknowledge', reason: `acknowledged by ${r.acknowledgedBy}` }] : [];
-  return { state: r, change: record(r, 'acknowledged', `acknowledged by ${r.acknowledgedBy}`, now), notifications };
+  return { state: r, change: incidentRecord(r, 'acknowledged', `acknowledged by ${r.acknowledgedBy}`, now), notifications };
 }
 
 /** Someone resolved the incident by hand. */
@@ -257,6 +266,14 @@ export function resolve(s: IncidentState, by: string, now: number): Transition {
   if (s.state === 'resolved') return { state: s, notifications: [] };
   const r: IncidentState = { ...s, state: 'resolved', version: s.version + 1, changedAt: now };
   const notifications: Notification[] = s.tier !== 'log' && s.lastNotifiedAt !== undefined ? [{ tier: s.tier, kind: 'resolve', reason: `resolved by ${by.slice(0, 256)}` }] : [];
-  return { state: r, change: record(r, 'resolved', `resolved by ${by.slice(0, 256)}`, now), notifications };
+  return { state: r, change: incidentRecord(r, 'resolved', `resolved by ${by.slice(0, 256)}`, now), notifications };
 }
 
+
+/** Mutes the incident's notifications until `until` (wall clock); escalation state goes on. */
+export function silence(s: IncidentState, until: number, by: string, now: number): Transition {
+  if (s.state === 'resolved') return { state: s, notifications: [] };
+  const reason = `silenced by ${by.slice(0, 256)} until ${new Date(until).toISOString()}`;
+  const r: IncidentState = { ...s, silencedUntil: until, version: s.version + 1, changedAt: now };
+  return { state: r, change: incidentRecord(r, 'silenced', reason, now), notifications: [] };
+}

@@ -1,12 +1,14 @@
-export { escalationConfigSchema, matcherSchema, parseEscalationConfig, type EscalationConfig, type Matcher } from './config.js';
+export { channelSchema, escalationConfigSchema, matcherSchema, parseEscalationConfig, secretRefSchema, type ChannelConfig, type EscalationConfig, type Matcher, type SecretRef } from './config.js';
 export {
   acknowledge,
   applyFinding,
   groupKeyOf,
   inQuietHours,
   incidentId,
+  incidentRecord,
   matches,
   resolve,
+  silence,
   tick,
   tierFor,
   type IncidentState,

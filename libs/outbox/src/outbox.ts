@@ -6,25 +6,29 @@ import { backoffMs, defaultBackoff, type BackoffOptions } from './backoff.js';
 const lua = (name: string) => readFileSync(new URL(`../lua/${name}`, import.meta.url), 'utf8');
 const SCRIPTS = {
   vigilOutboxEnqueueV1: { numberOfKeys: 3, lua: lua('enqueue-3.lua') },
-  vigilOutboxClaimV1: { numberOfKeys: 1, lua: lua('claim-1.lua') },
-  vigilOutboxSettleV1: { numberOfKeys: 4, lua: lua('settle-4.lua') },
+  vigilOutboxClaimV2: { numberOfKeys: 1, lua: lua('claim-1.lua') },
+  vigilOutboxSettleV2: { numberOfKeys: 4, lua: lua('settle-4.lua') },
 } as const;
 
 type ScriptClient = RedisClient & {
   vigilOutboxEnqueueV1(entry: string, due: string, sent: string, id: string, payload: string, dueAt: number): Promise<number>;
-  vigilOutboxClaimV1(due: string, now: number, limit: number, leaseMs: number, entryPrefix: string): Promise<string[]>;
-  vigilOutboxSettleV1(entry: string, due: string, sent: string, dead: string, id: string, outcome: string, arg: number, reason: string): Promise<number>;
+  vigilOutboxClaimV2(due: string, now: number, limit: number, leaseMs: number, entryPrefix: string): Promise<string[]>;
+  vigilOutboxSettleV2(entry: string, due: string, sent: string, dead: string, id: string, outcome: string, arg: number, reason: string): Promise<number>;
 };
 
 export interface OutboxEntry {
   id: string;
   payload: string;
   attempts: number;
+  /** Held back once by a rate limit (see defer). */
+  deferred: boolean;
 }
 
 export interface OutboxOptions {
   redis: RedisClient;
   prefix: string;
+  /** The hash tag all outbox keys share (default `outbox`); another store can share it to write in the same scripts. */
+  slot?: string;
   /** How long a claimed entry is held before it comes due again (the claimer died). */
   leaseMs?: number;
   /** How long a delivered id is remembered, so the same notification is not queued again. */
@@ -48,9 +52,11 @@ export class Outbox {
   readonly maxAttempts: number;
   private readonly backoff: BackoffOptions;
   private readonly random: () => number;
+  private readonly slot: string;
 
   constructor(o: OutboxOptions) {
     this.keys = createKeyspace(o.prefix);
+    this.slot = o.slot ?? 'outbox';
     const client = o.redis as ScriptClient;
     for (const [name, def] of Object.entries(SCRIPTS)) {
       if (typeof (client as unknown as Record<string, unknown>)[name] !== 'function') client.defineCommand(name, def);
@@ -65,7 +71,7 @@ export class Outbox {
 
   /** Set keys, and per-entry keys from an id already escaped (ids are stored escaped in the due set). */
   private k(kind: string, safeId?: string): string {
-    const base = this.keys.key('outbox', kind);
+    const base = this.keys.key(this.slot, kind);
     return safeId === undefined ? base : `${base}:${safeId}`;
   }
 
@@ -81,16 +87,16 @@ export class Outbox {
 
   /** Up to `limit` due entries, leased to the caller. */
   async claim(now: number, limit = 100): Promise<OutboxEntry[]> {
-    const flat = await this.redis.vigilOutboxClaimV1(this.k('due'), now, limit, this.leaseMs, `${this.k('e')}:`);
+    const flat = await this.redis.vigilOutboxClaimV2(this.k('due'), now, limit, this.leaseMs, `${this.k('e')}:`);
     // Ids come back as stored: escaped (escapeKeyPart), which is what ack and fail take.
     const out: OutboxEntry[] = [];
-    for (let i = 0; i < flat.length; i += 3) out.push({ id: flat[i]!, payload: flat[i + 1]!, attempts: Number(flat[i + 2]) });
+    for (let i = 0; i < flat.length; i += 4) out.push({ id: flat[i]!, payload: flat[i + 1]!, attempts: Number(flat[i + 2]), deferred: flat[i + 3] === '1' });
     return out;
   }
 
   /** Delivered: removed, and remembered as sent. `id` is a claimed entry's id. */
   async ack(id: string): Promise<void> {
-    await this.redis.vigilOutboxSettleV1(this.k('e', id), this.k('due'), this.k('sent', id), this.k('dead'), id, 'ack', this.sentTtlMs, '');
+    await this.redis.vigilOutboxSettleV2(this.k('e', id), this.k('due'), this.k('sent', id), this.k('dead'), id, 'ack', this.sentTtlMs, '');
   }
 
   /**
@@ -102,11 +108,16 @@ export class Outbox {
     const attempts = entry.attempts + 1;
     if (retryable && attempts < this.maxAttempts) {
       const delay = backoffMs(entry.attempts, this.backoff, this.random);
-      await this.redis.vigilOutboxSettleV1(this.k('e', entry.id), this.k('due'), this.k('sent', entry.id), this.k('dead'), entry.id, 'retry', now + delay, reason.slice(0, 500));
+      await this.redis.vigilOutboxSettleV2(this.k('e', entry.id), this.k('due'), this.k('sent', entry.id), this.k('dead'), entry.id, 'retry', now + delay, reason.slice(0, 500));
       return delay;
     }
-    await this.redis.vigilOutboxSettleV1(this.k('e', entry.id), this.k('due'), this.k('sent', entry.id), this.k('dead'), entry.id, 'dead', now, reason.slice(0, 500));
+    await this.redis.vigilOutboxSettleV2(this.k('e', entry.id), this.k('due'), this.k('sent', entry.id), this.k('dead'), entry.id, 'dead', now, reason.slice(0, 500));
     return undefined;
+  }
+
+  /** Held back (a rate limit): due again at `dueAt`, marked deferred, no attempt counted. */
+  async defer(id: string, dueAt: number): Promise<void> {
+    await this.redis.vigilOutboxSettleV2(this.k('e', id), this.k('due'), this.k('sent', id), this.k('dead'), id, 'defer', dueAt, '');
   }
 
   /** Entries waiting (due or leased). */

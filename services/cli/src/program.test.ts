@@ -20,7 +20,7 @@ describe('vigil CLI', () => {
     expect((await run('--version')).out.trim()).toBe('0.0.0-test');
   });
 
-  it.each([['notifier'], ['simulate', '--scenario', 'bola'], ['publish'], ['tail']])(
+  it.each([['simulate', '--scenario', 'bola'], ['publish'], ['tail']])(
     'vigil %s … says it is not yet available and exits non-zero',
     async (...argv) => {
       const { code, err } = await run(...argv);
@@ -28,6 +28,13 @@ describe('vigil CLI', () => {
       expect(err).toMatch(/not yet available/);
     },
   );
+
+  it('vigil notifier without an API token refuses to start and names the key', async () => {
+    const { code, err } = await run('notifier');
+    expect(code).toBe(1);
+    expect(err).toContain('VIGIL_CONFIG');
+    expect(err).toContain('api.token');
+  });
 
   it('an unknown verb is a usage error', async () => {
     const { code, err } = await run('frobnicate');

@@ -42,6 +42,15 @@ export function buildProgram(io: ProgramIo, version: string): Command {
     });
 
   program
+    .command('notifier')
+    .description(verbs[1].summary)
+    .addHelpText('after', '\nConfiguration comes from the environment and VIGIL_CONFIG; the escalation rules from NOTIFIER_ESCALATION_FILE (see docs/notifier.md).')
+    .action(async () => {
+      const { runNotifierMain } = await import('@vigil/notifier');
+      await runNotifierMain(io.env as NodeJS.ProcessEnv);
+    });
+
+  program
     .command('backtest')
     .description(verbs[2].summary)
     .requiredOption('-i, --input <file>', 'NDJSON events (- for stdin; .gz accepted)')
@@ -74,7 +83,7 @@ export function buildProgram(io: ProgramIo, version: string): Command {
     });
 
   for (const verb of verbs) {
-    if (['detector', 'backtest', 'threats'].includes(verb.name)) continue;
+    if (['detector', 'notifier', 'backtest', 'threats'].includes(verb.name)) continue;
     program
       .command(verb.name)
       .description(verb.summary)

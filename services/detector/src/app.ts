@@ -1,9 +1,10 @@
 import { createCodec, dlqHeaders, findingContract, transactionContract, type ApiTransaction, type Finding, type SchemaRegistryClient } from '@vigil/contracts';
 import { DetectionEngine, createThreatMatcher, parseThreatsDocument, type DetectorsConfig } from '@vigil/detectors';
-import { DecodeError, isRetriable } from '@vigil/errors';
+import { DecodeError } from '@vigil/errors';
 import type { Batch, Consumer, KafkaClient, OutgoingMessage, Producer } from '@vigil/kafka';
 import type { RedisClient } from '@vigil/redis';
 import { loadThreatsDocument, type StateStore } from '@vigil/state';
+import { covers, type RecordWatcher, type Suppression } from '@vigil/suppressions';
 import type { Logger, Registry } from '@vigil/telemetry';
 import { createDetectorMetrics } from './metrics.js';
 
@@ -22,6 +23,8 @@ export interface DetectorDeps {
   detectors: DetectorsConfig;
   maxMessageBytes?: number;
   maxBytesPerPartition?: number;
+  /** False-positive verdicts (written by the notifier): findings they cover are not published. */
+  suppressions?: RecordWatcher<Suppression>;
   /** Partitions whose batches are processed at once (one computes while another waits on Redis or Kafka). */
   partitionsConcurrently?: number;
   /** Instrumentation: called after each batch (benchmarks, tests). */
@@ -93,13 +96,17 @@ export function buildDetector(deps: DetectorDeps): DetectorService {
       }
     }
     const outcome = await engine.process(events);
-    const findingMessages = outcome.findings.map((f: Finding) => ({ key: f.id, value: findingCodec.encodeJson(f) }));
+    // A suppressed finding is neither published nor marked published: if the
+    // suppression is removed while its window is still open, it comes back.
+    const published = deps.suppressions ? outcome.findings.filter((f) => !deps.suppressions!.find((s, now) => covers(s, f, now))) : outcome.findings;
+    const findingMessages = published.map((f: Finding) => ({ key: f.id, value: findingCodec.encodeJson(f) }));
     await Promise.all([producer!.send(deps.topics.dlq, deadLetters), producer!.send(deps.topics.findings, findingMessages)]);
-    await engine.markPublished(outcome.findings);
+    await engine.markPublished(published);
 
     m.consumed.inc(batch.messages.length);
     m.batchEvents.observe(batch.messages.length);
-    for (const f of outcome.findings) m.findings.labels(f.detector, f.severity).inc();
+    for (const f of published) m.findings.labels(f.detector, f.severity).inc();
+    if (published.length < outcome.findings.length) for (const f of outcome.findings) if (!published.includes(f)) m.muted.labels(f.detector).inc();
     m.duplicates.inc(outcome.duplicates);
     const trips = deps.store.roundTrips;
     m.redisRoundTrips.inc(trips - roundTripsSeen);
@@ -109,9 +116,9 @@ export function buildDetector(deps: DetectorDeps): DetectorService {
     if (last) lagByPartition.set(`${batch.topic}/${batch.partition}`, Math.max(0, Number(batch.highWatermark) - Number(last.offset) - 1));
     m.lag.set([...lagByPartition.values()].reduce((a, b) => a + b, 0));
     stop();
-    deps.onBatch?.({ events: batch.messages.length, findings: outcome.findings.length, deadLetters: deadLetters.length, durationMs: performance.now() - started });
+    deps.onBatch?.({ events: batch.messages.length, findings: published.length, deadLetters: deadLetters.length, durationMs: performance.now() - started });
     if (outcome.findings.length > 0 || deadLetters.length > 0) {
-      log.debug({ partition: batch.partition, events: events.length, findings: outcome.findings.length, deadLetters: deadLetters.length }, 'batch');
+      log.debug({ partition: batch.partition, events: events.length, findings: published.length, suppressed: outcome.findings.length - published.length, deadLetters: deadLetters.length }, 'batch');
     }
   }
 
@@ -131,14 +138,8 @@ export function buildDetector(deps: DetectorDeps): DetectorService {
           crashed = true;
           log.fatal({ err }, 'consumer stopped for good');
         },
-        eachBatch: async (batch) => {
-          try {
-            await handleBatch(batch);
-          } catch (err) {
-            log.warn({ err, partition: batch.partition, retriable: isRetriable(err) }, 'batch failed; it will be fetched again');
-            throw err;
-          }
-        },
+        // A throw fails the batch: the kafka library logs it and the batch is fetched again.
+        eachBatch: handleBatch,
       });
       await consumer.start();
       log.info({ topic: deps.topics.transactions, groupId: deps.groupId }, 'detector consuming');

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commonBindings, commonSchemas, loadConfig, type EnvBinding, type Env } from '@vigil/config';
+import { commonBindings, commonSchemas, consumerFields, loadConfig, topicCreationFields, type EnvBinding, type Env } from '@vigil/config';
 import { defaultTopics } from '@vigil/contracts';
 import { detectorsConfigSchema } from '@vigil/detectors';
 
@@ -15,21 +15,24 @@ export const detectorServiceSchema = z
         transactions: z.string().min(1).default(defaultTopics.transactions),
         dlq: z.string().min(1).default(defaultTopics.transactionsDlq),
         findings: z.string().min(1).default(defaultTopics.findings),
-        /** Partitions for topics the detector creates when they are missing. */
-        partitions: z.number().int().min(1).max(1000).default(12),
-        create: z.boolean().default(true),
+        ...topicCreationFields,
       })
       .strict()
       .default({}),
     consumer: z
       .object({
-        groupId: z.string().min(1).default('vigil-detector'),
-        /** Start of a new group: 'earliest' reads the topic's history, 'latest' only new events. */
-        start: z.enum(['earliest', 'latest']).default('latest'),
+        ...consumerFields('vigil-detector'),
         maxMessageBytes: z.number().int().min(1024).max(100 * 1024 * 1024).default(1024 * 1024),
         maxBytesPerPartition: z.number().int().min(1024).default(4 * 1024 * 1024),
         /** Partitions processed at once: while one batch waits on Redis or Kafka, another computes. */
         partitionsConcurrently: z.number().int().min(1).max(64).default(2),
+      })
+      .strict()
+      .default({}),
+    suppressions: z
+      .object({
+        /** How often the false-positive suppressions are re-read from Redis (one GET when unchanged). */
+        refreshMs: z.number().int().min(100).max(300_000).default(2000),
       })
       .strict()
       .default({}),

@@ -2,7 +2,8 @@ import { createSchemaRegistry } from '@vigil/contracts';
 import { createKafkaClient } from '@vigil/kafka';
 import { closeRedis, connectRedis, createRedis, redisAnswers } from '@vigil/redis';
 import { RedisStateStore } from '@vigil/state';
-import { buildHealthServer, createLogger, createMetricsRegistry } from '@vigil/telemetry';
+import { createSuppressionStore, RecordWatcher } from '@vigil/suppressions';
+import { createLogger, createMetricsRegistry, serveHealth, shutdownSignal } from '@vigil/telemetry';
 import { buildDetector } from './app.js';
 import { loadDetectorConfig } from './config.js';
 
@@ -26,6 +27,14 @@ export async function runDetectorMain(env: NodeJS.ProcessEnv = process.env): Pro
     await admin.disconnect();
   }
 
+  const suppressions = new RecordWatcher({
+    store: createSuppressionStore(redis, config.redis.keyPrefix),
+    refreshMs: config.suppressions.refreshMs,
+    onError: (err) => logger.warn({ err }, 'could not refresh suppressions; using the last copy'),
+    onChange: (count) => logger.info({ count }, 'suppressions loaded'),
+  });
+  await suppressions.start();
+
   const service = buildDetector({
     kafka,
     registry: createSchemaRegistry({ url: config.schemaRegistry.url, username: config.schemaRegistry.username, password: config.schemaRegistry.password }),
@@ -41,35 +50,30 @@ export async function runDetectorMain(env: NodeJS.ProcessEnv = process.env): Pro
     maxMessageBytes: config.consumer.maxMessageBytes,
     maxBytesPerPartition: config.consumer.maxBytesPerPartition,
     partitionsConcurrently: config.consumer.partitionsConcurrently,
+    suppressions,
   });
 
   let joined = false;
-  const health = buildHealthServer({
+  const health = await serveHealth({
     registry,
     logger,
+    port: config.http.port,
+    host: config.http.host,
     live: service.live,
     readiness: [
       { name: 'redis', check: () => redisAnswers(redis) },
       { name: 'kafka', check: async () => joined },
     ],
   });
-  const address = await health.listen(config.http.port, config.http.host);
-  logger.info({ port: address.port, host: address.address }, 'serving /metrics, /healthz, /readyz');
 
   await service.start();
   void service.joined().then(() => {
     joined = true;
   });
 
-  await new Promise<void>((resolve) => {
-    const shutdown = (signal: string) => {
-      logger.info({ signal }, 'shutting down');
-      resolve();
-    };
-    process.once('SIGTERM', () => shutdown('SIGTERM'));
-    process.once('SIGINT', () => shutdown('SIGINT'));
-  });
+  await shutdownSignal(logger);
   await service.stop();
+  suppressions.stop();
   await health.close();
   await closeRedis(redis);
 }

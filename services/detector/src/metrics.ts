@@ -17,11 +17,13 @@ export function createDetectorMetrics(registry: Registry) {
     lag: new Gauge({ name: 'vigil_consumer_lag_messages', help: 'Messages behind the end of each partition after the last batch, summed over partitions this replica holds.', registers: [registry] }),
     findings: new Counter({ name: 'vigil_findings_total', help: 'Findings published, by detector and severity.', labelNames: ['detector', 'severity'], registers: [registry] }),
     duplicates: new Counter({ name: 'vigil_findings_suppressed_total', help: 'Findings not published again because their id (detector, subject, window) was already published.', registers: [registry] }),
+    muted: new Counter({ name: 'vigil_findings_muted_total', help: 'Findings not published because a false-positive verdict (a suppression) covers them, by detector.', labelNames: ['detector'], registers: [registry] }),
     redisRoundTrips: new Counter({ name: 'vigil_redis_round_trips_total', help: 'Round trips to Redis.', registers: [registry] }),
     eventTime: new Gauge({ name: 'vigil_event_time_seconds', help: 'Event time (watermark) the detector has reached, epoch seconds.', registers: [registry] }),
   };
   for (const code of decodeErrorCodes) metrics.rejected.labels(code).inc(0);
   for (const d of detectorNames) for (const s of severities) metrics.findings.labels(d, s).inc(0);
+  for (const d of detectorNames) metrics.muted.labels(d).inc(0);
   return metrics;
 }
 

@@ -1,0 +1,65 @@
+import { readFileSync } from 'node:fs';
+import { alertmanagerChannel, emailChannel, opsgenieChannel, pagerDutyChannel, slackChannel, webhookChannel, type Channel } from '@vigil/channels';
+import { ConfigError, type ConfigIssue } from '@vigil/errors';
+import type { ChannelConfig, EscalationConfig, SecretRef } from '@vigil/notifier-core';
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * Builds the channels the escalation config defines. Secrets and endpoints
+ * come from the environment or from files; a missing one is a ConfigError
+ * that names the channel and key, never the value.
+ */
+export function buildChannels(config: EscalationConfig, env: Env, readFile: (path: string) => string = (p) => readFileSync(p, 'utf8')): Map<string, Channel> {
+  const issues: ConfigIssue[] = [];
+  const channels = new Map<string, Channel>();
+  for (const [name, c] of Object.entries(config.channels)) {
+    const secret = (ref: SecretRef | undefined, key: string): string | undefined => {
+      if (ref === undefined) return undefined;
+      if (typeof ref === 'string') return ref;
+      const path = `channels.${name}.${key}`;
+      if ('env' in ref) {
+        const v = env[ref.env];
+        if (v === undefined || v === '') issues.push({ source: `environment variable ${ref.env}`, path, message: 'is not set' });
+        return v ?? '';
+      }
+      try {
+        return readFile(ref.file).trim();
+      } catch (err) {
+        issues.push({ source: `file ${ref.file}`, path, message: `cannot read: ${(err as NodeJS.ErrnoException).code ?? 'error'}` });
+        return '';
+      }
+    };
+    const channel = build(name, c, secret);
+    if (channel) channels.set(name, channel);
+  }
+  if (issues.length > 0) throw new ConfigError(issues);
+  return channels;
+}
+
+function build(name: string, c: ChannelConfig, secret: (ref: SecretRef | undefined, key: string) => string | undefined): Channel | undefined {
+  switch (c.type) {
+    case 'webhook': {
+      const url = secret(c.url, 'url');
+      return url ? webhookChannel({ name, url, secret: secret(c.secret, 'secret'), timeoutMs: c.timeoutMs }) : undefined;
+    }
+    case 'slack': {
+      const webhookUrl = secret(c.webhookUrl, 'webhookUrl');
+      return webhookUrl ? slackChannel({ name, webhookUrl, timeoutMs: c.timeoutMs }) : undefined;
+    }
+    case 'pagerduty': {
+      const routingKey = secret(c.routingKey, 'routingKey');
+      return routingKey ? pagerDutyChannel({ name, routingKey, url: secret(c.url, 'url'), timeoutMs: c.timeoutMs }) : undefined;
+    }
+    case 'opsgenie': {
+      const apiKey = secret(c.apiKey, 'apiKey');
+      return apiKey ? opsgenieChannel({ name, apiKey, baseUrl: c.baseUrl, timeoutMs: c.timeoutMs }) : undefined;
+    }
+    case 'alertmanager': {
+      const url = secret(c.url, 'url');
+      return url ? alertmanagerChannel({ name, url, activeForMs: c.activeForMs, timeoutMs: c.timeoutMs }) : undefined;
+    }
+    case 'email':
+      return emailChannel({ name, host: c.host, port: c.port, secure: c.secure, user: secret(c.user, 'user'), password: secret(c.password, 'password'), from: c.from, to: c.to, timeoutMs: c.timeoutMs });
+  }
+}

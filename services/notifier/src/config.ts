@@ -1,0 +1,81 @@
+import { z } from 'zod';
+import { commonBindings, commonSchemas, consumerFields, loadConfig, topicCreationFields, type EnvBinding, type Env } from '@vigil/config';
+import { defaultTopics } from '@vigil/contracts';
+
+/** The notifier's process config. The escalation rules live in their own file (`escalation.file`), reloaded on change. */
+export const notifierServiceSchema = z
+  .object({
+    kafka: commonSchemas.kafka,
+    schemaRegistry: commonSchemas.schemaRegistry,
+    redis: commonSchemas.redis,
+    log: commonSchemas.log,
+    /** /metrics, /healthz, /readyz. */
+    http: commonSchemas.http.default({ port: 9465 }),
+    topics: z
+      .object({
+        findings: z.string().min(1).default(defaultTopics.findings),
+        incidents: z.string().min(1).default(defaultTopics.incidents),
+        ...topicCreationFields,
+      })
+      .strict()
+      .default({}),
+    /** With start 'earliest', a new group replays the findings topic; replays are absorbed (nothing is sent twice). */
+    consumer: z.object(consumerFields('vigil-notifier')).strict().default({}),
+    escalation: z
+      .object({
+        /** The escalation config (YAML or JSON); defaults apply when absent. */
+        file: z.string().min(1).optional(),
+        /** How often the file is checked for changes. */
+        reloadCheckMs: z.number().int().min(100).max(60_000).default(1000),
+      })
+      .strict()
+      .default({}),
+    // Absent is the same as empty, so a missing token is reported as api.token.
+    api: z.preprocess(
+      (v) => v ?? {},
+      z.object({
+        host: z.string().min(1).default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535).default(9470),
+        /** Bearer token for every request (NOTIFIER_API_TOKEN or NOTIFIER_API_TOKEN_FILE). */
+        token: z.string().min(16, 'the API token must be at least 16 characters'),
+        maxBodyBytes: z.number().int().min(256).max(1024 * 1024).default(16 * 1024),
+      })
+      .strict(),
+    ),
+    delivery: z
+      .object({
+        /** How often the outbox is polled (a new notification also wakes the loop at once). */
+        pollMs: z.number().int().min(10).max(60_000).default(250),
+        claimLimit: z.number().int().min(1).max(10_000).default(1000),
+        /** A claimed entry is held this long; if the notifier dies, it comes due again after. */
+        leaseMs: z.number().int().min(1000).default(60_000),
+        maxAttempts: z.number().int().min(1).max(1000).default(20),
+        /** Backoff of failed sends: initial, cap, factor (full jitter). */
+        backoffInitialMs: z.number().int().min(10).default(1000),
+        backoffMaxMs: z.number().int().min(100).default(300_000),
+      })
+      .strict()
+      .default({}),
+    /** How often open incidents are checked for timeouts, repeats and resolution. */
+    tickMs: z.number().int().min(100).max(60_000).default(1000),
+  })
+  .strict();
+
+export type NotifierServiceConfig = z.output<typeof notifierServiceSchema>;
+
+export const notifierBindings: readonly EnvBinding[] = [
+  ...commonBindings,
+  { env: 'VIGIL_TOPIC_FINDINGS', path: 'topics.findings' },
+  { env: 'VIGIL_TOPIC_INCIDENTS', path: 'topics.incidents' },
+  { env: 'VIGIL_TOPIC_PARTITIONS', path: 'topics.partitions', kind: 'number' },
+  { env: 'NOTIFIER_GROUP_ID', path: 'consumer.groupId' },
+  { env: 'NOTIFIER_START', path: 'consumer.start' },
+  { env: 'NOTIFIER_ESCALATION_FILE', path: 'escalation.file' },
+  { env: 'NOTIFIER_API_HOST', path: 'api.host' },
+  { env: 'NOTIFIER_API_PORT', path: 'api.port', kind: 'number' },
+  { env: 'NOTIFIER_API_TOKEN', path: 'api.token', secret: true },
+];
+
+export function loadNotifierConfig(env: Env) {
+  return loadConfig(notifierServiceSchema, { env, file: env.VIGIL_CONFIG, bindings: notifierBindings });
+}
