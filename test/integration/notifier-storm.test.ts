@@ -63,6 +63,7 @@ describe('an alert storm through the notifier', () => {
     expect(digests.length).toBeGreaterThan(0);
     // A few messages instead of ten thousand: the first minute's budget, then digests of up to a claim (1,000) each.
     expect(sink.received.length).toBeLessThan(40);
+    console.info(JSON.stringify({ storm: { findings: FINDINGS, messages: sink.received.length, digests: digests.length, minutes: perMinute.size, maxPerMinute: Math.max(...perMinute.values()) } }));
     // Every notification went out exactly once: alone, or counted in one digest.
     expect(delivered()).toBe(FINDINGS);
     const alone = sink.received.length - digests.length;

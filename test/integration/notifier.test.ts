@@ -124,6 +124,7 @@ describe('the notifier against the real Kafka, Redis and receivers', () => {
     const pdDelay = atPd.at - published;
     const amAlert = await waitFor(async () => (await am.alerts()).find((a) => a.annotations.subject === ip), 'the Alertmanager alert', 10_000, 50);
     const amDelay = Date.now() - published;
+    console.info(JSON.stringify({ wakeUpDelayMs: { pagerduty: pdDelay, alertmanagerSeenBy: amDelay } }));
     expect(pdDelay).toBeLessThanOrEqual(2000);
     expect(amDelay).toBeLessThanOrEqual(2000);
     expect((atPd.body as { event_action: string; payload: { severity: string } }).event_action).toBe('trigger');

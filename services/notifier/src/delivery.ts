@@ -50,18 +50,15 @@ export function createDelivery(deps: DeliveryDeps) {
   /** Records the outcome of one message for its entries (a digest has many). */
   async function settle(entries: readonly OutboxEntry[], result: SendResult, channel: string, kind: string): Promise<void> {
     if (result.ok) {
-      for (const e of entries) await deps.outbox.ack(e.id);
+      // Concurrent calls share the connection's pipeline: one round trip for a whole digest.
+      await Promise.all(entries.map((e) => deps.outbox.ack(e.id)));
       deps.metrics.sent.labels(channel, kind).inc();
       return;
     }
     deps.metrics.failed.labels(channel, result.retryable ? 'retryable' : 'permanent').inc();
-    let buried = 0;
-    let delay: number | undefined;
-    for (const e of entries) {
-      const d = await deps.outbox.fail(e, result.retryable, result.reason, deps.clock());
-      if (d === undefined) buried++;
-      else delay = d;
-    }
+    const delays = await Promise.all(entries.map((e) => deps.outbox.fail(e, result.retryable, result.reason, deps.clock())));
+    const buried = delays.filter((d) => d === undefined).length;
+    const delay = delays.find((d) => d !== undefined);
     const context = { channel, kind, entries: entries.length, entry: entries[0]?.id, attempts: (entries[0]?.attempts ?? 0) + 1, reason: result.reason };
     if (buried > 0) log.error({ ...context, buried }, 'notification could not be delivered; it is in the dead set');
     if (buried < entries.length) log.warn({ ...context, retryInMs: delay }, 'notification failed; will retry');
@@ -88,10 +85,10 @@ export function createDelivery(deps: DeliveryDeps) {
       );
     } catch (err) {
       log.warn({ err, changes: items.length }, 'publishing incident changes failed; will retry');
-      for (const { entry } of items) await deps.outbox.fail(entry, true, `kafka: ${(err as Error).message}`, deps.clock());
+      await Promise.all(items.map(({ entry }) => deps.outbox.fail(entry, true, `kafka: ${(err as Error).message}`, deps.clock())));
       return;
     }
-    for (const { entry } of items) await deps.outbox.ack(entry.id);
+    await Promise.all(items.map(({ entry }) => deps.outbox.ack(entry.id)));
   }
 
   async function deliverChannel(name: string, items: Claimed[]): Promise<void> {
@@ -107,7 +104,7 @@ export function createDelivery(deps: DeliveryDeps) {
     const want = fresh.length + (held.length > 0 ? 1 : 0);
     const take = await redis.vigilNotifierReserveV1(keys.key(NOTIFIER_SLOT, 'rate', name, String(minute)), want, deps.rateLimitPerMinute(), 2 * MINUTE);
     if (take === 0) {
-      for (const { entry } of items) await deps.outbox.defer(entry.id, (minute + 1) * MINUTE);
+      await Promise.all(items.map(({ entry }) => deps.outbox.defer(entry.id, (minute + 1) * MINUTE)));
       return;
     }
     const alone = take >= want ? fresh : fresh.slice(0, take - 1);

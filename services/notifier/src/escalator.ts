@@ -42,7 +42,7 @@ export function createEscalator(deps: EscalatorDeps) {
     const now = deps.clock();
     const silenced = deps.silences.find((sil) => silences(sil, t.state)) !== undefined;
     const { entries, muted } = plan(t, rev + 1, deps.config(), now, receivedAt, silenced);
-    for (const e of entries) await deps.outbox.enqueue(e.id, JSON.stringify(e.delivery), now);
+    await Promise.all(entries.map((e) => deps.outbox.enqueue(e.id, JSON.stringify(e.delivery), now)));
     const result = await deps.store.commit(rev, t.state, finding);
     if (result === 'seen') return 'seen';
     if (result !== 'ok') return 'race';
@@ -83,15 +83,19 @@ export function createEscalator(deps: EscalatorDeps) {
     /** Time passes for every open incident: held notifications, ack timeouts, repeats, resolution. */
     async tickAll(): Promise<Map<string, number>> {
       const counts = new Map<string, number>();
-      for (const id of await deps.store.openIds()) {
-        const before = await deps.store.get(id);
-        if (!before) {
-          await deps.store.forgetOpen(id);
-          continue;
+      const ids = await deps.store.openIds();
+      // Read in pipelined chunks: one round trip per 500 open incidents; write only what changed.
+      for (let i = 0; i < ids.length; i += 500) {
+        const chunk = ids.slice(i, i + 500);
+        const stored = await deps.store.getMany(chunk);
+        const found = new Set(stored.map((s) => s.state.id));
+        for (const id of chunk) if (!found.has(id)) await deps.store.forgetOpen(id);
+        for (const before of stored) {
+          const t = tick(before.state, deps.config(), deps.clock());
+          if (t.state !== before.state) await write(before, t, deps.clock());
+          const key = `${t.state.tier}|${t.state.state}`;
+          if (t.state.state !== 'resolved') counts.set(key, (counts.get(key) ?? 0) + 1);
         }
-        const t = tick(before.state, deps.config(), deps.clock());
-        if (t.state !== before.state) await write(before, t, deps.clock());
-        if (t.state.state !== 'resolved') counts.set(`${t.state.tier}|${t.state.state}`, (counts.get(`${t.state.tier}|${t.state.state}`) ?? 0) + 1);
       }
       return counts;
     },

@@ -79,6 +79,18 @@ export class IncidentStore {
     return rev && json ? { rev: Number(rev), state: JSON.parse(json) as IncidentState } : undefined;
   }
 
+  /** Several incidents in one round trip (missing ones are left out). */
+  async getMany(ids: readonly string[]): Promise<Stored[]> {
+    if (ids.length === 0) return [];
+    const pipe = this.redis.pipeline();
+    for (const id of ids) pipe.hmget(this.k('inc', id), 'rev', 'json');
+    const replies = (await this.call(() => pipe.exec())) ?? [];
+    return replies.flatMap(([err, value]) => {
+      const [rev, json] = (value ?? []) as (string | null)[];
+      return !err && rev && json ? [{ rev: Number(rev), state: JSON.parse(json) as IncidentState }] : [];
+    });
+  }
+
   /** Writes `state` if the stored revision is still `expectedRev` (0 for a new incident). */
   async commit(expectedRev: number, state: IncidentState, finding?: Finding): Promise<CommitResult> {
     const findingKey = finding ? this.k('seen', finding.id) : this.k('seen', '-');
