@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The README demo: brings up the local stack (downloading Kafka, the schema
-# registry and Redis the first time), runs the demo, and stops what it started.
+# registry and Redis the first time), runs the detector and the notifier on a
+# simulated morning of API traffic with attacks (services/demo), and stops
+# what it started.
 set -euo pipefail
 # shellcheck source=scripts/bootstrap.sh
 source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"

@@ -1,4 +1,5 @@
 import type { ApiTransaction } from '@vigil/contracts';
+import { createRandom } from '@vigil/simulator';
 
 /**
  * Realistic-looking traffic for benchmarks: several inbound APIs and
@@ -18,14 +19,8 @@ const outbound = [
 const agents = ['Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/131.0', 'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1) Safari/604.1', 'okhttp/4.12.0', 'MyShop/5.2 (Android 15)'];
 
 export function* benchTraffic(count: number, start = Date.UTC(2026, 10, 23, 8), perSecond = 2000, seed = 1): Generator<ApiTransaction> {
-  let s = seed >>> 0;
-  const r = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = createRandom(seed);
+  const r = random.next;
   for (let i = 0; i < count; i++) {
     const timestamp = start + Math.floor((i * 1000) / perSecond);
     const out = r() < 0.15;

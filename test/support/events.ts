@@ -31,7 +31,4 @@ export function makeTransaction(i: number, base = Date.UTC(2026, 10, 23, 9, 0, 0
   return event;
 }
 
-/** The Kafka key of DESIGN.md: the principal, else the client IP (else the client id). */
-export function clientKey(e: ApiTransaction): string {
-  return e.principal ?? e.clientIp ?? e.clientId ?? e.api;
-}
+export { transactionKey as clientKey } from '@vigil/contracts';

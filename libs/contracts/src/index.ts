@@ -22,3 +22,4 @@ export {
 } from './contract.js';
 export { createCodec, sniffEncoding, DEFAULT_MAX_MESSAGE_BYTES, type Codec, type CodecOptions, type Encoding } from './codec.js';
 export { createSchemaRegistry, redactUrl, type SchemaRegistryClient, type SchemaRegistryOptions } from './registry.js';
+export { transactionKey } from './keys.js';

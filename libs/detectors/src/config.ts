@@ -89,8 +89,15 @@ export const detectorsConfigSchema = z
         dropRatio: ratio.max(1).default(0.2),
         /** The expectation must be at least this many events per minute for a drop to mean anything. */
         minExpectedPerMinute: ratio.default(20),
-        /** Robust z-score the deviation must also exceed. */
+        /** Robust z-score a spike must also exceed. */
         minZ: ratio.default(6),
+        /**
+         * Robust z-score a drop must also exceed. Lower than for spikes: a drop
+         * cannot fall below zero, so its z-score is at most expected / spread
+         * (about 4 for a busy api with a daily ramp), and the ratio test
+         * (dropRatio) already carries most of the evidence.
+         */
+        dropMinZ: ratio.default(3),
         /** Days of history before the hour-of-day (seasonal) baseline is used. */
         seasonalDays: positiveInt.max(28).default(2),
         /** A spike must reach at least this many events per minute: a quiet api doubling from 2 to 10/min is noise. */

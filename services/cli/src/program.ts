@@ -69,6 +69,43 @@ export function buildProgram(io: ProgramIo, version: string): Command {
       io.err(`${JSON.stringify({ summary })}\n`);
     });
 
+  program
+    .command('simulate')
+    .description(verbs[3].summary)
+    .option('-s, --scenario <name>', 'the scenario (--list shows them)')
+    .option('--list', 'list the scenarios and exit')
+    .option('--seed <n>', 'random seed (the same seed gives the same traffic)', positiveInt)
+    .option('--hours <n>', 'hours of traffic (default 6; 24 for clean-day and mixed-day)', positiveInt)
+    .option('--start <time>', 'first event time, RFC 3339 (default 2026-11-18T10:00:00Z, a Wednesday)')
+    .option('--speed <speed>', 'max (as fast as possible), realtime, or a factor such as 60', 'max')
+    .option('--kafka', 'publish to Kafka (KAFKA_BROKERS) instead of writing NDJSON to stdout')
+    .option('--encoding <encoding>', 'with --kafka: json or avro (registered in SCHEMA_REGISTRY_URL)', 'json')
+    .option('--topic <topic>', 'with --kafka: the topic', 'api.transactions')
+    .option('--labels <file>', 'write the ground-truth labels (NDJSON) here')
+    .option('--threats <file>', 'write the known threats the scenario needs here (for vigil threats load / backtest --threats)')
+    .action(async (opts: { scenario?: string; list?: boolean; seed?: number; hours?: number; start?: string; speed: string; kafka?: boolean; encoding: string; topic: string; labels?: string; threats?: string }) => {
+      const { describeScenario, scenarioNames } = await import('@vigil/simulator');
+      if (opts.list) {
+        for (const name of scenarioNames) io.out(`${name.padEnd(32)} ${describeScenario(name)}\n`);
+        return;
+      }
+      if (!opts.scenario) throw new InvalidArgumentError('--scenario is required (--list shows them)');
+      if (opts.encoding !== 'json' && opts.encoding !== 'avro') throw new InvalidArgumentError('--encoding must be json or avro');
+      const { runSimulate } = await import('./commands/simulate.js');
+      const ac = new AbortController();
+      const stop = () => ac.abort();
+      process.once('SIGINT', stop);
+      try {
+        const summary = await runSimulate(
+          { scenario: opts.scenario, seed: opts.seed, hours: opts.hours, start: opts.start, speed: opts.speed, kafka: opts.kafka === true, encoding: opts.encoding, topic: opts.topic, labels: opts.labels, threats: opts.threats },
+          { out: (line) => io.out(`${line}\n`), env: io.env, signal: ac.signal },
+        );
+        io.err(`${JSON.stringify({ summary })}\n`);
+      } finally {
+        process.off('SIGINT', stop);
+      }
+    });
+
   const threats = program.command('threats').description(verbs[6].summary);
   threats
     .command('load')
@@ -83,7 +120,7 @@ export function buildProgram(io: ProgramIo, version: string): Command {
     });
 
   for (const verb of verbs) {
-    if (['detector', 'notifier', 'backtest', 'threats'].includes(verb.name)) continue;
+    if (['detector', 'notifier', 'backtest', 'simulate', 'threats'].includes(verb.name)) continue;
     program
       .command(verb.name)
       .description(verb.summary)

@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { commonBindings, commonSchemas, loadConfig, type Env } from '@vigil/config';
-import { defaultTopics } from '@vigil/contracts';
 
 export const demoConfigSchema = z
   .object({
@@ -8,8 +7,10 @@ export const demoConfigSchema = z
     schemaRegistry: commonSchemas.schemaRegistry,
     redis: commonSchemas.redis,
     log: commonSchemas.log,
-    topics: z.object({ transactions: z.string().min(1).default(defaultTopics.transactions) }).strict().default({}),
-    events: z.number().int().min(2).max(1000).default(6),
+    /** The simulator scenario the demo plays (vigil simulate --list). */
+    scenario: z.string().min(1).default('demo'),
+    /** Event time per wall-clock time: 60 plays an hour of traffic in a minute. */
+    speed: z.number().min(1).max(10_000).default(60),
   })
   .strict();
 
@@ -19,10 +20,6 @@ export function loadDemoConfig(env: Env) {
   return loadConfig(demoConfigSchema, {
     env,
     file: env.VIGIL_CONFIG,
-    bindings: [
-      ...commonBindings,
-      { env: 'VIGIL_TOPIC_TRANSACTIONS', path: 'topics.transactions' },
-      { env: 'VIGIL_DEMO_EVENTS', path: 'events', kind: 'number' },
-    ],
+    bindings: [...commonBindings, { env: 'VIGIL_DEMO_SCENARIO', path: 'scenario' }, { env: 'VIGIL_DEMO_SPEED', path: 'speed', kind: 'number' }],
   });
 }

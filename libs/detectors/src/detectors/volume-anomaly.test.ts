@@ -63,6 +63,28 @@ describe('volume_anomaly', () => {
     expect(others).toEqual([]);
   });
 
+  it('fires a drop against a ramping baseline, where a drop cannot reach the spike z-score', async () => {
+    // Two hours ramping from 40/min to 60/min (a morning, no seasonal history): the spread is wide, so even a drop
+    // to zero is only ~5 robust deviations below the expectation. dropMinZ (3), not minZ (6), applies.
+    const from = T0 + 10 * HOUR;
+    const orders = { api: 'orders', path: () => '/orders' };
+    const ramp = [40, 47, 53, 60].flatMap((perMinute, i) => background({ from: from + i * 30 * MINUTE, to: from + (i + 1) * 30 * MINUTE, perMinute, seed: 5 + i, ...orders }));
+    const events = [
+      ...ramp,
+      ...background({ from, to: from + 3 * HOUR, perMinute: 25, api: 'accounts', seed: 7 }),
+      ...background({ from: from + 2 * HOUR + 20 * MINUTE, to: from + 3 * HOUR, perMinute: 60, seed: 9, ...orders }),
+    ];
+    const drops = (await run(events, 200)).filter((f) => f.evidence.change === 'drop');
+    expect(drops.length).toBeGreaterThan(0);
+    for (const f of drops) {
+      expect(f.windowStart).toBeGreaterThanOrEqual(from + 2 * HOUR);
+      expect(f.windowStart).toBeLessThan(from + 2 * HOUR + 20 * MINUTE);
+      expect(f.evidence.observedPerMinute).toBe(0);
+      expect(f.evidence.z).toBeLessThan(6);
+      expect(f.evidence.z).toBeGreaterThanOrEqual(3);
+    }
+  });
+
   it('fires a medium spike against the seasonal baseline (a 4x surge in a busy hour on the third day)', async () => {
     const events = seasonalDays();
     const surgeFrom = DAY3 + 6 * HOUR + 20 * MINUTE;

@@ -18,7 +18,7 @@ interface Deviation {
 function judge(n: number, expected: number, spread: number, cfg: DetectContext['config']['volume_anomaly']): Omit<Deviation, 'minute' | 'minutes'> | undefined {
   const s = Math.max(spread, 1e-9);
   if (n >= cfg.minSpikePerMinute && n >= cfg.spikeRatio * expected && (n - expected) / s >= cfg.minZ) return { kind: 'spike', n, z: (n - expected) / s };
-  if (expected >= cfg.minExpectedPerMinute && n <= cfg.dropRatio * expected && (expected - n) / s >= cfg.minZ) return { kind: 'drop', n, z: (expected - n) / s };
+  if (expected >= cfg.minExpectedPerMinute && n <= cfg.dropRatio * expected && (expected - n) / s >= cfg.dropMinZ) return { kind: 'drop', n, z: (expected - n) / s };
   return undefined;
 }
 
@@ -91,7 +91,8 @@ function draft(ctx: DetectContext, a: ApiWindow, expected: number, spread: numbe
         ? 'Check for a retry loop or a runaway job calling the provider: it costs quota and money.'
         : 'Check which clients drive the rise (burst and bot findings for the same window), and whether it is a launch or campaign or an abuse of resources.');
   }
-  const confidence = Math.round(confidenceFrom(d.z, cfg.minZ, 3 * cfg.minZ) * (a.baselineKind === 'seasonal' ? 1 : 0.8) * 1000) / 1000;
+  const minZ = d.kind === 'drop' ? cfg.dropMinZ : cfg.minZ;
+  const confidence = Math.round(confidenceFrom(d.z, minZ, 3 * minZ) * (a.baselineKind === 'seasonal' ? 1 : 0.8) * 1000) / 1000;
   // A spike's events: those of the worst minute when this batch holds them, else the api's latest in the batch.
   let eventIds: string[] = [];
   if (d.kind === 'spike') {
