@@ -57,9 +57,8 @@ describe('Redis state store', () => {
         min: [{ key: ['rm', 'i/x', 1], field: 'rlp', value: 10, ttlMs: 120_000 }],
         setAdd: [{ key: ['sid', 'ip:1', 'i/x', 1], members: ['a', 'b'], cap: 10, ttlMs: 60_000 }],
         firstSeen: [{ key: ['rsig', 'i/x'], field: 'sig', value: 1, cap: 4, ttlMs: 90_000 }],
-        vectorAdd: [{ key: ['sw', 'ip:1', 3], deltas: [1, 2], ttlMs: 110_000 }],
         reads: [],
-        vectorReads: [],
+        texts: [{ key: ['sc', 3], fields: [['ip:1', '{}']], ttlMs: 110_000 }],
       })),
     });
     expect(store.roundTrips - before).toBe(1);
@@ -71,7 +70,7 @@ describe('Redis state store', () => {
         expect(ttl, key).toBeGreaterThan(0);
       }
       expect(await redis.pttl(`vigil-it:{${tag}}:rm:i/x:1`)).toBeGreaterThan(100_000);
-      expect(await redis.pttl(`vigil-it:{${tag}}:sw:ip%3A1:3`)).toBeGreaterThan(100_000);
+      expect(await redis.pttl(`vigil-it:{${tag}}:sc:3`)).toBeGreaterThan(100_000);
     }
   });
 });

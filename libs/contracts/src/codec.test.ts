@@ -138,6 +138,20 @@ describe('codec', () => {
     await expect(fresh.decode(bytes)).rejects.toSatisfy((e: unknown) => e instanceof RegistryError && e.retriable);
   });
 
+  it('decodes a batch at once: values in order, a DecodeError in place of each bad message, registry trouble thrown', async () => {
+    const flaky = memoryRegistry();
+    const c = createCodec(transactionContract, { registry: flaky, topic: 't' });
+    const avroBytes = await c.encodeAvro(event);
+    const out = await c.decodeAll([c.encodeJson(event), Buffer.from('not json'), avroBytes, null, avroBytes]);
+    expect(out[0]).toEqual(event);
+    expect(out[2]).toEqual(event);
+    expect(out[4]).toEqual(event);
+    expect([out[1], out[3]].map((e) => (e as DecodeError).code)).toEqual(['VIGIL_DECODE_UNKNOWN_FORMAT', 'VIGIL_DECODE_EMPTY']);
+    flaky.down = true;
+    const fresh = createCodec(transactionContract, { registry: flaky, topic: 't' });
+    await expect(fresh.decodeAll([c.encodeJson(event), avroBytes])).rejects.toSatisfy((e: unknown) => e instanceof RegistryError && e.retriable);
+  });
+
   it('Avro without a registry configured is a clear DecodeError', async () => {
     const bare = createCodec(transactionContract, { topic: 't' });
     const err = await decodeError(bare.decode(Buffer.from([0, 0, 0, 0, 1, 2])));

@@ -20,6 +20,12 @@ export interface Codec<T> {
   readonly contract: Contract<T>;
   /** JSON or Confluent-framed Avro, told apart by the first byte. Throws DecodeError (dead-letter it) or a retriable RegistryError. */
   decode(bytes: Buffer | null | undefined): Promise<T>;
+  /**
+   * Decodes a batch with one await (only an Avro schema id not seen before
+   * waits on the registry): per message the value, or the DecodeError that
+   * dead-letters it. A retriable error (registry down) is thrown.
+   */
+  decodeAll(messages: readonly (Buffer | null | undefined)[]): Promise<(T | DecodeError)[]>;
   /** Which encoding a message uses, from its first byte, without decoding it. */
   sniff(bytes: Buffer): Encoding | undefined;
   encodeJson(value: T): Buffer;
@@ -71,10 +77,15 @@ export function createCodec<T extends object>(contract: Contract<T>, options: Co
     return resolver;
   }
 
-  async function decodeAvro(bytes: Buffer): Promise<T> {
+  /** Synchronous once the schema id's resolver is cached. */
+  function decodeAvro(bytes: Buffer): T | Promise<T> {
     if (bytes.length < 5) throw new DecodeError('VIGIL_DECODE_AVRO', '', `Confluent frame is ${bytes.length} bytes, shorter than its 5-byte header`);
     const id = bytes.readUInt32BE(1);
-    const resolver = await resolverFor(id);
+    const cached = resolvers.get(id);
+    return cached !== undefined ? readAvro(bytes, id, cached) : resolverFor(id).then((resolver) => readAvro(bytes, id, resolver));
+  }
+
+  function readAvro(bytes: Buffer, id: number, resolver: avro.Resolver | null): T {
     let record: unknown;
     try {
       record = resolver ? reader.type.fromBuffer(bytes.subarray(5), resolver) : reader.type.fromBuffer(bytes.subarray(5));
@@ -114,16 +125,31 @@ export function createCodec<T extends object>(contract: Contract<T>, options: Co
     return Buffer.from(JSON.stringify(wire), 'utf8');
   }
 
+  function decodeOne(bytes: Buffer | null | undefined): T | Promise<T> {
+    if (!bytes || bytes.length === 0) throw new DecodeError('VIGIL_DECODE_EMPTY', '', 'message has no value');
+    if (bytes.length > maxBytes) throw new DecodeError('VIGIL_DECODE_TOO_LARGE', '', `message is ${bytes.length} bytes, more than the ${maxBytes}-byte limit`);
+    const encoding = sniffEncoding(bytes);
+    if (encoding === 'avro') return decodeAvro(bytes);
+    if (encoding === 'json') return decodeJson(bytes);
+    throw new DecodeError('VIGIL_DECODE_UNKNOWN_FORMAT', '', `first byte 0x${bytes[0]!.toString(16).padStart(2, '0')} is neither a JSON object nor the Avro magic byte 0`);
+  }
+
   return Object.freeze({
     contract,
     sniff: sniffEncoding,
-    async decode(bytes: Buffer | null | undefined): Promise<T> {
-      if (!bytes || bytes.length === 0) throw new DecodeError('VIGIL_DECODE_EMPTY', '', 'message has no value');
-      if (bytes.length > maxBytes) throw new DecodeError('VIGIL_DECODE_TOO_LARGE', '', `message is ${bytes.length} bytes, more than the ${maxBytes}-byte limit`);
-      const encoding = sniffEncoding(bytes);
-      if (encoding === 'avro') return decodeAvro(bytes);
-      if (encoding === 'json') return decodeJson(bytes);
-      throw new DecodeError('VIGIL_DECODE_UNKNOWN_FORMAT', '', `first byte 0x${bytes[0]!.toString(16).padStart(2, '0')} is neither a JSON object nor the Avro magic byte 0`);
+    decode: async (bytes: Buffer | null | undefined): Promise<T> => decodeOne(bytes),
+    async decodeAll(messages: readonly (Buffer | null | undefined)[]): Promise<(T | DecodeError)[]> {
+      const out: (T | DecodeError)[] = [];
+      for (const bytes of messages) {
+        try {
+          const value = decodeOne(bytes);
+          out.push(value instanceof Promise ? await value : value);
+        } catch (err) {
+          if (!(err instanceof DecodeError)) throw err;
+          out.push(err);
+        }
+      }
+      return out;
     },
     encodeJson,
     encodeAvro,

@@ -18,16 +18,8 @@ function count(v: unknown): v is number {
   return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= Number.MAX_SAFE_INTEGER;
 }
 
-const optionalStrings: [keyof ApiTransaction, number, number][] = [
-  ['route', 1, 8192],
-  ['clientIp', 0, 64],
-  ['principal', 0, 512],
-  ['clientId', 0, 512],
-  ['userAgent', 0, 2048],
-  ['responseSignature', 0, 256],
-  ['contentType', 0, 256],
-];
-const optionalCounts: (keyof ApiTransaction)[] = ['requestBytes', 'responseBytes', 'rateLimitLimit', 'rateLimitRemaining'];
+/** An absent optional (undefined or null) is fine; a present one must pass. */
+const absent = (v: unknown): v is undefined | null => v === undefined || v === null;
 
 export function fastValidateTransaction(value: unknown): ApiTransaction | undefined {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
@@ -48,20 +40,54 @@ export function fastValidateTransaction(value: unknown): ApiTransaction | undefi
   const latency = v.latencyMs;
   if (typeof latency !== 'number' || !(latency >= 0) || !Number.isFinite(latency)) return undefined;
   const out: ApiTransaction = { id: v.id, timestamp, direction: v.direction, api: v.api, method: v.method, path: v.path, status, latencyMs: latency };
-  for (const [k, min, max] of optionalStrings) {
-    const x = v[k];
-    if (x === undefined || x === null) continue;
-    if (!str(x, min, max)) return undefined;
-    (out as unknown as Record<string, unknown>)[k] = x;
+  // Field by field, not in a loop over names: property reads by a constant name are what V8 makes fast.
+  const { route, clientIp, principal, clientId, userAgent, responseSignature, contentType, requestBytes, responseBytes, rateLimitLimit, rateLimitRemaining } = v;
+  if (!absent(route)) {
+    if (!str(route, 1, 8192)) return undefined;
+    out.route = route;
   }
-  for (const k of optionalCounts) {
-    const x = v[k];
-    if (x === undefined || x === null) continue;
-    if (!count(x)) return undefined;
-    (out as unknown as Record<string, unknown>)[k] = x;
+  if (!absent(clientIp)) {
+    if (!str(clientIp, 0, 64)) return undefined;
+    out.clientIp = clientIp;
+  }
+  if (!absent(principal)) {
+    if (!str(principal, 0, 512)) return undefined;
+    out.principal = principal;
+  }
+  if (!absent(clientId)) {
+    if (!str(clientId, 0, 512)) return undefined;
+    out.clientId = clientId;
+  }
+  if (!absent(userAgent)) {
+    if (!str(userAgent, 0, 2048)) return undefined;
+    out.userAgent = userAgent;
+  }
+  if (!absent(responseSignature)) {
+    if (!str(responseSignature, 0, 256)) return undefined;
+    out.responseSignature = responseSignature;
+  }
+  if (!absent(contentType)) {
+    if (!str(contentType, 0, 256)) return undefined;
+    out.contentType = contentType;
+  }
+  if (!absent(requestBytes)) {
+    if (!count(requestBytes)) return undefined;
+    out.requestBytes = requestBytes;
+  }
+  if (!absent(responseBytes)) {
+    if (!count(responseBytes)) return undefined;
+    out.responseBytes = responseBytes;
+  }
+  if (!absent(rateLimitLimit)) {
+    if (!count(rateLimitLimit)) return undefined;
+    out.rateLimitLimit = rateLimitLimit;
+  }
+  if (!absent(rateLimitRemaining)) {
+    if (!count(rateLimitRemaining)) return undefined;
+    out.rateLimitRemaining = rateLimitRemaining;
   }
   const tags = v.tags;
-  if (tags !== undefined && tags !== null) {
+  if (!absent(tags)) {
     if (typeof tags !== 'object' || Array.isArray(tags)) return undefined;
     const entries = Object.entries(tags as Record<string, unknown>);
     if (entries.length > 64) return undefined;

@@ -4,8 +4,10 @@ import { allDetectors } from './detectors/index.js';
 import { createEnricher } from './enrich.js';
 import { findingId } from './finding-id.js';
 import { BoundedMap } from './lru.js';
-import { emptyShard, type KeyParts, type ShardOps, type ShardResult, type StateStore } from '@vigil/state';
-import { LATENCY_BINS, SIZE_BINS, latencyBin, sizeBin } from './stats.js';
+import { emptyShard, type KeyParts, type ShardOps, type ShardResult, type StateStore, type TextRead } from '@vigil/state';
+import { addToHour, countRouteEvent, emptyRouteCounts, hasRateLimit, routeCountFields, routeCountN, type RouteCounts } from './route-counters.js';
+import { LATENCY_BINS, SIZE_BINS } from './stats.js';
+import { addCapped, SubjectState, SW, type CappedSet, type ObjectWindow } from './subject-state.js';
 import { emptyThreats, type ThreatMatcher } from './threats.js';
 import type {
   ApiWindow,
@@ -25,6 +27,14 @@ const WINDOW_5M = 300_000;
 const DAY = 24 * HOUR;
 /** How long a published finding id is remembered (replays within it emit nothing new). */
 export const CLAIM_TTL_MS = 7 * DAY;
+/**
+ * Subject checkpoints are filed under the hour of the subject's latest event
+ * and kept 5 hours: its longest-lived entry (an hour's counts, 3 hours) plus
+ * that hour and slack. A subject is looked for in the hours around the
+ * batch's, latest first.
+ */
+const CHECKPOINT_TTL_MS = 5 * HOUR;
+const CHECKPOINT_HOURS = [1, 0, -1, -2, -3];
 
 export interface EngineOptions {
   config?: DetectorsConfig;
@@ -32,7 +42,7 @@ export interface EngineOptions {
   detectors?: readonly Detector[];
   /** Loads the known-threats matcher; called at start and whenever the store's threats version changes. */
   loadThreats?: () => Promise<ThreatMatcher>;
-  /** Entries kept in each in-process cache (baselines, last-seen times). */
+  /** Entries kept in each in-process cache (subjects, baselines). */
   cacheLimit?: number;
 }
 
@@ -52,55 +62,36 @@ interface HashAcc {
   fields: Map<string, number>;
 }
 
-/** Packed counter vectors (libs/state VectorAddOp): fixed layouts, one GET and one SET per key in Redis. */
-const SW_LAYOUT = ['n', 'e4', 'af', 'ua', 'bs', 'gn', 'gs', 'gq', 'm0', 'm1', 'm2', 'm3', 'm4'] as const;
-const SH_LAYOUT = ['n', 'bs'] as const;
-const SRH_LAYOUT = ['n', 'ok', 'dn'] as const;
-type Layout = readonly string[];
-const positions = (layout: Layout): Record<string, number> => Object.fromEntries(layout.map((f, i) => [f, i]));
-const SW_POS = positions(SW_LAYOUT);
-/** Field names made once, not per event. */
-const LATENCY_FIELDS = Array.from({ length: LATENCY_BINS }, (_, i) => `l${i}`);
-const SIZE_FIELDS = Array.from({ length: SIZE_BINS }, (_, i) => `b${i}`);
-const MINUTE_FIELDS = ['m0', 'm1', 'm2', 'm3', 'm4'] as const;
-const SH_POS = positions(SH_LAYOUT);
-const SRH_POS = positions(SRH_LAYOUT);
-
-interface VecAcc {
-  key: KeyParts;
-  ttlMs: number;
-  layout: Layout;
-  pos: Record<string, number>;
-  deltas: number[];
-  index: number;
-}
-
-function named(layout: Layout, values: readonly number[]): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (let i = 0; i < layout.length; i++) if (values[i]) out[layout[i]!] = values[i]!;
-  return out;
-}
-
 interface ShardBuilder {
   index: number;
-  vectors: Map<string, VecAcc>;
-  vectorReads: Map<string, number>;
   ops: ShardOps;
   hashes: Map<string, HashAcc>; // counters per key, flattened into ops.incr before the apply
-  min: Map<string, number>;
-  sets: Map<string, { index: number; members: Set<string> }>;
-  first: Map<string, number>;
   reads: Map<string, number>;
 }
 
 const keyOf = (parts: KeyParts) => parts.join('\u0000');
 
+/** The acting subject of an inbound event: for login routes the IP (it is the one trying principals), else principal > IP > client. */
+function subjectOf(e: EnrichedEvent): Subject | undefined {
+  if (e.direction !== 'inbound') return undefined;
+  if (e.login && e.clientIp) return { kind: 'ip', value: e.clientIp };
+  if (e.principal) return { kind: 'principal', value: e.principal };
+  if (e.clientIp) return { kind: 'ip', value: e.clientIp };
+  if (e.clientId) return { kind: 'client', value: e.clientId };
+  return undefined;
+}
+
 /**
  * Turns batches of events into findings. It owns the order of work: enrich,
- * one batched state update (plus the reads it needs), build the detection
+ * read the checkpoints of subjects this process does not hold, count, one
+ * batched state update (route and api counters in the store, plus the reads
+ * it needs, and the touched subjects' checkpoints), build the detection
  * context, run every detector, give each finding its deterministic id, drop
  * ids already published. The same engine runs online (Kafka) and offline
  * (backtest); only the store differs.
+ *
+ * Per-subject state (subject-state.ts) is held here, for the partitions this
+ * process consumes; `forgetSubjects` drops it when partitions move.
  */
 export class DetectionEngine {
   readonly config: DetectorsConfig;
@@ -112,10 +103,9 @@ export class DetectionEngine {
   private threatsVersion: string | undefined;
   private watermark = 0;
   private lastClosedMinute: number | undefined;
-  private readonly lastSeen: BoundedMap<string, number>;
+  private readonly subjects: BoundedMap<string, SubjectState>;
   private readonly routeBaselines: BoundedMap<string, { hour: number; stats: RouteWindow['baseline'] }>;
   private readonly apiBaselines: BoundedMap<string, { hour: number; expected: number | undefined; spread: number | undefined; kind: ApiWindow['baselineKind'] }>;
-  private readonly subjectBaselines: BoundedMap<string, { hour: number; n: number; bytes: number }>;
   private readonly knownApis: BoundedMap<string, { api: string; direction: Direction }>;
 
   constructor(options: EngineOptions) {
@@ -126,10 +116,9 @@ export class DetectionEngine {
     this.enrich = createEnricher(this.config.credential_stuffing.loginRoutePattern);
     this.loadThreats = options.loadThreats;
     const limit = options.cacheLimit ?? 100_000;
-    this.lastSeen = new BoundedMap(limit);
+    this.subjects = new BoundedMap(limit);
     this.routeBaselines = new BoundedMap(Math.min(limit, 20_000));
     this.apiBaselines = new BoundedMap(2_000);
-    this.subjectBaselines = new BoundedMap(limit);
     this.knownApis = new BoundedMap(1_000);
   }
 
@@ -137,26 +126,46 @@ export class DetectionEngine {
     return this.watermark;
   }
 
+  /**
+   * Drops the per-subject state held in this process: call it when the
+   * partitions it consumes change (another replica may have moved their
+   * subjects on since); subjects are then read back from their checkpoints.
+   */
+  forgetSubjects(): void {
+    this.subjects.clear();
+  }
+
   /** Processes one batch; the findings it returns are not yet marked published (see markPublished). */
   async process(batch: readonly ApiTransaction[]): Promise<BatchOutcome> {
     if (batch.length === 0) return { findings: [], duplicates: 0, events: 0 };
-    await this.refreshThreats();
+    try {
+      return await this.processBatch(batch);
+    } catch (err) {
+      // The batch will be fetched again: subjects it counted are read back from their last checkpoints.
+      this.subjects.clear();
+      throw err;
+    }
+  }
+
+  private async processBatch(batch: readonly ApiTransaction[]): Promise<BatchOutcome> {
     const events = batch.map(this.enrich).sort((a, b) => a.timestamp - b.timestamp);
     const latest = events[events.length - 1]!.timestamp;
     this.watermark = Math.max(this.watermark, latest);
     const now = this.watermark;
     const cfg = this.config;
+    const actors = events.map(subjectOf);
+    const { held, states } = await this.prepare(events, actors, now);
 
     const shards = new Map<string, ShardBuilder>();
     const shard = (tag: string): ShardBuilder => {
       let s = shards.get(tag);
       if (!s) {
-        s = { index: shards.size, ops: emptyShard(tag), vectors: new Map(), vectorReads: new Map(), hashes: new Map(), min: new Map(), sets: new Map(), first: new Map(), reads: new Map() };
+        s = { index: shards.size, ops: emptyShard(tag), hashes: new Map(), reads: new Map() };
         shards.set(tag, s);
       }
       return s;
     };
-    /** The counters of one hash key in this batch: one lookup per event and key, not per field. */
+    /** The counters of one hash key in this batch: one lookup per key, not per field. */
     const hash = (tag: string, key: KeyParts, ttlMs: number): Map<string, number> => {
       const s = shard(tag);
       const id = keyOf(key);
@@ -170,69 +179,32 @@ export class DetectionEngine {
     const add = (fields: Map<string, number>, field: string, by: number) => {
       fields.set(field, (fields.get(field) ?? 0) + by);
     };
-    const vec = (tag: string, key: KeyParts, layout: Layout, pos: Record<string, number>, ttlMs: number): VecAcc => {
+    /** Asks for a key once per batch in a shard's read list; the handle finds its value in the results. */
+    const read = (tag: string, key: KeyParts): Handle => {
       const s = shard(tag);
       const id = keyOf(key);
-      let acc = s.vectors.get(id);
-      if (!acc) {
-        acc = { key, ttlMs, layout, pos, deltas: new Array<number>(layout.length).fill(0), index: -1 };
-        s.vectors.set(id, acc);
-      }
-      return acc;
-    };
-    const addv = (acc: VecAcc, field: string, by: number) => {
-      acc.deltas[acc.pos[field]!]! += by;
-    };
-    /** Asks for a key once per batch in one of a shard's read lists; the handle finds its value in the results. */
-    const enlist = (s: ShardBuilder, seen: Map<string, number>, list: KeyParts[], key: KeyParts): Handle => {
-      const id = keyOf(key);
-      let i = seen.get(id);
+      let i = s.reads.get(id);
       if (i === undefined) {
-        i = list.length;
-        seen.set(id, i);
-        list.push(key);
+        i = s.ops.reads.length;
+        s.reads.set(id, i);
+        s.ops.reads.push(key);
       }
       return { shard: s.index, index: i };
     };
-    const vread = (tag: string, key: KeyParts): Handle => {
-      const s = shard(tag);
-      return enlist(s, s.vectorReads, s.ops.vectorReads, key);
-    };
+    // The batch's minimums, set members and first sightings are gathered per key before they get here: one op each.
     const min = (tag: string, key: KeyParts, field: string, value: number, ttlMs: number) => {
-      const s = shard(tag);
-      const id = `${keyOf(key)}\u0001${field}`;
-      const i = s.min.get(id);
-      if (i === undefined) {
-        s.min.set(id, s.ops.min.length);
-        s.ops.min.push({ key, field, value, ttlMs });
-      } else s.ops.min[i]!.value = Math.min(s.ops.min[i]!.value, value);
+      shard(tag).ops.min.push({ key, field, value, ttlMs });
     };
-    const setAdd = (tag: string, key: KeyParts, member: string, cap: number, ttlMs: number): Handle => {
+    /** Adds a batch's distinct members (at most `cap`) to a capped set. */
+    const setAdd = (tag: string, key: KeyParts, members: ReadonlySet<string>, cap: number, ttlMs: number): Handle => {
       const s = shard(tag);
-      const id = keyOf(key);
-      let entry = s.sets.get(id);
-      if (!entry) {
-        entry = { index: s.ops.setAdd.length, members: new Set() };
-        s.sets.set(id, entry);
-        s.ops.setAdd.push({ key, members: [], cap, ttlMs });
-      }
-      if (!entry.members.has(member) && entry.members.size < cap) {
-        entry.members.add(member);
-        (s.ops.setAdd[entry.index]!.members as string[]).push(member);
-      }
-      return { shard: s.index, index: entry.index };
+      s.ops.setAdd.push({ key, members: [...members], cap, ttlMs });
+      return { shard: s.index, index: s.ops.setAdd.length - 1 };
     };
-    const firstSeen = (tag: string, key: KeyParts, field: string, value: number, cap: number, ttlMs: number): Handle | undefined => {
+    const firstSeen = (tag: string, key: KeyParts, field: string, value: number, cap: number, ttlMs: number): Handle => {
       const s = shard(tag);
-      const id = `${keyOf(key)}\u0001${field}`;
-      if (s.first.has(id)) return undefined;
-      s.first.set(id, s.ops.firstSeen.length);
       s.ops.firstSeen.push({ key, field, value, cap, ttlMs });
       return { shard: s.index, index: s.ops.firstSeen.length - 1 };
-    };
-    const read = (tag: string, key: KeyParts): Handle => {
-      const s = shard(tag);
-      return enlist(s, s.reads, s.ops.reads, key);
     };
 
     const mNow = Math.floor(now / MINUTE);
@@ -240,124 +212,122 @@ export class DetectionEngine {
     const bolaMs = cfg.bola_enumeration.windowMs;
     const routeHourTtl = (cfg.baselineHours + 2) * HOUR;
 
-    interface RouteAcc { api: string; direction: Direction; route: string; rk: string; eventIds: string[]; newSigs: { sig: string; handle: Handle; eventId: string; timestamp: number }[] }
-    interface SubjectAcc { api: string; subject: Subject; sk: string; w5: number; userAgents: Set<string>; eventIds: string[]; paths: Set<string> }
-    interface SubjectRouteAcc { api: string; subject: Subject; sk: string; rk: string; route: string; direction: Direction; wb: number; ids: string[]; eventIds: string[]; card: Handle }
-    interface LoginAcc { api: string; route: string; rk: string; w5: number; eventIds: string[]; ips: Handle; principals: Handle }
+    interface RouteAcc {
+      api: string;
+      direction: Direction;
+      route: string;
+      rk: string;
+      minutes: Map<number, RouteCounts>;
+      /** Lowest rate-limit remaining share per minute, in 1/10000. */
+      minRateLimit: Map<number, number>;
+      /** Login windows by 5-minute window (login routes only). */
+      logins: Map<number, LoginAcc>;
+      signatures: Set<string>;
+      eventIds: string[];
+      newSigs: { sig: string; handle: Handle; eventId: string; timestamp: number }[];
+    }
+    interface LoginAcc { api: string; route: string; rk: string; w5: number; n: number; failures: number; ips: Set<string>; principals: Set<string>; eventIds: string[] }
     const routes = new Map<string, RouteAcc>();
-    const subjects = new Map<string, SubjectAcc>();
-    const subjectRoutes = new Map<string, SubjectRouteAcc>();
-    const logins = new Map<string, LoginAcc>();
-    const routeSetHandles = new Map<string, Handle>();
-    const loginPrincipalHandles = new Map<string, Handle>();
+    /** The same routes by api, direction and route, for the per-event lookup (no key to build). */
+    const routeIndex = new Map<string, { inbound: Map<string, RouteAcc>; outbound: Map<string, RouteAcc> }>();
+    const subjects: SubjectBatch[] = [];
+    const subjectsByState = new Map<SubjectState, SubjectBatch[]>();
+    const subjectRoutes = new Map<ObjectWindow, SubjectRouteBatch>();
+    const logins: LoginAcc[] = [];
 
-    for (const e of events) {
+    for (let i = 0; i < events.length; i++) {
+      const e = events[i]!;
       const tag = e.api;
-      const dir = e.direction === 'inbound' ? 'i' : 'o';
-      const rk = `${dir}${e.route}`;
       const m = Math.floor(e.timestamp / MINUTE);
-      const h = Math.floor(e.timestamp / HOUR);
       const w5 = Math.floor(e.timestamp / WINDOW_5M);
-      const is4 = e.status >= 400 && e.status < 500;
-      const is5 = e.status >= 500;
       const authFail = e.status === 401 || e.status === 403;
-      const lat = Math.round(e.latencyMs * 1000);
-      const lbin = LATENCY_FIELDS[latencyBin(e.latencyMs)]!;
 
-      // Route: minute and hour buckets.
-      const rm = hash(tag, ['rm', rk, m], 3 * HOUR);
-      for (const b of [rm, hash(tag, ['rh', rk, h], routeHourTtl)]) {
-        add(b, 'n', 1);
-        if (is4) add(b, 'e4', 1);
-        if (is5) add(b, 'e5', 1);
-        if (e.status === 429) add(b, 'e429', 1);
-        if (authFail) add(b, 'af', 1);
-        add(b, 'ls', lat);
-        add(b, lbin, 1);
-        if (e.responseBytes !== undefined) {
-          add(b, 'bn', 1);
-          add(b, 'bs', e.responseBytes);
-          add(b, SIZE_FIELDS[sizeBin(e.responseBytes)]!, 1);
-        }
-      }
-      if (e.rateLimitLimit !== undefined && e.rateLimitRemaining !== undefined && e.rateLimitLimit > 0) {
-        add(rm, 'rln', 1);
-        min(tag, ['rm', rk, m], 'rlp', Math.floor((Math.min(e.rateLimitRemaining, e.rateLimitLimit) / e.rateLimitLimit) * 10_000), 3 * HOUR);
-      }
-      add(hash(tag, ['am', dir, m], 3 * HOUR), 'n', 1);
-      add(hash(tag, ['ah', dir, h], 8 * DAY + HOUR), 'n', 1);
-      this.knownApis.set(`${tag}\u0000${dir}`, { api: e.api, direction: e.direction });
-
-      let r = routes.get(`${tag}\u0000${rk}`);
+      // Route: counted per minute here, turned into minute and hour buckets after the loop.
+      let byRoute = routeIndex.get(tag);
+      if (!byRoute) routeIndex.set(tag, (byRoute = { inbound: new Map(), outbound: new Map() }));
+      const sameDirection = byRoute[e.direction];
+      let r = sameDirection.get(e.route);
       if (!r) {
-        r = { api: e.api, direction: e.direction, route: e.route, rk, eventIds: [], newSigs: [] };
+        const dir = e.direction === 'inbound' ? 'i' : 'o';
+        const rk = `${dir}${e.route}`;
+        r = { api: e.api, direction: e.direction, route: e.route, rk, minutes: new Map(), minRateLimit: new Map(), logins: new Map(), signatures: new Set(), eventIds: [], newSigs: [] };
+        sameDirection.set(e.route, r);
         routes.set(`${tag}\u0000${rk}`, r);
         firstSeen(tag, ['rmeta', rk], 'first', e.timestamp, 4, 30 * DAY);
+        this.knownApis.set(`${tag}\u0000${dir}`, { api: e.api, direction: e.direction });
+      }
+      const rk = r.rk;
+      let counts = r.minutes.get(m);
+      if (!counts) r.minutes.set(m, (counts = emptyRouteCounts()));
+      countRouteEvent(counts, e);
+      if (hasRateLimit(e)) {
+        const permyriad = Math.floor((Math.min(e.rateLimitRemaining, e.rateLimitLimit) / e.rateLimitLimit) * 10_000);
+        const low = r.minRateLimit.get(m);
+        if (low === undefined || permyriad < low) r.minRateLimit.set(m, permyriad);
       }
       if (r.eventIds.length < 20) r.eventIds.push(e.id);
-      if (e.responseSignature) {
+      if (e.responseSignature && !r.signatures.has(e.responseSignature)) {
+        r.signatures.add(e.responseSignature);
         const handle = firstSeen(tag, ['rsig', rk], e.responseSignature.slice(0, 256), e.timestamp, cfg.schema_drift.maxKnownSignatures, 30 * DAY);
-        if (handle) r.newSigs.push({ sig: e.responseSignature, handle, eventId: e.id, timestamp: e.timestamp });
+        r.newSigs.push({ sig: e.responseSignature, handle, eventId: e.id, timestamp: e.timestamp });
       }
 
-      // The acting subject: for login routes the IP (it is the one trying principals), else principal > IP > client.
-      const subjectKind: Subject['kind'] | undefined =
-        e.login && e.clientIp ? 'ip' : e.principal ? 'principal' : e.clientIp ? 'ip' : e.clientId ? 'client' : undefined;
-      if (subjectKind && e.direction === 'inbound') {
-        const subjectValue = (subjectKind === 'principal' ? e.principal : subjectKind === 'ip' ? e.clientIp : e.clientId)!;
-        const subject: Subject = { kind: subjectKind, value: subjectValue };
-        const sk = `${subjectKind}:${subjectValue.length > 256 ? subjectValue.slice(0, 256) : subjectValue}`;
-        const sh = vec(tag, ['sh', sk, h], SH_LAYOUT, SH_POS, 3 * HOUR);
-        addv(sh, 'n', 1);
-        if (e.responseBytes !== undefined) addv(sh, 'bs', e.responseBytes);
+      const state = states[i];
+      if (state) {
+        const subject = actors[i]!;
+        const bytes = e.responseBytes;
+        const hour = state.hour(Math.floor(e.timestamp / HOUR), now, 3 * HOUR);
+        hour.n++;
+        if (bytes !== undefined) hour.bs += bytes;
         // The 5-minute window holds the per-minute counts too (m0…m4).
-        const sw = vec(tag, ['sw', sk, w5], SW_LAYOUT, SW_POS, 30 * MINUTE);
-        addv(sw, 'n', 1);
-        addv(sw, MINUTE_FIELDS[m - w5 * 5]!, 1);
-        if (is4) addv(sw, 'e4', 1);
-        if (e.login && authFail) addv(sw, 'af', 1);
-        if (e.automationAgent) addv(sw, 'ua', 1);
-        if (e.responseBytes !== undefined) addv(sw, 'bs', e.responseBytes);
-        const lastKey = `${tag}\u0000${sk}`;
-        const last = this.lastSeen.get(lastKey);
+        const c = state.window(w5, now, 30 * MINUTE).c;
+        c[SW.n]!++;
+        c[SW.m0 + m - w5 * 5]!++;
+        if (e.status >= 400 && e.status < 500) c[SW.e4]!++;
+        if (e.login && authFail) c[SW.af]!++;
+        if (e.automationAgent) c[SW.ua]!++;
+        if (bytes !== undefined) c[SW.bs]! += bytes;
+        const last = state.lastSeen;
         if (last !== undefined) {
           const gap = e.timestamp - last;
           if (gap > 0 && gap <= MINUTE) {
-            addv(sw, 'gn', 1);
-            addv(sw, 'gs', gap);
-            addv(sw, 'gq', Math.round((gap * gap) / 100));
+            c[SW.gn]!++;
+            c[SW.gs]! += gap;
+            c[SW.gq]! += Math.round((gap * gap) / 100);
           }
         }
-        if (last === undefined || e.timestamp >= last) this.lastSeen.set(lastKey, e.timestamp);
-        const rsKey = `${tag}\u0000${sk}\u0000${w5}`;
-        routeSetHandles.set(rsKey, setAdd(tag, ['srt', sk, w5], rk, 64, 30 * MINUTE));
+        if (last === undefined || e.timestamp >= last) state.lastSeen = e.timestamp;
+        const routeSet = state.routeSet(w5, now, 30 * MINUTE);
+        addCapped(routeSet, rk, 64);
+        let windows = subjectsByState.get(state);
+        if (!windows) subjectsByState.set(state, (windows = []));
+        let s: SubjectBatch | undefined;
+        for (const b of windows) if (b.w5 === w5) s = b;
+        if (!s) {
+          s = { api: e.api, subject, state, w5, routes: routeSet, loginPrincipals: undefined, userAgents: [], eventIds: [], paths: [] };
+          windows.push(s);
+          subjects.push(s);
+        }
         if (e.login && subject.kind === 'ip' && e.principal) {
-          loginPrincipalHandles.set(rsKey, setAdd(tag, ['slp', sk, w5], e.principal.slice(0, 256), 256, 30 * MINUTE));
+          s.loginPrincipals = state.loginPrincipalSet(w5, now, 30 * MINUTE);
+          addCapped(s.loginPrincipals, e.principal.slice(0, 256), 256);
         }
-        {
-          let s = subjects.get(rsKey);
-          if (!s) {
-            s = { api: e.api, subject, sk, w5, userAgents: new Set(), eventIds: [], paths: new Set() };
-            subjects.set(rsKey, s);
-          }
-          if (e.userAgent && s.userAgents.size < 5) s.userAgents.add(e.userAgent.slice(0, 200));
-          if (s.eventIds.length < 20) s.eventIds.push(e.id);
-          if (s.paths.size < 10) s.paths.add(e.path.slice(0, 200));
-        }
+        if (e.userAgent && s.userAgents.length < 5) addDistinct(s.userAgents, e.userAgent.slice(0, 200));
+        if (s.eventIds.length < 20) s.eventIds.push(e.id);
+        if (s.paths.length < 10) addDistinct(s.paths, e.path.slice(0, 200));
 
         // Object ids per subject and route template (enumeration).
         if (e.objectId !== undefined) {
           const wb = Math.floor(e.timestamp / bolaMs);
-          const srKey = `${tag}\u0000${sk}\u0000${rk}\u0000${wb}`;
-          const card = setAdd(tag, ['sid', sk, rk, wb], e.objectId, 1000, 3 * bolaMs);
-          const srh = vec(tag, ['srh', sk, rk, wb], SRH_LAYOUT, SRH_POS, 3 * bolaMs);
-          addv(srh, 'n', 1);
-          if (e.status >= 200 && e.status < 300) addv(srh, 'ok', 1);
-          if (e.status === 401 || e.status === 403 || e.status === 404) addv(srh, 'dn', 1);
-          let sr = subjectRoutes.get(srKey);
+          const objects = state.objectWindow(`${rk} ${wb}`, now, 3 * bolaMs);
+          if (objects.ids.size < 1000) objects.ids.add(e.objectId);
+          objects.n++;
+          if (e.status >= 200 && e.status < 300) objects.ok++;
+          if (e.status === 401 || e.status === 403 || e.status === 404) objects.denied++;
+          let sr = subjectRoutes.get(objects);
           if (!sr) {
-            sr = { api: e.api, subject, sk, rk, route: e.route, direction: e.direction, wb, ids: [], eventIds: [], card };
-            subjectRoutes.set(srKey, sr);
+            sr = { api: e.api, subject, route: e.route, direction: e.direction, wb, objects, ids: [], eventIds: [] };
+            subjectRoutes.set(objects, sr);
           }
           if (sr.ids.length < 200) sr.ids.push(e.objectId);
           if (sr.eventIds.length < 20) sr.eventIds.push(e.id);
@@ -365,21 +335,59 @@ export class DetectionEngine {
       }
 
       if (e.login) {
-        const lk = `${tag}\u0000${rk}\u0000${w5}`;
-        const lw = hash(tag, ['lw', rk, w5], 30 * MINUTE);
-        add(lw, 'n', 1);
-        if (authFail) add(lw, 'f', 1);
-        const ips = setAdd(tag, ['lip', rk, w5], e.clientIp ?? '-', 5000, 30 * MINUTE);
-        const principals = setAdd(tag, ['lpr', rk, w5], (e.principal ?? '-').slice(0, 256), 5000, 30 * MINUTE);
-        {
-          let l = logins.get(lk);
-          if (!l) {
-            l = { api: e.api, route: e.route, rk, w5, eventIds: [], ips, principals };
-            logins.set(lk, l);
-          }
-          if (authFail && l.eventIds.length < 20) l.eventIds.push(e.id);
+        let l = r.logins.get(w5);
+        if (!l) {
+          l = { api: e.api, route: e.route, rk, w5, n: 0, failures: 0, ips: new Set(), principals: new Set(), eventIds: [] };
+          r.logins.set(w5, l);
+          logins.push(l);
         }
+        l.n++;
+        if (authFail) {
+          l.failures++;
+          if (l.eventIds.length < 20) l.eventIds.push(e.id);
+        }
+        if (l.ips.size < 5000) l.ips.add(e.clientIp ?? '-');
+        if (l.principals.size < 5000) l.principals.add((e.principal ?? '-').slice(0, 256));
       }
+    }
+
+    // Route and api counters: minute and hour buckets, one HINCRBY per field and key.
+    for (const r of routes.values()) {
+      const dir = r.rk[0]!;
+      const hours = new Map<number, RouteCounts>();
+      for (const [m, counts] of r.minutes) {
+        const h = Math.floor((m * MINUTE) / HOUR);
+        let hc = hours.get(h);
+        if (!hc) hours.set(h, (hc = emptyRouteCounts()));
+        addToHour(hc, counts);
+        const rm = hash(r.api, ['rm', r.rk, m], 3 * HOUR);
+        routeCountFields(counts, (field, by) => add(rm, field, by));
+        add(hash(r.api, ['am', dir, m], 3 * HOUR), 'n', routeCountN(counts));
+      }
+      for (const [m, permyriad] of r.minRateLimit) min(r.api, ['rm', r.rk, m], 'rlp', permyriad, 3 * HOUR);
+      for (const [h, counts] of hours) {
+        const rh = hash(r.api, ['rh', r.rk, h], routeHourTtl);
+        routeCountFields(counts, (field, by) => add(rh, field, by));
+        add(hash(r.api, ['ah', dir, h], 8 * DAY + HOUR), 'n', routeCountN(counts));
+      }
+    }
+
+    // Subjects: their views now (their state is this batch's), their checkpoints with the batch's writes.
+    const subjectWindows: SubjectWindow[] = [];
+    for (const s of subjects) subjectWindows.push(subjectView(s, now));
+    const srWindows: SubjectRouteWindow[] = [];
+    for (const sr of subjectRoutes.values()) srWindows.push(subjectRouteView(sr, bolaMs));
+    const checkpoints = new Map<string, [string, string][]>();
+    for (const [id, state] of held) {
+      const cut = id.indexOf('\u0000');
+      const bucket = `${id.slice(0, cut)}\u0000${Math.floor(state.lastSeen! / HOUR)}`;
+      let fields = checkpoints.get(bucket);
+      if (!fields) checkpoints.set(bucket, (fields = []));
+      fields.push([id.slice(cut + 1), state.toCheckpoint(now)]);
+    }
+    for (const [bucket, fields] of checkpoints) {
+      const [tag, hour] = bucket.split('\u0000') as [string, string];
+      shard(tag).ops.texts.push({ key: ['sc', Number(hour)], fields, ttlMs: CHECKPOINT_TTL_MS });
     }
 
     // Reads: current windows, and baselines the caches do not hold for this hour.
@@ -395,17 +403,17 @@ export class DetectionEngine {
       }
       routeReads.set(id, entry);
     }
-    const subjectReads = new Map<string, { prevHour?: Handle; hour: number }>();
-    for (const [id, s] of subjects) {
-      const hour = Math.floor((s.w5 * WINDOW_5M) / HOUR);
-      const cached = this.subjectBaselines.get(`${s.api}\u0000${s.sk}`);
-      const entry: { prevHour?: Handle; hour: number } = { hour };
-      if (!cached || cached.hour !== hour) entry.prevHour = vread(s.api, ['sh', s.sk, hour - 1]);
-      subjectReads.set(id, entry);
-    }
-    const loginReads = new Map<string, Handle>();
-    for (const [id, l] of logins) loginReads.set(id, read(l.api, ['lw', l.rk, l.w5]));
-
+    // Login windows: counts, and the IPs and principals seen, shared by every replica.
+    const loginHandles = logins.map((l) => {
+      const lw = hash(l.api, ['lw', l.rk, l.w5], 30 * MINUTE);
+      add(lw, 'n', l.n);
+      if (l.failures > 0) add(lw, 'f', l.failures);
+      return {
+        window: read(l.api, ['lw', l.rk, l.w5]),
+        ips: setAdd(l.api, ['lip', l.rk, l.w5], l.ips, 5000, 30 * MINUTE),
+        principals: setAdd(l.api, ['lpr', l.rk, l.w5], l.principals, 5000, 30 * MINUTE),
+      };
+    });
     const closedUpTo = Math.floor((now - cfg.latenessMs) / MINUTE) - 1;
     let closing: number[] = [];
     if (this.lastClosedMinute === undefined) this.lastClosedMinute = closedUpTo;
@@ -430,22 +438,11 @@ export class DetectionEngine {
 
     const builders = [...shards.values()];
     for (const b of builders) {
-      for (const acc of b.vectors.values()) {
-        acc.index = b.ops.vectorAdd.length;
-        b.ops.vectorAdd.push({ key: acc.key, deltas: acc.deltas, ttlMs: acc.ttlMs });
-      }
       for (const acc of b.hashes.values()) {
         for (const [field, by] of acc.fields) b.ops.incr.push({ key: acc.key, field, by, ttlMs: acc.ttlMs });
       }
     }
     const results = await this.store.apply({ now, shards: builders.map((b) => b.ops) });
-    /** A packed vector after this batch's additions, by field name ({} when the batch did not touch it). */
-    const vector = (tag: string, key: KeyParts): Record<string, number> => {
-      const s = shards.get(tag);
-      const acc = s?.vectors.get(keyOf(key));
-      return s && acc ? named(acc.layout, results[s.index]!.vectorAdd[acc.index]!) : {};
-    };
-    const vgot = (h: Handle, layout: Layout) => named(layout, results[h.shard]!.vectorReads[h.index]!);
     const got = (h: Handle) => results[h.shard]!.reads[h.index]!;
     const card = (h: Handle) => results[h.shard]!.setAdd[h.index]!;
     const first = (h: Handle) => results[h.shard]!.firstSeen[h.index]!;
@@ -484,89 +481,10 @@ export class DetectionEngine {
       });
     }
 
-    const subjectWindows: SubjectWindow[] = [];
-    for (const [id, s] of subjects) {
-      const reads = subjectReads.get(id)!;
-      const baseKey = `${s.api}\u0000${s.sk}`;
-      let prev = this.subjectBaselines.get(baseKey);
-      if (reads.prevHour) {
-        const rec = vgot(reads.prevHour, SH_LAYOUT);
-        prev = { hour: reads.hour, n: rec.n ?? 0, bytes: rec.bs ?? 0 };
-        this.subjectBaselines.set(baseKey, prev);
-      }
-      const w = vector(s.api, ['sw', s.sk, s.w5]);
-      // The busiest minute of the window so far (fields m0…m4 of the window's hash).
-      let peakMinute = s.w5 * 5;
-      let peakN = 0;
-      for (let k = 0; k < 5; k++) {
-        const n = w[`m${k}`] ?? 0;
-        if (n > peakN) {
-          peakN = n;
-          peakMinute = s.w5 * 5 + k;
-        }
-      }
-      // Baseline: the previous clock hour plus this hour before the window, per minute (a subject that
-      // started 50 minutes ago at a steady rate is judged against that rate, not as new).
-      const cur = vector(s.api, ['sh', s.sk, reads.hour]);
-      const minutesBefore = 60 + Math.max(0, s.w5 * 5 - reads.hour * 60);
-      const before = Math.max(0, (prev?.n ?? 0) + (cur.n ?? 0) - (w.n ?? 0));
-      const bytesBefore = Math.max(0, (prev?.bytes ?? 0) + (cur.bs ?? 0) - (w.bs ?? 0));
-      const base = before > 0 ? { perMinute: before / minutesBefore, bytesPer5m: (bytesBefore / minutesBefore) * 5 } : undefined;
-      const gn = w.gn ?? 0;
-      const meanGap = gn > 0 ? (w.gs ?? 0) / gn : 0;
-      const variance = gn > 1 ? Math.max(0, ((w.gq ?? 0) * 100) / gn - meanGap * meanGap) : undefined;
-      const rsKey = id;
-      const routesHandle = routeSetHandles.get(rsKey);
-      const lpHandle = loginPrincipalHandles.get(rsKey);
-      subjectWindows.push({
-        api: s.api,
-        subject: s.subject,
-        minuteN: peakN,
-        minuteStart: peakMinute * MINUTE,
-        baselinePerMinute: base?.perMinute,
-        windowStart: s.w5 * WINDOW_5M,
-        windowEnd: (s.w5 + 1) * WINDOW_5M,
-        n: w.n ?? 0,
-        e4: w.e4 ?? 0,
-        authFailures: w.af ?? 0,
-        gaps: { n: gn, meanMs: meanGap, cv: variance !== undefined && meanGap > 0 ? Math.sqrt(variance) / meanGap : undefined },
-        automationAgentN: w.ua ?? 0,
-        distinctRoutes: routesHandle ? card(routesHandle) : 0,
-        loginPrincipals: lpHandle ? card(lpHandle) : 0,
-        bytesSum: w.bs ?? 0,
-        baselineBytesPer5m: base?.bytesPer5m,
-        userAgents: [...s.userAgents],
-        sampleEventIds: s.eventIds,
-        samplePaths: [...s.paths],
-      });
-    }
-
-    const srWindows: SubjectRouteWindow[] = [];
-    for (const [id, sr] of subjectRoutes) {
-      const h = vector(sr.api, ['srh', sr.sk, sr.rk, sr.wb]);
-      const numeric = sr.ids.filter((x) => /^\d{1,15}$/.test(x)).map(Number);
-      let seq = 0;
-      for (let i = 1; i < numeric.length; i++) if (Math.abs(numeric[i]! - numeric[i - 1]!) <= 2 && numeric[i] !== numeric[i - 1]) seq++;
-      srWindows.push({
-        api: sr.api,
-        subject: sr.subject,
-        route: sr.route,
-        direction: sr.direction,
-        windowStart: sr.wb * bolaMs,
-        windowEnd: (sr.wb + 1) * bolaMs,
-        distinctIds: card(sr.card),
-        n: h.n ?? 0,
-        ok: h.ok ?? 0,
-        denied: h.dn ?? 0,
-        sequentialShare: numeric.length > 2 ? seq / (numeric.length - 1) : undefined,
-        sampleIds: [...new Set(sr.ids)].slice(0, 10),
-        sampleEventIds: sr.eventIds,
-      });
-    }
-
     const loginWindows: LoginWindow[] = [];
-    for (const [id, l] of logins) {
-      const w = got(loginReads.get(id)!);
+    for (const [i, l] of logins.entries()) {
+      const handles = loginHandles[i]!;
+      const w = got(handles.window);
       const rb = this.routeBaselines.get(`${l.api}\u0000${l.rk}`)?.stats;
       loginWindows.push({
         api: l.api,
@@ -575,8 +493,8 @@ export class DetectionEngine {
         windowEnd: (l.w5 + 1) * WINDOW_5M,
         n: w.n ?? 0,
         failures: w.f ?? 0,
-        distinctIps: card(l.ips),
-        distinctPrincipals: card(l.principals),
+        distinctIps: card(handles.ips),
+        distinctPrincipals: card(handles.principals),
         baselineFailureShare: rb && rb.hours >= cfg.warmupHours && rb.n > 0 ? rb.af / rb.n : undefined,
         baselineN: rb?.n ?? 0,
         sampleEventIds: l.eventIds,
@@ -639,18 +557,68 @@ export class DetectionEngine {
     if (findings.length > 0) await this.store.claim(findings.map((f) => f.id), CLAIM_TTL_MS, this.watermark);
   }
 
+  /**
+   * One round trip before counting: the known-threats version (reloading the
+   * matcher when it changed) and the checkpoints of the batch's subjects this
+   * process does not hold. Returns every subject of the batch by
+   * `api\u0000kind:value`, and each event's subject state (undefined for events without one).
+   */
+  private async prepare(
+    events: readonly EnrichedEvent[],
+    actors: readonly (Subject | undefined)[],
+    now: number,
+  ): Promise<{ held: Map<string, SubjectState>; states: (SubjectState | undefined)[] }> {
+    const held = new Map<string, SubjectState>();
+    const ids: (string | undefined)[] = new Array(events.length);
+    const missing = new Map<string, Set<string>>();
+    for (let i = 0; i < events.length; i++) {
+      const subject = actors[i];
+      if (!subject) continue;
+      const api = events[i]!.api;
+      const sk = subjectKey(subject);
+      const id = `${api}\u0000${sk}`;
+      ids[i] = id;
+      if (held.has(id)) continue;
+      const state = this.subjects.get(id);
+      if (state) held.set(id, state);
+      else {
+        let sks = missing.get(api);
+        if (!sks) missing.set(api, (sks = new Set()));
+        sks.add(sk);
+      }
+    }
+    const hNow = Math.floor(now / HOUR);
+    const reads: TextRead[] = [];
+    for (const [api, sks] of missing) for (const k of CHECKPOINT_HOURS) reads.push({ tag: api, key: ['sc', hNow + k], fields: [...sks] });
+    const states = () => ids.map((id) => (id === undefined ? undefined : held.get(id)));
+    if (!this.loadThreats && reads.length === 0) return { held, states: states() };
+    const prepared = await this.store.prepare({ threats: this.loadThreats !== undefined, texts: reads });
+    if (this.loadThreats && prepared.threatsVersion !== this.threatsVersion) {
+      this.threats = await this.loadThreats();
+      this.threatsVersion = prepared.threatsVersion;
+    }
+    let at = 0;
+    for (const [api, sks] of missing) {
+      const buckets = prepared.texts.slice(at, at + CHECKPOINT_HOURS.length);
+      at += CHECKPOINT_HOURS.length;
+      [...sks].forEach((sk, i) => {
+        const id = `${api}\u0000${sk}`;
+        // Another batch in flight may have read it meanwhile: one state per subject.
+        let state = this.subjects.get(id);
+        if (!state) {
+          const text = buckets.map((b) => b[i]).find((t) => t !== null && t !== undefined);
+          state = text ? SubjectState.fromCheckpoint(text) : new SubjectState();
+          this.subjects.set(id, state);
+        }
+        held.set(id, state);
+      });
+    }
+    return { held, states: states() };
+  }
+
   private *knownApisSorted(): Generator<[string, { api: string; direction: Direction }]> {
     const ids = [...this.knownApis.keys()].sort();
     for (const id of ids) yield [id, this.knownApis.get(id)!];
-  }
-
-  private async refreshThreats(): Promise<void> {
-    if (!this.loadThreats) return;
-    const version = await this.store.threatsVersion();
-    if (version !== this.threatsVersion) {
-      this.threats = await this.loadThreats();
-      this.threatsVersion = version;
-    }
   }
 }
 
@@ -690,3 +658,113 @@ function robust(hourCounts: number[]): { expected: number; spread: number } {
 }
 
 export type { ShardResult };
+
+function addDistinct(list: string[], value: string): void {
+  if (!list.includes(value)) list.push(value);
+}
+
+/** `kind:value`, the value cut to 256 characters: how a subject is named in keys and checkpoints. */
+function subjectKey(subject: Subject): string {
+  return `${subject.kind}:${subject.value.length > 256 ? subject.value.slice(0, 256) : subject.value}`;
+}
+
+/** A subject's 5-minute window as this batch touched it. */
+interface SubjectBatch {
+  api: string;
+  subject: Subject;
+  state: SubjectState;
+  w5: number;
+  routes: CappedSet;
+  loginPrincipals: CappedSet | undefined;
+  /** Distinct, in order of first appearance (up to 5 and 10). */
+  userAgents: string[];
+  eventIds: string[];
+  paths: string[];
+}
+
+/** A subject's 5-minute window as the detectors see it, after this batch. */
+function subjectView(s: SubjectBatch, now: number): SubjectWindow {
+  const state = s.state;
+  const hour = Math.floor((s.w5 * WINDOW_5M) / HOUR);
+  if (!state.baseline || state.baseline.hour !== hour) {
+    const p = state.hours.get(hour - 1);
+    state.baseline = p && p.expiresAt > now ? { hour, n: p.n, bytes: p.bs } : { hour, n: 0, bytes: 0 };
+  }
+  const prev = state.baseline;
+  const w = state.windows.get(s.w5)!.c;
+  // The busiest minute of the window so far (m0…m4).
+  let peakMinute = s.w5 * 5;
+  let peakN = 0;
+  for (let k = 0; k < 5; k++) {
+    const n = w[SW.m0 + k]!;
+    if (n > peakN) {
+      peakN = n;
+      peakMinute = s.w5 * 5 + k;
+    }
+  }
+  // Baseline: the previous clock hour plus this hour before the window, per minute (a subject that
+  // started 50 minutes ago at a steady rate is judged against that rate, not as new).
+  const cur = state.hours.get(hour)!;
+  const minutesBefore = 60 + Math.max(0, s.w5 * 5 - hour * 60);
+  const before = Math.max(0, prev.n + cur.n - w[SW.n]!);
+  const bytesBefore = Math.max(0, prev.bytes + cur.bs - w[SW.bs]!);
+  const base = before > 0 ? { perMinute: before / minutesBefore, bytesPer5m: (bytesBefore / minutesBefore) * 5 } : undefined;
+  const gn = w[SW.gn]!;
+  const meanGap = gn > 0 ? w[SW.gs]! / gn : 0;
+  const variance = gn > 1 ? Math.max(0, (w[SW.gq]! * 100) / gn - meanGap * meanGap) : undefined;
+  return {
+    api: s.api,
+    subject: s.subject,
+    minuteN: peakN,
+    minuteStart: peakMinute * MINUTE,
+    baselinePerMinute: base?.perMinute,
+    windowStart: s.w5 * WINDOW_5M,
+    windowEnd: (s.w5 + 1) * WINDOW_5M,
+    n: w[SW.n]!,
+    e4: w[SW.e4]!,
+    authFailures: w[SW.af]!,
+    gaps: { n: gn, meanMs: meanGap, cv: variance !== undefined && meanGap > 0 ? Math.sqrt(variance) / meanGap : undefined },
+    automationAgentN: w[SW.ua]!,
+    distinctRoutes: s.routes.members.size,
+    loginPrincipals: s.loginPrincipals?.members.size ?? 0,
+    bytesSum: w[SW.bs]!,
+    baselineBytesPer5m: base?.bytesPer5m,
+    userAgents: s.userAgents,
+    sampleEventIds: s.eventIds,
+    samplePaths: s.paths,
+  };
+}
+
+/** A subject's calls on one route template in one enumeration window, as this batch touched them. */
+interface SubjectRouteBatch {
+  api: string;
+  subject: Subject;
+  route: string;
+  direction: Direction;
+  wb: number;
+  objects: ObjectWindow;
+  ids: string[];
+  eventIds: string[];
+}
+
+/** A subject's calls on one route template in one enumeration window, after this batch. */
+function subjectRouteView(sr: SubjectRouteBatch, windowMs: number): SubjectRouteWindow {
+  const numeric = sr.ids.filter((x) => /^\d{1,15}$/.test(x)).map(Number);
+  let seq = 0;
+  for (let i = 1; i < numeric.length; i++) if (Math.abs(numeric[i]! - numeric[i - 1]!) <= 2 && numeric[i] !== numeric[i - 1]) seq++;
+  return {
+    api: sr.api,
+    subject: sr.subject,
+    route: sr.route,
+    direction: sr.direction,
+    windowStart: sr.wb * windowMs,
+    windowEnd: (sr.wb + 1) * windowMs,
+    distinctIds: sr.objects.ids.size,
+    n: sr.objects.n,
+    ok: sr.objects.ok,
+    denied: sr.objects.denied,
+    sequentialShare: numeric.length > 2 ? seq / (numeric.length - 1) : undefined,
+    sampleIds: [...new Set(sr.ids)].slice(0, 10),
+    sampleEventIds: sr.eventIds,
+  };
+}

@@ -17,6 +17,10 @@ export class BoundedMap<K, V> {
     return this.map.has(key);
   }
 
+  clear(): void {
+    this.map.clear();
+  }
+
   get size(): number {
     return this.map.size;
   }

@@ -37,32 +37,49 @@ function isOpaqueToken(segment: string): boolean {
   return digits >= 2 || segment.length >= 24;
 }
 
-/** `/users/42/account` → `/users/{id}/account`. Query strings and fragments are dropped; the result is bounded. */
-export function deriveRoute(path: string): string {
+/** True for a non-empty run of ASCII digits: the commonest id, told without a regular expression. */
+export function isDigits(segment: string): boolean {
+  if (segment.length === 0) return false;
+  for (let i = 0; i < segment.length; i++) {
+    const c = segment.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
+
+/**
+ * `/users/42/account` → `/users/{id}/account`. Query strings and fragments
+ * are dropped; the result is bounded. `isId` judges each (URL-decoded)
+ * segment; callers that see the same segments often pass a remembering one.
+ */
+export function deriveRoute(path: string, isId: (segment: string) => boolean = isIdSegment): string {
   let p = path;
   const cut = p.search(/[?#]/);
   if (cut >= 0) p = p.slice(0, cut);
   const schemeless = /^[a-z][a-z0-9+.-]*:\/\/[^/]*/i.exec(p);
   if (schemeless) p = p.slice(schemeless[0].length) || '/';
   const segments = p.split('/');
-  const out: string[] = [];
-  for (const [i, raw] of segments.entries()) {
+  const encoded = p.includes('%'); // without a %, decoding changes nothing
+  let route = '';
+  for (let i = 0; i < segments.length; i++) {
     if (i >= MAX_SEGMENTS) {
-      out.push('{rest}');
+      route += '/{rest}';
       break;
     }
-    let segment = raw;
-    try {
-      segment = decodeURIComponent(raw);
-    } catch {
-      // keep it raw: a stray % is not an id marker
-    }
-    out.push(isIdSegment(segment) ? '{id}' : raw);
+    const raw = segments[i]!;
+    route += `${i === 0 ? '' : '/'}${isId(encoded ? decoded(raw) : raw) ? '{id}' : raw}`;
   }
-  let route = out.join('/');
   if (!route.startsWith('/')) route = `/${route}`;
   if (route.length > MAX_ROUTE_LENGTH) route = `${route.slice(0, MAX_ROUTE_LENGTH - 7)}/{rest}`;
   return route;
+}
+
+function decoded(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw; // a stray % is not an id marker
+  }
 }
 
 /** A route segment that stands for a parameter: `{id}`, `{userId}`, `:id` or `<id>`. */
@@ -70,20 +87,39 @@ function isParamSegment(segment: string): boolean {
   return /^\{[^}]*\}$/.test(segment) || /^:[A-Za-z_]\w*$/.test(segment) || /^<[^>]+>$/.test(segment);
 }
 
+/** Where a route keeps its object id: the index of its last parameter segment (-1: none) and its number of segments. */
+export interface IdPosition {
+  index: number;
+  segments: number;
+}
+
+export function idPosition(route: string): IdPosition {
+  const routeSegments = route.split('/');
+  for (let i = routeSegments.length - 1; i >= 0; i--) if (isParamSegment(routeSegments[i]!)) return { index: i, segments: routeSegments.length };
+  return { index: -1, segments: routeSegments.length };
+}
+
+/** The object id a path holds at `at` (a path with another number of segments holds none), cut to 128 characters. */
+export function idAt(path: string, at: IdPosition): string | undefined {
+  if (at.index < 0) return undefined;
+  let end = path.search(/[?#]/);
+  if (end < 0) end = path.length;
+  let start = 0;
+  let segment = 0;
+  let candidate: string | undefined;
+  for (;;) {
+    const slash = path.indexOf('/', start);
+    const stop = slash < 0 || slash > end ? end : slash;
+    if (segment === at.index) candidate = path.slice(start, stop);
+    segment++;
+    if (stop === end) break;
+    start = stop + 1;
+  }
+  if (segment !== at.segments) return undefined;
+  return candidate ? candidate.slice(0, 128) : undefined;
+}
+
 /** The object id a path holds at the route's last parameter, for enumeration tracking. */
 export function objectIdOf(path: string, route: string): string | undefined {
-  const routeSegments = route.split('/');
-  let idIndex = -1;
-  for (let i = routeSegments.length - 1; i >= 0; i--) {
-    if (isParamSegment(routeSegments[i]!)) {
-      idIndex = i;
-      break;
-    }
-  }
-  if (idIndex < 0) return undefined;
-  const cut = path.search(/[?#]/);
-  const segments = (cut >= 0 ? path.slice(0, cut) : path).split('/');
-  if (segments.length !== routeSegments.length) return undefined;
-  const candidate = segments[idIndex];
-  return candidate ? candidate.slice(0, 128) : undefined;
+  return idAt(path, idPosition(route));
 }

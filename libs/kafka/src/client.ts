@@ -68,7 +68,10 @@ export function createKafkaClient(config: KafkaConfig, logger: Logger): KafkaCli
       const joinedPromise = new Promise<void>((resolve) => {
         joinedResolve = resolve;
       });
-      consumer.on(consumer.events.GROUP_JOIN, () => joinedResolve());
+      consumer.on(consumer.events.GROUP_JOIN, () => {
+        options.onJoin?.();
+        joinedResolve();
+      });
       consumer.on(consumer.events.CRASH, (event) => {
         const error = event.payload.error;
         log.error({ err: error, groupId: options.groupId, restart: event.payload.restart }, 'consumer crashed');

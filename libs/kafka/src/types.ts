@@ -73,6 +73,12 @@ export interface ConsumerOptions {
   /** Called when the consumer crashes and will not restart itself. */
   onCrash?(error: Error): void;
   /**
+   * Called each time the consumer (re)joins its group, before it handles
+   * batches of the partitions it was given: state kept for partitions it
+   * held before may be stale now.
+   */
+  onJoin?(): void;
+  /**
    * Batches of different partitions handled at once (default 1). More lets
    * one partition's batch compute while another's waits on I/O; batches of
    * one partition are always handled in order.

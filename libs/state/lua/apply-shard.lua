@@ -12,16 +12,14 @@
              m = { {suffix, field, value, ttlMs}, ... },       -- keep the minimum
              s = { {suffix, {member, ...}, cap, ttlMs}, ... }, -- SADD up to cap members
              f = { {suffix, field, value, cap, ttlMs}, ... },  -- HSETNX up to cap fields
-             v = { {suffix, {delta, ...}, ttlMs}, ... },       -- add to a packed integer vector
-             r = { suffix, ... },                              -- HGETALL after the writes
-             vr = { suffix, ... }                              -- packed vectors after the writes
+             r = { suffix, ... }                               -- HGETALL after the writes
            }
   Returns  JSON { i = {value...}, m = {value...}, s = {cardinality...},
-                  f = {{1 new | 0 known | -1 full, fields}...}, v = {{value...}...},
-                  r = {{field, value, ...}...}, vr = {{value...}...} }
+                  f = {{1 new | 0 known | -1 full, fields}...},
+                  r = {{field, value, ...}...} }
 
-  Vectors are stored as MessagePack arrays of integers (cmsgpack), so a whole
-  set of counters costs one GET and one SET.
+  Checkpoints (ShardOps.texts) are plain HSETs sent beside this call, not
+  through it: they need no read, and JSON would only wrap them twice.
 
   TTLs: a key gets its TTL when this script creates it (the largest asked
   for it in that call); later writes keep it.
@@ -36,7 +34,7 @@ local function touch(key, ttl)
   end
 end
 
-local out_i, out_m, out_s, out_f, out_r, out_v, out_vr = {}, {}, {}, {}, {}, {}, {}
+local out_i, out_m, out_s, out_f, out_r = {}, {}, {}, {}, {}
 
 for idx, op in ipairs(ops.i or {}) do
   local key = prefix .. op[1]
@@ -98,25 +96,6 @@ for idx, op in ipairs(ops.f or {}) do
   touch(key, op[5])
 end
 
-for idx, op in ipairs(ops.v or {}) do
-  local key = prefix .. op[1]
-  local packed = redis.call('GET', key)
-  local v = {}
-  if packed then
-    v = cmsgpack.unpack(packed)
-  end
-  local deltas = op[2]
-  for i = 1, math.max(#v, #deltas) do
-    v[i] = (v[i] or 0) + (deltas[i] or 0)
-  end
-  if packed then
-    redis.call('SET', key, cmsgpack.pack(v), 'KEEPTTL')
-  else
-    redis.call('SET', key, cmsgpack.pack(v), 'PX', op[3])
-  end
-  out_v[idx] = v
-end
-
 for key, ttl in pairs(ttls) do
   -- NX: the TTL is set when the key is created and not moved by later writes
   -- (keys are time buckets; this needs Redis 7.0 or newer).
@@ -127,13 +106,4 @@ for idx, suffix in ipairs(ops.r or {}) do
   out_r[idx] = redis.call('HGETALL', prefix .. suffix)
 end
 
-for idx, suffix in ipairs(ops.vr or {}) do
-  local packed = redis.call('GET', prefix .. suffix)
-  if packed then
-    out_vr[idx] = cmsgpack.unpack(packed)
-  else
-    out_vr[idx] = {}
-  end
-end
-
-return cjson.encode({ i = out_i, m = out_m, s = out_s, f = out_f, r = out_r, v = out_v, vr = out_vr })
+return cjson.encode({ i = out_i, m = out_m, s = out_s, f = out_f, r = out_r })

@@ -84,19 +84,22 @@ export function stateConformance(name: string, makeStore: () => Promise<StateSto
       expect(results.map((r) => r.incr)).toEqual([[1], [5]]);
     });
 
-    it('packed vectors add position by position, grow when a longer delta comes, and read back', async () => {
+    it('text hashes (checkpoints) are written with a batch and read back before the next, null when missing', async () => {
       const store = await makeStore();
       const tag = tagPrefix();
-      const add = (deltas: number[]) =>
-        shard(tag, (s) => {
-          s.vectorAdd.push({ key: ['sw', 'principal:u1', 42], deltas, ttlMs: 60_000 });
-          s.vectorReads.push(['sw', 'principal:u1', 42], ['sw', 'principal:nobody', 42]);
-        });
-      const [a] = await store.apply({ now, shards: [add([1, 0, 250_000])] });
-      expect(a!.vectorAdd).toEqual([[1, 0, 250_000]]);
-      const [b] = await store.apply({ now, shards: [add([2, 1, 1_763_892_930_123, 7])] });
-      expect(b!.vectorAdd).toEqual([[3, 1, 1_763_893_180_123, 7]]);
-      expect(b!.vectorReads).toEqual([[3, 1, 1_763_893_180_123, 7], []]);
+      const write = (fields: [string, string][]) => shard(tag, (s) => s.texts.push({ key: ['sc', 7], fields, ttlMs: 60_000 }));
+      expect((await store.apply({ now, shards: [write([['principal:u1', '{"n":1}'], ['ip:2001:db8::1', 'x y']])] }))[0]!.incr).toEqual([]);
+      await store.apply({ now, shards: [write([['principal:u1', '{"n":2}']])] });
+      const got = await store.prepare({
+        threats: false,
+        texts: [
+          { tag, key: ['sc', 7], fields: ['principal:u1', 'ip:2001:db8::1', 'principal:nobody'] },
+          { tag, key: ['sc', 8], fields: ['principal:u1'] },
+          { tag, key: ['sc', 7], fields: [] },
+        ],
+      });
+      expect(got).toEqual({ threatsVersion: undefined, texts: [['{"n":2}', 'x y', null], [null], []] });
+      expect(typeof (await store.prepare({ threats: true, texts: [] })).threatsVersion).toBe('string');
     });
 
     it('claims finding ids for a while and answers which are claimed', async () => {

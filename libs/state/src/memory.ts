@@ -1,4 +1,6 @@
-import type { KeyParts, ShardOps, ShardResult, StatePlan, StateStore } from './types.js';
+import type { KeyParts, PrepareRequest, Prepared, ShardOps, ShardResult, StatePlan, StateStore } from './types.js';
+
+const keyOf = (tag: string, parts: KeyParts) => `${tag}\u0000${parts.join('\u0000')}`;
 
 interface Entry<T> {
   value: T;
@@ -14,20 +16,30 @@ export class MemoryStateStore implements StateStore {
   readonly roundTrips = 0;
   private hashes = new Map<string, Entry<Map<string, number>>>();
   private sets = new Map<string, Entry<Set<string>>>();
-  private vectors = new Map<string, Entry<number[]>>();
+  private texts = new Map<string, Entry<Map<string, string>>>();
   private claims = new Map<string, number>();
   private version = '0';
   private applies = 0;
+  private clock = 0;
 
   setThreatsVersion(version: string): void {
     this.version = version;
   }
 
-  async threatsVersion(): Promise<string> {
-    return this.version;
+  async prepare(request: PrepareRequest): Promise<Prepared> {
+    return {
+      threatsVersion: request.threats ? this.version : undefined,
+      // Read as of the last apply's clock: an entry that expired by then is gone.
+      texts: request.texts.map((r) => {
+        const e = this.texts.get(keyOf(r.tag, r.key));
+        const live = e && e.expiresAt > this.clock ? e.value : undefined;
+        return r.fields.map((f) => live?.get(f) ?? null);
+      }),
+    };
   }
 
   async apply(plan: StatePlan): Promise<ShardResult[]> {
+    this.clock = Math.max(this.clock, plan.now);
     if (++this.applies % 64 === 0) this.expire(plan.now);
     return plan.shards.map((shard) => this.applyShard(shard, plan.now));
   }
@@ -42,11 +54,11 @@ export class MemoryStateStore implements StateStore {
 
   /** Keys currently held (for memory tests). */
   get size(): number {
-    return this.hashes.size + this.sets.size + this.vectors.size;
+    return this.hashes.size + this.sets.size + this.texts.size;
   }
 
   private applyShard(shard: ShardOps, now: number): ShardResult {
-    const k = (parts: KeyParts) => `${shard.tag}\u0000${parts.join('\u0000')}`;
+    const k = (parts: KeyParts) => keyOf(shard.tag, parts);
     const hash = (key: string, ttlMs: number) => {
       let e = this.hashes.get(key);
       if (!e || e.expiresAt <= now) {
@@ -55,7 +67,7 @@ export class MemoryStateStore implements StateStore {
       }
       return e.value;
     };
-    const result: ShardResult = { incr: [], min: [], setAdd: [], firstSeen: [], reads: [], vectorAdd: [], vectorReads: [] };
+    const result: ShardResult = { incr: [], min: [], setAdd: [], firstSeen: [], reads: [] };
     for (const op of shard.incr) {
       const h = hash(k(op.key), op.ttlMs);
       const v = (h.get(op.field) ?? 0) + op.by;
@@ -91,25 +103,18 @@ export class MemoryStateStore implements StateStore {
         result.firstSeen.push([1, h.size]);
       }
     }
-    for (const op of shard.vectorAdd) {
+    for (const op of shard.texts) {
       const key = k(op.key);
-      let e = this.vectors.get(key);
+      let e = this.texts.get(key);
       if (!e || e.expiresAt <= now) {
-        e = { value: [], expiresAt: now + op.ttlMs };
-        this.vectors.set(key, e);
+        e = { value: new Map(), expiresAt: now + op.ttlMs };
+        this.texts.set(key, e);
       }
-      const v = e.value;
-      for (let i = 0; i < op.deltas.length; i++) v[i] = (v[i] ?? 0) + op.deltas[i]!;
-      for (let i = 0; i < v.length; i++) v[i] ??= 0;
-      result.vectorAdd.push([...v]);
+      for (const [field, value] of op.fields) e.value.set(field, value);
     }
     for (const key of shard.reads) {
       const e = this.hashes.get(k(key));
       result.reads.push(e && e.expiresAt > now ? Object.fromEntries(e.value) : {});
-    }
-    for (const key of shard.vectorReads) {
-      const e = this.vectors.get(k(key));
-      result.vectorReads.push(e && e.expiresAt > now ? [...e.value] : []);
     }
     return result;
   }
@@ -117,7 +122,7 @@ export class MemoryStateStore implements StateStore {
   private expire(now: number): void {
     for (const [key, e] of this.hashes) if (e.expiresAt <= now) this.hashes.delete(key);
     for (const [key, e] of this.sets) if (e.expiresAt <= now) this.sets.delete(key);
-    for (const [key, e] of this.vectors) if (e.expiresAt <= now) this.vectors.delete(key);
+    for (const [key, e] of this.texts) if (e.expiresAt <= now) this.texts.delete(key);
     for (const [id, at] of this.claims) if (at <= now) this.claims.delete(id);
   }
 }

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { StateError } from '@vigil/errors';
 import { createKeyspace, escapeKeyPart, isCluster, type Keyspace, type Redis, type RedisClient } from '@vigil/redis';
-import type { KeyParts, ShardOps, ShardResult, StatePlan, StateStore } from './types.js';
+import type { KeyParts, PrepareRequest, Prepared, ShardOps, ShardResult, StatePlan, StateStore } from './types.js';
 
 /** Scripts are registered under a versioned name: a changed script never runs under an old one's SHA. */
-export const APPLY_SCRIPT = 'vigilApplyShardV1';
+export const APPLY_SCRIPT = 'vigilApplyShardV2';
 const applyLua = readFileSync(new URL('../lua/apply-shard.lua', import.meta.url), 'utf8');
 
 type ScriptClient = RedisClient & { [APPLY_SCRIPT](prefix: string, ops: string): Promise<string> };
@@ -15,9 +15,9 @@ interface ApplyReply {
   s: number[] | Record<string, never>;
   f: [number, number][] | Record<string, never>;
   r: (string[] | Record<string, never>)[] | Record<string, never>;
-  v: (number[] | Record<string, never>)[] | Record<string, never>;
-  vr: (number[] | Record<string, never>)[] | Record<string, never>;
 }
+
+type Pipeline = ReturnType<Redis['pipeline']>;
 
 const list = <T>(v: T[] | Record<string, never> | undefined): T[] => (Array.isArray(v) ? v : []);
 
@@ -29,9 +29,11 @@ export interface RedisStateStoreOptions {
 
 /**
  * Detector state in Redis. One `apply-shard` script call per shard (api) per
- * batch; on a single node they go out in one pipeline, so a batch costs one
- * round trip. Keys: `<prefix>:{<api>}:<op key parts…>`, all escaped and
- * bounded by the key builder, each with a TTL.
+ * batch, and the shard's checkpoints as plain HSETs beside it; on a single
+ * node they go out in one pipeline, so a batch costs one round trip (two
+ * when it reads checkpoints or the threats version first). Keys:
+ * `<prefix>:{<api>}:<op key parts…>`, all escaped and bounded by the key
+ * builder, each with a TTL.
  */
 export class RedisStateStore implements StateStore {
   private readonly redis: ScriptClient;
@@ -55,26 +57,65 @@ export class RedisStateStore implements StateStore {
 
   async apply(plan: StatePlan): Promise<ShardResult[]> {
     if (plan.shards.length === 0) return [];
-    const calls = plan.shards.map((shard) => [this.keys.key(shard.tag), JSON.stringify(encode(shard))] as const);
-    let replies: string[];
+    const replies = await this.run(
+      'applying detector state',
+      plan.shards.map((shard) => (p) => {
+        const prefix = this.keys.key(shard.tag);
+        (p as unknown as ScriptClient)[APPLY_SCRIPT](prefix, JSON.stringify(encode(shard)));
+        for (const op of shard.texts) {
+          if (op.fields.length === 0) continue;
+          const key = `${prefix}:${suffix(op.key)}`;
+          p.hset(key, ...op.fields.flat());
+          p.pexpire(key, op.ttlMs, 'NX');
+        }
+      }),
+    );
+    return replies.map(([reply]) => decode(JSON.parse(reply as string) as ApplyReply));
+  }
+
+  async prepare(request: PrepareRequest): Promise<Prepared> {
+    const groups: ((p: Pipeline) => void)[] = [];
+    if (request.threats) groups.push((p) => p.get(threatKeys(this.keys).version));
+    const reads = request.texts.filter((r) => r.fields.length > 0);
+    for (const r of reads) groups.push((p) => p.hmget(`${this.keys.key(r.tag)}:${suffix(r.key)}`, ...r.fields));
+    const replies = groups.length > 0 ? await this.run('reading detector checkpoints', groups) : [];
+    const threatsVersion = request.threats ? ((replies.shift()![0] as string | null) ?? '0') : undefined;
+    return { threatsVersion, texts: request.texts.map((r) => (r.fields.length > 0 ? (replies.shift()![0] as (string | null)[]) : [])) };
+  }
+
+  /**
+   * Sends each group's commands (keys of one hash slot) and returns each
+   * group's replies. On a single node all groups go out in one pipeline (one
+   * round trip); on a Redis Cluster, one pipeline per group, all at once.
+   */
+  private async run(action: string, groups: readonly ((p: Pipeline) => void)[]): Promise<unknown[][]> {
+    const exec = async (p: Pipeline) =>
+      ((await p.exec()) ?? []).map(([err, reply]) => {
+        if (err) throw err;
+        return reply;
+      });
     try {
       if (this.clustered) {
-        this.trips += calls.length;
-        replies = await Promise.all(calls.map(([k, ops]) => this.redis[APPLY_SCRIPT](k, ops)));
-      } else {
-        this.trips++;
-        const pipeline = (this.redis as Redis).pipeline();
-        for (const [k, ops] of calls) (pipeline as unknown as ScriptClient)[APPLY_SCRIPT](k, ops);
-        const results = (await pipeline.exec()) ?? [];
-        replies = results.map(([err, reply]) => {
-          if (err) throw err;
-          return reply as string;
-        });
+        this.trips += groups.length;
+        return await Promise.all(
+          groups.map((build) => {
+            const p = this.redis.pipeline();
+            build(p);
+            return exec(p);
+          }),
+        );
       }
+      this.trips++;
+      const p = this.redis.pipeline();
+      const ends = groups.map((build) => {
+        build(p);
+        return p.length;
+      });
+      const replies = await exec(p);
+      return ends.map((end, g) => replies.slice(g === 0 ? 0 : ends[g - 1], end));
     } catch (err) {
-      throw new StateError('VIGIL_REDIS_COMMAND', `applying detector state failed: ${(err as Error).message}`, { cause: err, retriable: true });
+      throw new StateError('VIGIL_REDIS_COMMAND', `${action} failed: ${(err as Error).message}`, { cause: err, retriable: true });
     }
-    return replies.map((reply) => decode(JSON.parse(reply) as ApplyReply));
   }
 
   private claimKey(id: string): string {
@@ -113,11 +154,6 @@ export class RedisStateStore implements StateStore {
     for (const id of ids) p.set(this.claimKey(id), '1', 'PX', ttlMs);
     for (const [err] of (await p.exec()) ?? []) if (err) throw err;
   }
-
-  async threatsVersion(): Promise<string> {
-    this.trips++;
-    return (await this.redis.get(threatKeys(this.keys).version)) ?? '0';
-  }
 }
 
 /** Keys of the known-threats store (one hash tag: loaded and read whole). */
@@ -135,9 +171,7 @@ function encode(shard: ShardOps) {
     m: shard.min.map((o) => [suffix(o.key), o.field, o.value, o.ttlMs]),
     s: shard.setAdd.map((o) => [suffix(o.key), o.members, o.cap, o.ttlMs]),
     f: shard.firstSeen.map((o) => [suffix(o.key), o.field, o.value, o.cap, o.ttlMs]),
-    v: shard.vectorAdd.map((o) => [suffix(o.key), o.deltas, o.ttlMs]),
     r: shard.reads.map((k) => suffix(k)),
-    vr: shard.vectorReads.map((k) => suffix(k)),
   };
 }
 
@@ -147,8 +181,6 @@ function decode(reply: ApplyReply): ShardResult {
     min: list(reply.m),
     setAdd: list(reply.s),
     firstSeen: list(reply.f),
-    vectorAdd: list(reply.v).map((v) => list(v)),
-    vectorReads: list(reply.vr).map((v) => list(v)),
     reads: list(reply.r).map((flat) => {
       const arr = list(flat);
       const rec: Record<string, number> = {};

@@ -46,15 +46,34 @@ export interface FirstSeenOp {
 }
 
 /**
- * Add a vector of integers to the one stored at `key` (missing positions count
- * as 0); yields the vector after. A fixed layout of counters in one value: one
- * read and one write however many counters, where a hash needs a command per
- * field.
+ * Set text fields of a hash (HSET): a checkpoint of state a partition owns.
+ * The hash gets its TTL when created; later writes keep it.
  */
-export interface VectorAddOp {
+export interface TextWriteOp {
   key: KeyParts;
-  deltas: readonly number[];
+  fields: readonly (readonly [field: string, value: string])[];
   ttlMs: number;
+}
+
+/** Text fields to read from one hash (HMGET); null for a missing field or hash. */
+export interface TextRead {
+  tag: string;
+  key: KeyParts;
+  fields: readonly string[];
+}
+
+/** What a batch reads before it computes: one round trip. */
+export interface PrepareRequest {
+  /** Also read the known-threats version. */
+  threats: boolean;
+  texts: readonly TextRead[];
+}
+
+export interface Prepared {
+  /** The known-threats version ('0' when none was loaded, undefined when not asked for). */
+  threatsVersion: string | undefined;
+  /** One array per TextRead, a value or null per field. */
+  texts: (string | null)[][];
 }
 
 export interface ShardOps {
@@ -64,11 +83,10 @@ export interface ShardOps {
   min: MinOp[];
   setAdd: SetAddOp[];
   firstSeen: FirstSeenOp[];
-  vectorAdd: VectorAddOp[];
   /** Hashes to read after the writes (HGETALL, integer values). */
   reads: KeyParts[];
-  /** Vectors to read after the writes ([] when missing). */
-  vectorReads: KeyParts[];
+  /** Text hashes to write (checkpoints); no result. */
+  texts: TextWriteOp[];
 }
 
 export interface ShardResult {
@@ -77,8 +95,6 @@ export interface ShardResult {
   setAdd: number[];
   firstSeen: [number, number][];
   reads: Record<string, number>[];
-  vectorAdd: number[][];
-  vectorReads: number[][];
 }
 
 export interface StatePlan {
@@ -94,12 +110,12 @@ export interface StateStore {
   claimed(ids: readonly string[]): Promise<Set<string>>;
   /** Records finding ids as published, for `ttlMs`. */
   claim(ids: readonly string[], ttlMs: number, now: number): Promise<void>;
-  /** The known-threats version; changes whenever the store is reloaded. */
-  threatsVersion(): Promise<string>;
+  /** Reads what a batch needs before it computes (the known-threats version, checkpoints), in one round trip. */
+  prepare(request: PrepareRequest): Promise<Prepared>;
   /** Round trips to the backing store so far (0 for memory). */
   readonly roundTrips: number;
 }
 
 export function emptyShard(tag: string): ShardOps {
-  return { tag, incr: [], min: [], setAdd: [], firstSeen: [], vectorAdd: [], reads: [], vectorReads: [] };
+  return { tag, incr: [], min: [], setAdd: [], firstSeen: [], reads: [], texts: [] };
 }

@@ -77,11 +77,13 @@ export function buildDetector(deps: DetectorDeps): DetectorService {
     const stop = m.batchSeconds.startTimer();
     const events: ApiTransaction[] = [];
     const deadLetters: OutgoingMessage[] = [];
-    for (const message of batch.messages) {
-      try {
-        events.push(await codec.decode(message.value));
-      } catch (err) {
-        if (!(err instanceof DecodeError)) throw err; // registry down and the like: retry the batch
+    // A retriable error (registry down and the like) throws here: the batch is fetched again.
+    const decoded = await codec.decodeAll(batch.messages.map((message) => message.value));
+    for (const [i, message] of batch.messages.entries()) {
+      const result = decoded[i]!;
+      if (!(result instanceof DecodeError)) events.push(result);
+      else {
+        const err = result;
         m.rejected.labels(err.code).inc();
         deadLetters.push({
           key: message.key,
@@ -118,7 +120,7 @@ export function buildDetector(deps: DetectorDeps): DetectorService {
     stop();
     deps.onBatch?.({ events: batch.messages.length, findings: published.length, deadLetters: deadLetters.length, durationMs: performance.now() - started });
     if (outcome.findings.length > 0 || deadLetters.length > 0) {
-      log.debug({ partition: batch.partition, events: events.length, findings: published.length, suppressed: outcome.findings.length - published.length, deadLetters: deadLetters.length }, 'batch');
+      log.debug({ partition: batch.partition, events: outcome.events, findings: published.length, suppressed: outcome.findings.length - published.length, deadLetters: deadLetters.length }, 'batch');
     }
   }
 
@@ -134,6 +136,8 @@ export function buildDetector(deps: DetectorDeps): DetectorService {
         fromBeginning: deps.fromBeginning,
         maxBytesPerPartition: deps.maxBytesPerPartition,
         partitionsConcurrently: deps.partitionsConcurrently ?? 2,
+        // Partitions may have moved: subjects held for them are read back from their checkpoints.
+        onJoin: () => engine.forgetSubjects(),
         onCrash: (err) => {
           crashed = true;
           log.fatal({ err }, 'consumer stopped for good');

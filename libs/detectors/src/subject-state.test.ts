@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { addCapped, SubjectState, SW } from './subject-state.js';
+
+const MINUTE = 60_000;
+
+describe('subject state', () => {
+  const now = Date.UTC(2026, 10, 23, 12);
+
+  function touched(): SubjectState {
+    const s = new SubjectState();
+    s.lastSeen = now - 1000;
+    const w = s.window(7, now, 30 * MINUTE);
+    w.c[SW.n] = 3;
+    w.c[SW.m0 + 2] = 3;
+    Object.assign(s.hour(99, now, 180 * MINUTE), { n: 5, bs: 1234 });
+    addCapped(s.routeSet(7, now, 30 * MINUTE), 'i/users/{id}', 64);
+    addCapped(s.loginPrincipalSet(7, now, 30 * MINUTE), 'victim "1"', 256);
+    const o = s.objectWindow('i/users/{id} 12', now, 6 * MINUTE);
+    o.ids.add('41').add('42');
+    Object.assign(o, { n: 2, ok: 1, denied: 1 });
+    return s;
+  }
+
+  it('reads back from its checkpoint what it held', () => {
+    const s = touched();
+    const back = SubjectState.fromCheckpoint(s.toCheckpoint(now));
+    expect(back.lastSeen).toBe(now - 1000);
+    expect(back.window(7, now, 30 * MINUTE).c).toEqual(s.windows.get(7)!.c);
+    expect(back.hours.get(99)).toMatchObject({ n: 5, bs: 1234, expiresAt: now + 180 * MINUTE });
+    expect([...back.routes.get(7)!.members]).toEqual(['i/users/{id}']);
+    expect([...back.loginPrincipals.get(7)!.members]).toEqual(['victim "1"']);
+    expect(back.objects.get('i/users/{id} 12')).toMatchObject({ n: 2, ok: 1, denied: 1, ids: new Set(['41', '42']) });
+    expect(back.toCheckpoint(now)).toBe(s.toCheckpoint(now));
+  });
+
+  it('writes a changed entry anew and an unchanged one as before', () => {
+    const s = touched();
+    const before = s.toCheckpoint(now);
+    expect(s.toCheckpoint(now)).toBe(before);
+    s.window(7, now, 30 * MINUTE).c[SW.n]!++;
+    expect(JSON.parse(s.toCheckpoint(now)).w[0][2][SW.n]).toBe(4);
+  });
+
+  it('starts an expired entry again from zero, and leaves expired entries out of its checkpoint', () => {
+    const s = touched();
+    const later = now + 7 * MINUTE;
+    expect(s.objectWindow('i/users/{id} 12', later, 6 * MINUTE)).toMatchObject({ n: 0, ids: new Set() });
+    const past = now + 31 * MINUTE;
+    const text = JSON.parse(s.toCheckpoint(past));
+    expect(text.w).toEqual([]);
+    expect(text.r).toEqual([]);
+    expect(text.h).toHaveLength(1);
+    expect(s.windows.size).toBe(0);
+  });
+});

@@ -1,0 +1,159 @@
+/**
+ * What the engine knows of one subject (a principal, IP or client on one
+ * api): its 5-minute windows, hour counts, routes and object ids. Events are
+ * keyed by client, so the partition that owns a subject sees all of its
+ * events: this state lives in the process that holds the partition, and is
+ * checkpointed to the state store with every batch that touches it
+ * (`toCheckpoint`), to be read back (`fromCheckpoint`) after a restart, a
+ * rebalance or an eviction.
+ *
+ * Entries expire like the store's keys: `ttlMs` of event time after the
+ * batch that created them; an expired entry starts again from zero.
+ */
+
+/** Counters of a 5-minute window, by position. m0…m4 are the window's minutes. */
+export const SW = { n: 0, e4: 1, af: 2, ua: 3, bs: 4, gn: 5, gs: 6, gq: 7, m0: 8 } as const;
+const SW_SIZE = 13;
+
+interface Timed {
+  expiresAt: number;
+  /** The entry's checkpoint row, kept until the entry is handed out for a change. */
+  text: string | undefined;
+}
+
+export interface WindowCounts extends Timed {
+  c: number[];
+}
+
+export interface HourCounts extends Timed {
+  n: number;
+  bs: number;
+}
+
+export interface CappedSet extends Timed {
+  members: Set<string>;
+}
+
+/** One route template in one enumeration window: the distinct object ids, and the calls by outcome. */
+export interface ObjectWindow extends Timed {
+  ids: Set<string>;
+  n: number;
+  ok: number;
+  denied: number;
+}
+
+/** Adds a member unless the set holds `cap` already; returns the set's size. */
+export function addCapped(set: CappedSet, member: string, cap: number): number {
+  if (set.members.size < cap) set.members.add(member);
+  return set.members.size;
+}
+
+function liveSet(map: Map<number, CappedSet>, w5: number, now: number, ttlMs: number): CappedSet {
+  let v = map.get(w5);
+  if (!v || v.expiresAt <= now) map.set(w5, (v = { expiresAt: now + ttlMs, text: undefined, members: new Set() }));
+  else v.text = undefined;
+  return v;
+}
+
+/**
+ * Appends the entries alive at `now` to `parts` as a JSON array, one row
+ * each (an entry the batch did not change keeps its text from the last
+ * checkpoint); expired entries are dropped from the map.
+ */
+function pushRows<K, V extends Timed>(parts: string[], map: Map<K, V>, now: number, row: (k: K, v: V) => unknown): void {
+  parts.push('[');
+  let first = true;
+  map.forEach((v, k) => {
+    if (v.expiresAt <= now) return void map.delete(k);
+    if (!first) parts.push(',');
+    parts.push((v.text ??= JSON.stringify(row(k, v))));
+    first = false;
+  });
+  parts.push(']');
+}
+
+type WindowRow = [w5: number, expiresAt: number, counts: number[]];
+type HourRow = [hour: number, expiresAt: number, n: number, bs: number];
+type SetRow = [w5: number, expiresAt: number, members: string[]];
+type ObjectRow = [key: string, expiresAt: number, n: number, ok: number, denied: number, ids: string[]];
+
+interface Checkpoint {
+  l: number | null;
+  w: WindowRow[];
+  h: HourRow[];
+  r: SetRow[];
+  p: SetRow[];
+  o: ObjectRow[];
+}
+
+export class SubjectState {
+  /** Event time of the subject's latest call. */
+  lastSeen: number | undefined;
+  readonly windows = new Map<number, WindowCounts>();
+  readonly hours = new Map<number, HourCounts>();
+  readonly routes = new Map<number, CappedSet>();
+  readonly loginPrincipals = new Map<number, CappedSet>();
+  /** By `${routeKey} ${enumeration window}` (the window is a number: the last space ends the route; nothing to escape in a checkpoint). */
+  readonly objects = new Map<string, ObjectWindow>();
+  /** The previous clock hour's counts, as first read during `hour` (kept for the hour; not checkpointed). */
+  baseline: { hour: number; n: number; bytes: number } | undefined;
+
+  // Get-or-start, one per kind of entry (no callback: these run for every event).
+  window(w5: number, now: number, ttlMs: number): WindowCounts {
+    let v = this.windows.get(w5);
+    if (!v || v.expiresAt <= now) this.windows.set(w5, (v = { expiresAt: now + ttlMs, text: undefined, c: new Array<number>(SW_SIZE).fill(0) }));
+    else v.text = undefined;
+    return v;
+  }
+
+  hour(h: number, now: number, ttlMs: number): HourCounts {
+    let v = this.hours.get(h);
+    if (!v || v.expiresAt <= now) this.hours.set(h, (v = { expiresAt: now + ttlMs, text: undefined, n: 0, bs: 0 }));
+    else v.text = undefined;
+    return v;
+  }
+
+  routeSet(w5: number, now: number, ttlMs: number): CappedSet {
+    return liveSet(this.routes, w5, now, ttlMs);
+  }
+
+  loginPrincipalSet(w5: number, now: number, ttlMs: number): CappedSet {
+    return liveSet(this.loginPrincipals, w5, now, ttlMs);
+  }
+
+  objectWindow(key: string, now: number, ttlMs: number): ObjectWindow {
+    let v = this.objects.get(key);
+    if (!v || v.expiresAt <= now) this.objects.set(key, (v = { expiresAt: now + ttlMs, text: undefined, ids: new Set(), n: 0, ok: 0, denied: 0 }));
+    else v.text = undefined;
+    return v;
+  }
+
+  /** The entries still alive at `now`, as JSON text (expired ones are dropped from this state too). */
+  toCheckpoint(now: number): string {
+    // The shape of `Checkpoint`, written row text by row text and joined once.
+    const parts = ['{"l":', JSON.stringify(this.lastSeen ?? null), ',"w":'];
+    pushRows(parts, this.windows, now, (k, v): WindowRow => [k, v.expiresAt, v.c]);
+    parts.push(',"h":');
+    pushRows(parts, this.hours, now, (k, v): HourRow => [k, v.expiresAt, v.n, v.bs]);
+    parts.push(',"r":');
+    pushRows(parts, this.routes, now, (k, v): SetRow => [k, v.expiresAt, [...v.members]]);
+    parts.push(',"p":');
+    pushRows(parts, this.loginPrincipals, now, (k, v): SetRow => [k, v.expiresAt, [...v.members]]);
+    parts.push(',"o":');
+    pushRows(parts, this.objects, now, (k, v): ObjectRow => [k, v.expiresAt, v.n, v.ok, v.denied, [...v.ids]]);
+    parts.push('}');
+    return parts.join('');
+  }
+
+  static fromCheckpoint(text: string): SubjectState {
+    const c = JSON.parse(text) as Checkpoint;
+    const s = new SubjectState();
+    s.lastSeen = c.l ?? undefined;
+    for (const [w5, expiresAt, counts] of c.w) s.windows.set(w5, { expiresAt, text: undefined, c: counts });
+    for (const [h, expiresAt, n, bs] of c.h) s.hours.set(h, { expiresAt, text: undefined, n, bs });
+    for (const [w5, expiresAt, members] of c.r) s.routes.set(w5, { expiresAt, text: undefined, members: new Set(members) });
+    for (const [w5, expiresAt, members] of c.p) s.loginPrincipals.set(w5, { expiresAt, text: undefined, members: new Set(members) });
+    for (const [key, expiresAt, n, ok, denied, ids] of c.o) s.objects.set(key, { expiresAt, text: undefined, ids: new Set(ids), n, ok, denied });
+    return s;
+  }
+}
