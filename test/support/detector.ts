@@ -27,14 +27,15 @@ export interface DetectorRig {
   close(): Promise<void>;
 }
 
-export async function detectorRig(): Promise<DetectorRig> {
+/** `transactionsTopicConfig`: Kafka topic settings for the input topic (e.g. a larger max.message.bytes). */
+export async function detectorRig(o: { transactionsTopicConfig?: Record<string, string> } = {}): Promise<DetectorRig> {
   const env = stackEnv();
   const logger = quietLogger();
   const kafka = createKafkaClient({ brokers: env.KAFKA_BROKERS.split(','), clientId: 'vigil-it-detector' }, logger);
   const admin = await kafka.admin();
   const producer = await kafka.producer();
   const topics = { transactions: uniqueName('it.tx'), dlq: uniqueName('it.dlq'), findings: uniqueName('it.findings') };
-  await admin.ensureTopics(Object.values(topics).map((topic) => ({ topic, partitions: 3 })));
+  await admin.ensureTopics(Object.values(topics).map((topic) => ({ topic, partitions: 3, ...(topic === topics.transactions && o.transactionsTopicConfig ? { config: o.transactionsTopicConfig } : {}) })));
   const redis = createRedis({ url: env.REDIS_URL });
   await connectRedis(redis);
   const prefix = uniqueName('it').replace(/[^A-Za-z0-9_.-]/g, '').slice(0, 32);

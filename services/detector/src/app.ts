@@ -1,4 +1,4 @@
-import { createCodec, dlqHeaders, findingContract, transactionContract, type ApiTransaction, type Finding, type SchemaRegistryClient } from '@vigil/contracts';
+import { createCodec, findingContract, transactionContract, type ApiTransaction, type Finding, type SchemaRegistryClient } from '@vigil/contracts';
 import { DetectionEngine, createThreatMatcher, parseThreatsDocument, type DetectorsConfig } from '@vigil/detectors';
 import { DecodeError } from '@vigil/errors';
 import type { Batch, Consumer, KafkaClient, OutgoingMessage, Producer } from '@vigil/kafka';
@@ -6,7 +6,11 @@ import type { RedisClient } from '@vigil/redis';
 import { loadThreatsDocument, type StateStore } from '@vigil/state';
 import { covers, type RecordWatcher, type Suppression } from '@vigil/suppressions';
 import type { Logger, Registry } from '@vigil/telemetry';
+import { deadLetterOf } from './dead-letter.js';
 import { createDetectorMetrics } from './metrics.js';
+
+/** Below the broker's default message.max.bytes (1 MB), leaving room for the headers. */
+export const DEFAULT_MAX_DEAD_LETTER_BYTES = 900 * 1024;
 
 export interface DetectorDeps {
   kafka: KafkaClient;
@@ -23,6 +27,8 @@ export interface DetectorDeps {
   detectors: DetectorsConfig;
   maxMessageBytes?: number;
   maxBytesPerPartition?: number;
+  /** Bodies larger than this are dead-lettered without their bytes (the dead-letter topic would refuse them). */
+  maxDeadLetterBytes?: number;
   /** False-positive verdicts (written by the notifier): findings they cover are not published. */
   suppressions?: RecordWatcher<Suppression>;
   /** Partitions whose batches are processed at once (one computes while another waits on Redis or Kafka). */
@@ -85,16 +91,7 @@ export function buildDetector(deps: DetectorDeps): DetectorService {
       else {
         const err = result;
         m.rejected.labels(err.code).inc();
-        deadLetters.push({
-          key: message.key,
-          value: message.value,
-          headers: {
-            ...message.headers,
-            [dlqHeaders.error]: err.code,
-            [dlqHeaders.detail]: err.message.slice(0, 1000),
-            'vigil-source': `${message.topic}/${message.partition}/${message.offset}`,
-          },
-        });
+        deadLetters.push(deadLetterOf(message, err, deps.maxDeadLetterBytes ?? DEFAULT_MAX_DEAD_LETTER_BYTES));
       }
     }
     const outcome = await engine.process(events);
