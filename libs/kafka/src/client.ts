@@ -28,7 +28,11 @@ export function createKafkaClient(config: KafkaConfig, logger: Logger): KafkaCli
     requestTimeout: config.requestTimeoutMs ?? 30000,
     logLevel: kafkaLogLevel(log),
     logCreator: kafkaLogCreator(log),
-    retry: { initialRetryTime: 100, retries: 8, maxRetryTime: 10000 },
+    retry: {
+      initialRetryTime: config.retry?.initialRetryTimeMs ?? 100,
+      retries: config.retry?.retries ?? 8,
+      maxRetryTime: config.retry?.maxRetryTimeMs ?? 10000,
+    },
   });
 
   return {

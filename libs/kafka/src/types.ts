@@ -7,6 +7,18 @@ export interface KafkaConfig {
   sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string } | undefined;
   connectionTimeoutMs?: number;
   requestTimeoutMs?: number;
+  /**
+   * How the client retries a failed request before giving up (default: 8
+   * retries, 100 ms first, 10 s at most). A caller with its own retry loop,
+   * such as a publisher that buffers, sets fewer so a send fails fast.
+   */
+  retry?: RetryOptions;
+}
+
+export interface RetryOptions {
+  retries?: number;
+  initialRetryTimeMs?: number;
+  maxRetryTimeMs?: number;
 }
 
 export interface TopicSpec {

@@ -1,0 +1,93 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { copyFileSync, existsSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createKafkaClient } from '@vigil/kafka';
+import { freePort, quietLogger, waitFor } from './helpers.js';
+import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
+
+/**
+ * A second, single-node Kafka (KRaft) of the test's own, from the jars the
+ * local stack downloaded, reachable only through a TCP proxy: the broker
+ * advertises the proxy's port, so every connection a client makes (the
+ * bootstrap and the ones metadata sends it to) goes through the proxy, and
+ * pausing the proxy is a broker outage. The shared stack is left alone.
+ */
+export interface ThrowawayKafka {
+  /** host:port of the proxy: what clients are given. */
+  brokers: string;
+  proxy: TcpProxy;
+  stop(): Promise<void>;
+}
+
+const repo = fileURLToPath(new URL('../../', import.meta.url));
+
+export async function startThrowawayKafka(): Promise<ThrowawayKafka> {
+  const libs = join(process.env.VIGIL_STACK_CACHE ?? join(repo, '.stack', 'cache'), 'kafka', 'libs');
+  if (!existsSync(join(libs, '.complete'))) throw new Error(`no Kafka jars at ${libs}: run deploy/local/stack.sh up once`);
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-kafka-'));
+  const [brokerPort, controllerPort, proxyPort] = [await freePort(), await freePort(), await freePort()];
+  copyFileSync(join(repo, 'deploy/local/kafka/log4j.properties'), join(dir, 'log4j.properties'));
+  const config = join(dir, 'server.properties');
+  writeFileSync(
+    config,
+    [
+      'process.roles=broker,controller',
+      'node.id=1',
+      `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
+      `listeners=PLAINTEXT://127.0.0.1:${brokerPort},CONTROLLER://127.0.0.1:${controllerPort}`,
+      `advertised.listeners=PLAINTEXT://127.0.0.1:${proxyPort}`,
+      'inter.broker.listener.name=PLAINTEXT',
+      'controller.listener.names=CONTROLLER',
+      'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+      `log.dirs=${join(dir, 'data')}`,
+      'num.partitions=1',
+      'offsets.topic.replication.factor=1',
+      'transaction.state.log.replication.factor=1',
+      'transaction.state.log.min.isr=1',
+      'group.initial.rebalance.delay.ms=0',
+      'num.network.threads=1',
+      'num.io.threads=2',
+      '',
+    ].join('\n'),
+  );
+  const jvm = ['-Xms64m', '-Xmx256m', `-Dkafka.logs.dir=${dir}`, `-Dlog4j.configuration=file:${join(dir, 'log4j.properties')}`, `-Djava.io.tmpdir=${dir}`, '-cp', `${libs}/*`];
+  const clusterId = randomBytes(16).toString('base64url');
+  const format = spawnSync('java', [...jvm, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', config], { encoding: 'utf8' });
+  if (format.status !== 0) throw new Error(`formatting the throwaway Kafka failed: ${format.stderr || format.stdout}`);
+  const out = openSync(join(dir, 'kafka.out'), 'a');
+  const broker: ChildProcess = spawn('java', [...jvm, 'kafka.Kafka', config], { stdio: ['ignore', out, out] });
+  const proxy = await startTcpProxy(brokerPort, proxyPort);
+  const brokers = `127.0.0.1:${proxyPort}`;
+
+  const stop = async () => {
+    await proxy.close();
+    if (broker.exitCode === null) {
+      const exited = new Promise<void>((resolve) => broker.once('exit', () => resolve()));
+      broker.kill('SIGTERM');
+      const timer = setTimeout(() => broker.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+
+  try {
+    const admin = await waitFor(
+      async () => {
+        if (broker.exitCode !== null) throw new Error(`the throwaway Kafka exited with ${broker.exitCode}; see ${dir}/kafka.out`);
+        return createKafkaClient({ brokers: [brokers], clientId: 'vigil-it-throwaway', retry: { retries: 0 } }, quietLogger()).admin();
+      },
+      'the throwaway Kafka to answer',
+      60_000,
+      250,
+    );
+    await admin.disconnect();
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { brokers, proxy, stop };
+}
