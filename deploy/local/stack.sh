@@ -269,18 +269,17 @@ ensure_redis() {
 }
 
 # Receivers and tools the integration tests start themselves (never as a
-# system service): Prometheus Alertmanager from Debian.
-TOOLS=(prometheus-alertmanager)
+# system service): Prometheus Alertmanager and Prometheus (with promtool) from
+# Debian, and the Kafka jars (a test runs a throwaway broker of its own, also
+# when the stack itself is external).
+TOOLS=(prometheus-alertmanager prometheus)
 
-cmd_tools() {
+install_tool_packages() {
   local pkg missing=()
   for pkg in "${TOOLS[@]}"; do
     command -v "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
   done
-  if ((${#missing[@]} == 0)); then
-    say "tools present: ${TOOLS[*]}"
-    return 0
-  fi
+  ((${#missing[@]} == 0)) && return 0
   can_install || die "${missing[*]} required by the integration tests; install Debian's ${missing[*]} (apt-get needs root or passwordless sudo)"
   # Debian starts packaged daemons on install unless told not to; we start our own, on loopback.
   local policy=/usr/sbin/policy-rc.d created=0
@@ -294,6 +293,16 @@ cmd_tools() {
   for pkg in "${missing[@]}"; do
     command -v "$pkg" >/dev/null 2>&1 || die "$pkg still not found after installing"
   done
+}
+
+cmd_tools() {
+  validate_config
+  install_tool_packages
+  ensure_java_maven
+  init_state_dir
+  acquire_lock
+  download_kafka
+  say "tools present: ${TOOLS[*]}, Kafka $KAFKA_VERSION jars in $KAFKA_LIBS"
 }
 
 download_kafka() {
@@ -791,7 +800,7 @@ usage: $0 <command>
   env [--export] print KAFKA_BROKERS, SCHEMA_REGISTRY_URL, REDIS_URL
   logs [NAME] [-f]  show (or follow) logs; NAME is kafka, registry or redis
   clean [--all]  stop, then delete data and logs (--all: downloads too)
-  tools          install what the integration tests start themselves (Debian's prometheus-alertmanager)
+  tools          install what the integration tests start themselves (Debian's prometheus-alertmanager, prometheus; the Kafka jars)
 state dir: $STATE_DIR
 EOF
 }
