@@ -78,6 +78,10 @@ describe('detector service on the real Kafka and Redis', () => {
     const bad1 = dlq.messages.find((m) => m.key!.toString() === 'bad-1')!;
     expect(bad1.headers[dlqHeaders.detail]).toBe('status: expected an integer');
     expect(bad1.value!.toString()).toContain('"status":"OK"');
+
+    // Dashboards plot an api's observed rate against its baseline (20 minutes of traffic: the baseline still warms up).
+    const rates = await metrics.metrics();
+    expect(/^vigil_api_observed_events_per_minute\{[^}]*api="accounts"[^}]*direction="inbound"[^}]*\} \d+/m.test(rates)).toBe(true);
     expect(dlq.messages.find((m) => m.key!.toString() === 'bad-2')!.value!.toString()).toBe('not json at all');
 
     // Every event is accounted for: processed plus dead-lettered equals produced.

@@ -52,6 +52,18 @@ export interface BatchOutcome {
   /** Findings suppressed because their id was already published. */
   duplicates: number;
   events: number;
+  /** Per api and direction whose minutes closed in this batch: the last closed minute's count against the baseline (what dashboards plot). */
+  apiRates?: ApiRate[];
+}
+
+export interface ApiRate {
+  api: string;
+  direction: ApiWindow['direction'];
+  /** Start of the minute (event time) and its event count. */
+  minute: number;
+  observedPerMinute: number;
+  /** Undefined while the baseline warms up. */
+  expectedPerMinute: number | undefined;
 }
 
 type Handle = { shard: number; index: number };
@@ -546,10 +558,15 @@ export class DetectionEngine {
         byId.set(id, finding);
       }
     }
-    if (byId.size === 0) return { findings: [], duplicates: 0, events: events.length };
+    const apiRates: ApiRate[] = [];
+    for (const a of apiWindows) {
+      const last = a.closedMinutes[a.closedMinutes.length - 1];
+      if (last) apiRates.push({ api: a.api, direction: a.direction, minute: last.minute, observedPerMinute: last.n, expectedPerMinute: a.expectedPerMinute });
+    }
+    if (byId.size === 0) return { findings: [], duplicates: 0, events: events.length, apiRates };
     const already = await this.store.claimed([...byId.keys()]);
     const findings = [...byId.values()].filter((f) => !already.has(f.id));
-    return { findings, duplicates: byId.size - findings.length, events: events.length };
+    return { findings, duplicates: byId.size - findings.length, events: events.length, apiRates };
   }
 
   /** Records findings as published, so replays and restarts do not emit their ids again. */

@@ -31,6 +31,8 @@ export interface DetectorDeps {
   maxDeadLetterBytes?: number;
   /** False-positive verdicts (written by the notifier): findings they cover are not published. */
   suppressions?: RecordWatcher<Suppression>;
+  /** At most this many apis get their own observed/expected series (api names come from traffic: the label set stays bounded). */
+  maxApiSeries?: number;
   /** Partitions whose batches are processed at once (one computes while another waits on Redis or Kafka). */
   partitionsConcurrently?: number;
   /** Instrumentation: called after each batch (benchmarks, tests). */
@@ -73,6 +75,7 @@ export function buildDetector(deps: DetectorDeps): DetectorService {
       : undefined,
   });
   const lagByPartition = new Map<string, number>();
+  const apiSeries = new Set<string>();
   let producer: Producer | undefined;
   let consumer: Consumer | undefined;
   let crashed = false;
@@ -111,6 +114,15 @@ export function buildDetector(deps: DetectorDeps): DetectorService {
     m.redisRoundTrips.inc(trips - roundTripsSeen);
     roundTripsSeen = trips;
     m.eventTime.set(engine.eventTime / 1000);
+    for (const r of outcome.apiRates ?? []) {
+      const series = `${r.api}\u0000${r.direction}`;
+      if (!apiSeries.has(series)) {
+        if (apiSeries.size >= (deps.maxApiSeries ?? 50)) continue;
+        apiSeries.add(series);
+      }
+      m.apiObserved.labels(r.api, r.direction).set(r.observedPerMinute);
+      if (r.expectedPerMinute !== undefined) m.apiExpected.labels(r.api, r.direction).set(r.expectedPerMinute);
+    }
     const last = batch.messages[batch.messages.length - 1];
     if (last) lagByPartition.set(`${batch.topic}/${batch.partition}`, Math.max(0, Number(batch.highWatermark) - Number(last.offset) - 1));
     m.lag.set([...lagByPartition.values()].reduce((a, b) => a + b, 0));

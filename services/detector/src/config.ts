@@ -31,6 +31,13 @@ export const detectorServiceSchema = z
       })
       .strict()
       .default({}),
+    metrics: z
+      .object({
+        /** Apis (with direction) that get observed/expected rate series; api names come from traffic, so the label set is capped. */
+        maxApis: z.number().int().min(0).max(1000).default(50),
+      })
+      .strict()
+      .default({}),
     suppressions: z
       .object({
         /** How often the false-positive suppressions are re-read from Redis (one GET when unchanged). */

@@ -19,6 +19,8 @@ export function createDetectorMetrics(registry: Registry) {
     duplicates: new Counter({ name: 'vigil_findings_suppressed_total', help: 'Findings not published again because their id (detector, subject, window) was already published.', registers: [registry] }),
     muted: new Counter({ name: 'vigil_findings_muted_total', help: 'Findings not published because a false-positive verdict (a suppression) covers them, by detector.', labelNames: ['detector'], registers: [registry] }),
     redisRoundTrips: new Counter({ name: 'vigil_redis_round_trips_total', help: 'Round trips to Redis.', registers: [registry] }),
+    apiObserved: new Gauge({ name: 'vigil_api_observed_events_per_minute', help: 'Events of an api (and direction) in its last closed minute, event time. Labelled for the first `metrics.maxApis` apis seen.', labelNames: ['api', 'direction'], registers: [registry] }),
+    apiExpected: new Gauge({ name: 'vigil_api_expected_events_per_minute', help: "The api's baseline expectation for that minute (seasonal or recent hours); absent while it warms up.", labelNames: ['api', 'direction'], registers: [registry] }),
     eventTime: new Gauge({ name: 'vigil_event_time_seconds', help: 'Event time (watermark) the detector has reached, epoch seconds.', registers: [registry] }),
   };
   for (const code of decodeErrorCodes) metrics.rejected.labels(code).inc(0);
