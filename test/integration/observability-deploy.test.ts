@@ -21,7 +21,8 @@ let scratch = '';
 beforeAll(() => {
   const install = run('bash', ['deploy/tools/install.sh'], { timeoutMs: 170_000 });
   expect(install.status, install.out).toBe(0);
-  bin = install.out.trim().split('\n').at(-1)!;
+  // The last line of stdout (a first install also reports its downloads, on stderr).
+  bin = install.stdout.trim().split('\n').at(-1)!;
   scratch = mkdtempSync(join(tmpdir(), 'vigil-deploy-'));
 }, 180_000);
 afterAll(() => {
@@ -157,7 +158,7 @@ describe('Kubernetes manifests (kustomize + kubernetes-validate, strict, against
   const versions = ['1.29.0', '1.33.0'];
 
   function render(overlay: string): string {
-    const r = run('kubectl', ['kustomize', `deploy/k8s/overlays/${overlay}`]);
+    const r = run(join(bin, 'kustomize'), ['build', `deploy/k8s/overlays/${overlay}`]);
     expect(r.status, r.out).toBe(0);
     return r.out;
   }

@@ -9,9 +9,9 @@ import { freePort, waitFor } from './helpers.js';
 export const repo = fileURLToPath(new URL('../../', import.meta.url));
 
 /** Runs a command from the repository root; never throws, returns status and output. */
-export function run(cmd: string, args: readonly string[], o: { cwd?: string; timeoutMs?: number } = {}): { status: number | null; out: string } {
+export function run(cmd: string, args: readonly string[], o: { cwd?: string; timeoutMs?: number } = {}): { status: number | null; out: string; stdout: string } {
   const r = spawnSync(cmd, args, { cwd: o.cwd ?? repo, encoding: 'utf8', timeout: o.timeoutMs ?? 120_000 });
-  return { status: r.status, out: `${r.stdout ?? ''}${r.stderr ?? ''}${r.error ? String(r.error) : ''}` };
+  return { status: r.status, out: `${r.stdout ?? ''}${r.stderr ?? ''}${r.error ? String(r.error) : ''}`, stdout: r.stdout ?? '' };
 }
 
 /**
