@@ -14,6 +14,7 @@ if [ "$was_up" -eq 0 ]; then
   bash "$stack" up
   trap 'bash "$stack" down' EXIT
 fi
+# The addresses go to the demo only: exported here, they would make the
+# EXIT trap's `down` take the stack for an external one and leave it running.
 # shellcheck disable=SC2046
-export $(bash "$stack" env | sed 's/^export //' | xargs)
-node services/demo/dist/main.js
+env $(bash "$stack" env | sed 's/^export //' | xargs) node services/demo/dist/main.js
