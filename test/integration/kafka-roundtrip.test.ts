@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCodec, createSchemaRegistry, transactionContract, type ApiTransaction } from '@vigil/contracts';
+import { createCodec, createSchemaRegistry, transactionContract, transactionKey, type ApiTransaction } from '@vigil/contracts';
 import { DecodeError } from '@vigil/errors';
 import { createKafkaClient, type Admin, type KafkaClient, type Producer } from '@vigil/kafka';
-import { clientKey, makeTransaction } from '../support/events.js';
+import { makeTransaction } from '../support/events.js';
 import { quietLogger, stackEnv, uniqueName, waitFor } from '../support/helpers.js';
 
 describe('ApiTransaction events through the real Kafka and schema registry', () => {
@@ -34,7 +34,7 @@ describe('ApiTransaction events through the real Kafka and schema registry', () 
     const sent = Array.from({ length: 1000 }, (_, i) => makeTransaction(i));
 
     const messages = await Promise.all(
-      sent.map(async (e, i) => ({ key: clientKey(e), value: await codec.encode(e, i % 2 === 0 ? 'json' : 'avro') })),
+      sent.map(async (e, i) => ({ key: transactionKey(e), value: await codec.encode(e, i % 2 === 0 ? 'json' : 'avro') })),
     );
     expect(messages.filter((m) => m.value[0] === 0)).toHaveLength(500);
     for (let i = 0; i < messages.length; i += 200) await producer.send(topic, messages.slice(i, i + 200));
@@ -49,7 +49,7 @@ describe('ApiTransaction events through the real Kafka and schema registry', () 
         for (const m of batch.messages) {
           encodings[codec.sniff(m.value!)!]++;
           const e = await codec.decode(m.value);
-          expect(m.key?.toString()).toBe(clientKey(e));
+          expect(m.key?.toString()).toBe(transactionKey(e));
           received.set(e.id, e);
         }
       },

@@ -30,5 +30,3 @@ export function makeTransaction(i: number, base = Date.UTC(2026, 10, 23, 9, 0, 0
   }
   return event;
 }
-
-export { transactionKey as clientKey } from '@vigil/contracts';

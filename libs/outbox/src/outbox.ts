@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { StateError } from '@vigil/errors';
-import { createKeyspace, escapeKeyPart, type Keyspace, type RedisClient } from '@vigil/redis';
+import { createKeyspace, defineScripts, escapeKeyPart, type Keyspace, type RedisClient } from '@vigil/redis';
 import { backoffMs, defaultBackoff, type BackoffOptions } from './backoff.js';
 
 const lua = (name: string) => readFileSync(new URL(`../lua/${name}`, import.meta.url), 'utf8');
@@ -57,11 +57,8 @@ export class Outbox {
   constructor(o: OutboxOptions) {
     this.keys = createKeyspace(o.prefix);
     this.slot = o.slot ?? 'outbox';
-    const client = o.redis as ScriptClient;
-    for (const [name, def] of Object.entries(SCRIPTS)) {
-      if (typeof (client as unknown as Record<string, unknown>)[name] !== 'function') client.defineCommand(name, def);
-    }
-    this.redis = client;
+    defineScripts(o.redis, SCRIPTS);
+    this.redis = o.redis as ScriptClient;
     this.leaseMs = o.leaseMs ?? 60_000;
     this.sentTtlMs = o.sentTtlMs ?? 7 * 24 * 3_600_000;
     this.maxAttempts = o.maxAttempts ?? 20;

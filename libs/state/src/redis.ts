@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { StateError } from '@vigil/errors';
-import { createKeyspace, escapeKeyPart, isCluster, type Keyspace, type Redis, type RedisClient } from '@vigil/redis';
+import { createKeyspace, escapeKeyPart, isCluster, type Keyspace, type Redis, type RedisClient, defineScripts } from '@vigil/redis';
 import type { KeyParts, PrepareRequest, Prepared, ShardOps, ShardResult, StatePlan, StateStore } from './types.js';
 
 /** Scripts are registered under a versioned name: a changed script never runs under an old one's SHA. */
@@ -42,9 +42,8 @@ export class RedisStateStore implements StateStore {
 
   constructor(options: RedisStateStoreOptions) {
     this.keys = createKeyspace(options.prefix);
-    const client = options.redis as ScriptClient;
-    if (typeof client[APPLY_SCRIPT] !== 'function') client.defineCommand(APPLY_SCRIPT, { numberOfKeys: 1, lua: applyLua });
-    this.redis = client;
+    defineScripts(options.redis, { [APPLY_SCRIPT]: { numberOfKeys: 1, lua: applyLua } });
+    this.redis = options.redis as ScriptClient;
   }
 
   get roundTrips(): number {

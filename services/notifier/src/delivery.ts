@@ -3,7 +3,7 @@ import { createCodec, incidentContract, tiers, type Tier } from '@vigil/contract
 import type { Channel, Message, SendResult } from '@vigil/channels';
 import type { Producer } from '@vigil/kafka';
 import type { Outbox, OutboxEntry } from '@vigil/outbox';
-import { createKeyspace, type RedisClient } from '@vigil/redis';
+import { createKeyspace, defineScripts, type RedisClient } from '@vigil/redis';
 import type { Logger } from '@vigil/telemetry';
 import type { NotifierMetrics } from './metrics.js';
 import type { Delivery } from './plan.js';
@@ -43,8 +43,8 @@ interface Claimed {
 export function createDelivery(deps: DeliveryDeps) {
   const log = deps.logger.child({ component: 'delivery' });
   const keys = createKeyspace(deps.prefix);
+  defineScripts(deps.redis, { vigilNotifierReserveV1: { numberOfKeys: 1, lua: reserveLua } });
   const redis = deps.redis as ReserveClient;
-  if (typeof (redis as unknown as Record<string, unknown>).vigilNotifierReserveV1 !== 'function') redis.defineCommand('vigilNotifierReserveV1', { numberOfKeys: 1, lua: reserveLua });
   const incidentCodec = createCodec(incidentContract, { topic: deps.incidentsTopic });
 
   /** Records the outcome of one message for its entries (a digest has many). */

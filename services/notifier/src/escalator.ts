@@ -1,13 +1,13 @@
 import type { Finding } from '@vigil/contracts';
 import { StateError } from '@vigil/errors';
-import { applyFinding, groupKeyOf, tick, type EscalationConfig, type IncidentState, type Transition } from '@vigil/notifier-core';
+import { applyFinding, groupKeyOf, matches, tick, type EscalationConfig, type IncidentState, type Transition } from '@vigil/notifier-core';
 import type { Outbox } from '@vigil/outbox';
 import { covers, type RecordWatcher, type Suppression } from '@vigil/suppressions';
 import type { Logger } from '@vigil/telemetry';
 import { NotFoundError } from './errors.js';
 import type { FindingOutcome, NotifierMetrics } from './metrics.js';
 import { plan } from './plan.js';
-import { silences, type Silence } from './silences.js';
+import type { Silence } from './silences.js';
 import type { IncidentStore, Stored } from './store.js';
 
 export interface EscalatorDeps {
@@ -40,7 +40,7 @@ export function createEscalator(deps: EscalatorDeps) {
   async function write(before: Stored | undefined, t: Transition, receivedAt: number, finding?: Finding): Promise<'ok' | 'race' | 'seen'> {
     const rev = before && before.state.id === t.state.id ? before.rev : 0;
     const now = deps.clock();
-    const silenced = deps.silences.find((sil) => silences(sil, t.state)) !== undefined;
+    const silenced = deps.silences.find((sil) => matches(sil.matcher, t.state)) !== undefined;
     const { entries, muted } = plan(t, rev + 1, deps.config(), now, receivedAt, silenced);
     await Promise.all(entries.map((e) => deps.outbox.enqueue(e.id, JSON.stringify(e.delivery), now)));
     const result = await deps.store.commit(rev, t.state, finding);

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { matcherSchema, matches, type IncidentState } from '@vigil/notifier-core';
+import { matcherSchema } from '@vigil/notifier-core';
 import type { RedisClient } from '@vigil/redis';
 import { ExpiringRecordStore } from '@vigil/suppressions';
 
@@ -29,9 +29,4 @@ export function newSilenceId(): string {
 
 export function createSilenceStore(redis: RedisClient, prefix: string): ExpiringRecordStore<Silence> {
   return new ExpiringRecordStore(redis, prefix, 'silences', silenceSchema);
-}
-
-/** Whether a silence mutes this incident. */
-export function silences(s: Silence, incident: IncidentState): boolean {
-  return matches(s.matcher, incident);
 }

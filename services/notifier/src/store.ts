@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { findingSchema, type Finding } from '@vigil/contracts';
 import type { IncidentState } from '@vigil/notifier-core';
 import { StateError } from '@vigil/errors';
-import { createKeyspace, type Keyspace, type RedisClient } from '@vigil/redis';
+import { createKeyspace, defineScripts, type Keyspace, type RedisClient } from '@vigil/redis';
 
 /** The hash tag every notifier key shares: the outbox and the incident scripts run in one Cluster slot. */
 export const NOTIFIER_SLOT = 'notifier';
@@ -53,11 +53,8 @@ export class IncidentStore {
 
   constructor(o: IncidentStoreOptions) {
     this.keys = createKeyspace(o.prefix);
-    const client = o.redis as ScriptClient;
-    for (const [name, def] of Object.entries(SCRIPTS)) {
-      if (typeof (client as unknown as Record<string, unknown>)[name] !== 'function') client.defineCommand(name, def);
-    }
-    this.redis = client;
+    defineScripts(o.redis, SCRIPTS);
+    this.redis = o.redis as ScriptClient;
     this.ttlMs = o.ttlMs ?? 14 * 24 * 3_600_000;
     this.seenTtlMs = o.seenTtlMs ?? 7 * 24 * 3_600_000;
     this.recentCap = o.recentCap ?? 10_000;
