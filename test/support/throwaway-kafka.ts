@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,12 +13,19 @@ import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
  * local stack downloaded, reachable only through a TCP proxy: the broker
  * advertises the proxy's port, so every connection a client makes (the
  * bootstrap and the ones metadata sends it to) goes through the proxy, and
- * pausing the proxy is a broker outage. The shared stack is left alone.
+ * pausing the proxy is a broker outage. `stopBroker()` / `startBroker()` are
+ * the real thing: the broker process goes away (the proxy stops listening
+ * with it, so clients see refused connections) and comes back on the same
+ * data dir and ports. The shared stack is left alone.
  */
 export interface ThrowawayKafka {
   /** host:port of the proxy: what clients are given. */
   brokers: string;
   proxy: TcpProxy;
+  /** Stops the broker process (SIGTERM: a clean shutdown; SIGKILL: a crash) and the proxy; resolves once it exited. */
+  stopBroker(signal?: 'SIGTERM' | 'SIGKILL'): Promise<void>;
+  /** Starts the broker again on the same data dir and ports; resolves once it answers through the proxy. */
+  startBroker(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -57,37 +64,65 @@ export async function startThrowawayKafka(): Promise<ThrowawayKafka> {
   const clusterId = randomBytes(16).toString('base64url');
   const format = spawnSync('java', [...jvm, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', config], { encoding: 'utf8' });
   if (format.status !== 0) throw new Error(`formatting the throwaway Kafka failed: ${format.stderr || format.stdout}`);
-  const out = openSync(join(dir, 'kafka.out'), 'a');
-  const broker: ChildProcess = spawn('java', [...jvm, 'kafka.Kafka', config], { stdio: ['ignore', out, out] });
-  const proxy = await startTcpProxy(brokerPort, proxyPort);
   const brokers = `127.0.0.1:${proxyPort}`;
+  let broker: ChildProcess | undefined;
 
-  const stop = async () => {
-    await proxy.close();
-    if (broker.exitCode === null) {
-      const exited = new Promise<void>((resolve) => broker.once('exit', () => resolve()));
-      broker.kill('SIGTERM');
-      const timer = setTimeout(() => broker.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-    }
-    rmSync(dir, { recursive: true, force: true });
+  const spawnBroker = () => {
+    const out = openSync(join(dir, 'kafka.out'), 'a');
+    broker = spawn('java', [...jvm, 'kafka.Kafka', config], { stdio: ['ignore', out, out] });
+    closeSync(out);
   };
-
-  try {
+  const killBroker = async (signal: 'SIGTERM' | 'SIGKILL') => {
+    const b = broker;
+    if (!b || b.exitCode !== null || b.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => b.once('exit', () => resolve()));
+    b.kill(signal);
+    const timer = setTimeout(() => b.kill('SIGKILL'), 20_000);
+    await exited;
+    clearTimeout(timer);
+  };
+  const answering = async (what: string) => {
     const admin = await waitFor(
       async () => {
-        if (broker.exitCode !== null) throw new Error(`the throwaway Kafka exited with ${broker.exitCode}; see ${dir}/kafka.out`);
+        if (broker?.exitCode != null) throw new Error(`the throwaway Kafka exited with ${broker.exitCode}; see ${dir}/kafka.out`);
         return createKafkaClient({ brokers: [brokers], clientId: 'vigil-it-throwaway', retry: { retries: 0 } }, quietLogger()).admin();
       },
-      'the throwaway Kafka to answer',
+      what,
       60_000,
       250,
     );
     await admin.disconnect();
+  };
+
+  spawnBroker();
+  const proxy = await startTcpProxy(brokerPort, proxyPort).catch(async (err: unknown) => {
+    await killBroker('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  });
+  const stop = async () => {
+    await proxy.close();
+    await killBroker('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await answering('the throwaway Kafka to answer');
   } catch (err) {
     await stop();
     throw err;
   }
-  return { brokers, proxy, stop };
+  return {
+    brokers,
+    proxy,
+    async stopBroker(signal = 'SIGTERM') {
+      await proxy.pause();
+      await killBroker(signal);
+    },
+    async startBroker() {
+      spawnBroker();
+      await proxy.resume();
+      await answering('the throwaway Kafka to answer again');
+    },
+    stop,
+  };
 }

@@ -2,6 +2,7 @@ import { CompressionTypes, Kafka, Partitioners, type KafkaMessage, type SASLOpti
 import { KafkaError, VigilError, isRetriable } from '@vigil/errors';
 import type { Logger } from '@vigil/telemetry';
 import { kafkaLogCreator, kafkaLogLevel } from './logging.js';
+import { trackedSocketFactory } from './sockets.js';
 import type { Admin, Consumer, ConsumerOptions, Headers, KafkaConfig, OutgoingMessage, PartitionLag, Producer, ReceivedMessage, TopicSpec } from './types.js';
 
 export interface KafkaClient {
@@ -9,6 +10,16 @@ export interface KafkaClient {
   consumer(options: ConsumerOptions): Consumer;
   admin(): Promise<Admin>;
 }
+
+/**
+ * How a consumer's connections retry while its broker is away: about a
+ * minute (300 ms doubling to 3 s, then every 3 s), so a broker restart does
+ * not make it give up. A consumer that gives up is restarted by kafkajs as a
+ * new group member, and the coordinator then holds the whole group until the
+ * old member's session times out (30 s more of nothing consumed after the
+ * broker is back). The 3 s ceiling is how late it notices the broker return.
+ */
+const CONSUMER_RETRY = { initialRetryTime: 300, maxRetryTime: 3000, retries: 25 } as const;
 
 /** Builds a client; validates options now, connects nothing until a producer, consumer or admin is asked for. */
 export function createKafkaClient(config: KafkaConfig, logger: Logger): KafkaClient {
@@ -19,7 +30,7 @@ export function createKafkaClient(config: KafkaConfig, logger: Logger): KafkaCli
     if (!/^[^\s:/]+:\d{1,5}$/.test(b)) throw new VigilError('VIGIL_ARGUMENT', `Kafka broker must be host:port, got ${JSON.stringify(b)}`);
   }
   const log = logger.child({ component: 'kafka' });
-  const kafka = new Kafka({
+  const connection = {
     clientId: config.clientId,
     brokers: [...config.brokers],
     ssl: config.ssl ?? false,
@@ -28,6 +39,9 @@ export function createKafkaClient(config: KafkaConfig, logger: Logger): KafkaCli
     requestTimeout: config.requestTimeoutMs ?? 30000,
     logLevel: kafkaLogLevel(log),
     logCreator: kafkaLogCreator(log),
+  };
+  const kafka = new Kafka({
+    ...connection,
     retry: {
       initialRetryTime: config.retry?.initialRetryTimeMs ?? 100,
       retries: config.retry?.retries ?? 8,
@@ -59,7 +73,8 @@ export function createKafkaClient(config: KafkaConfig, logger: Logger): KafkaCli
     consumer(options: ConsumerOptions): Consumer {
       if (!options.groupId) throw new VigilError('VIGIL_ARGUMENT', 'a consumer needs a groupId');
       if (options.topics.length === 0) throw new VigilError('VIGIL_ARGUMENT', 'a consumer needs at least one topic');
-      const consumer = kafka.consumer({
+      const sockets = trackedSocketFactory();
+      const consumer = new Kafka({ ...connection, retry: CONSUMER_RETRY, socketFactory: sockets.factory }).consumer({
         groupId: options.groupId,
         sessionTimeout: options.sessionTimeoutMs ?? 30000,
         rebalanceTimeout: 60000,
@@ -111,6 +126,8 @@ export function createKafkaClient(config: KafkaConfig, logger: Logger): KafkaCli
         },
         async stop() {
           await consumer.disconnect();
+          const leaked = await sockets.closeAll();
+          if (leaked > 0) log.info({ groupId: options.groupId, connections: leaked }, 'closed connections the stopped consumer left open');
         },
         joined: () => joinedPromise,
       };

@@ -11,6 +11,9 @@ export interface KafkaConfig {
    * How the client retries a failed request before giving up (default: 8
    * retries, 100 ms first, 10 s at most). A caller with its own retry loop,
    * such as a publisher that buffers, sets fewer so a send fails fast.
+   * Producers and admins use it; consumers keep retrying their connections
+   * for about a minute whatever it says, so a broker restart does not cost
+   * them their group membership.
    */
   retry?: RetryOptions;
 }

@@ -38,6 +38,15 @@ export interface OutboxOptions {
   random?: () => number;
 }
 
+/** Redis not answering is retriable: the caller tries the same step again. */
+async function redisCall<T>(action: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw new StateError('VIGIL_REDIS_COMMAND', `outbox ${action} failed: ${(err as Error).message}`, { cause: err, retriable: true });
+  }
+}
+
 /**
  * The durable outbox: notifications are written here before any channel is
  * tried, so a failing channel or a crash loses nothing. All keys share the
@@ -75,16 +84,12 @@ export class Outbox {
   /** Queues an entry due at `now`; false when that id is queued already or was delivered. */
   async enqueue(id: string, payload: string, now: number): Promise<boolean> {
     const safe = escapeKeyPart(id);
-    try {
-      return (await this.redis.vigilOutboxEnqueueV1(this.k('e', safe), this.k('due'), this.k('sent', safe), safe, payload, now)) === 1;
-    } catch (err) {
-      throw new StateError('VIGIL_REDIS_COMMAND', `outbox enqueue failed: ${(err as Error).message}`, { cause: err, retriable: true });
-    }
+    return (await redisCall('enqueue', () => this.redis.vigilOutboxEnqueueV1(this.k('e', safe), this.k('due'), this.k('sent', safe), safe, payload, now))) === 1;
   }
 
   /** Up to `limit` due entries, leased to the caller. */
   async claim(now: number, limit = 100): Promise<OutboxEntry[]> {
-    const flat = await this.redis.vigilOutboxClaimV2(this.k('due'), now, limit, this.leaseMs, `${this.k('e')}:`);
+    const flat = await redisCall('claim', () => this.redis.vigilOutboxClaimV2(this.k('due'), now, limit, this.leaseMs, `${this.k('e')}:`));
     // Ids come back as stored: escaped (escapeKeyPart), which is what ack and fail take.
     const out: OutboxEntry[] = [];
     for (let i = 0; i < flat.length; i += 4) out.push({ id: flat[i]!, payload: flat[i + 1]!, attempts: Number(flat[i + 2]), deferred: flat[i + 3] === '1' });
@@ -93,7 +98,7 @@ export class Outbox {
 
   /** Delivered: removed, and remembered as sent. `id` is a claimed entry's id. */
   async ack(id: string): Promise<void> {
-    await this.redis.vigilOutboxSettleV2(this.k('e', id), this.k('due'), this.k('sent', id), this.k('dead'), id, 'ack', this.sentTtlMs, '');
+    await this.settle(this.k('e', id), this.k('due'), this.k('sent', id), this.k('dead'), id, 'ack', this.sentTtlMs, '');
   }
 
   /**
@@ -105,16 +110,20 @@ export class Outbox {
     const attempts = entry.attempts + 1;
     if (retryable && attempts < this.maxAttempts) {
       const delay = backoffMs(entry.attempts, this.backoff, this.random);
-      await this.redis.vigilOutboxSettleV2(this.k('e', entry.id), this.k('due'), this.k('sent', entry.id), this.k('dead'), entry.id, 'retry', now + delay, reason.slice(0, 500));
+      await this.settle(this.k('e', entry.id), this.k('due'), this.k('sent', entry.id), this.k('dead'), entry.id, 'retry', now + delay, reason.slice(0, 500));
       return delay;
     }
-    await this.redis.vigilOutboxSettleV2(this.k('e', entry.id), this.k('due'), this.k('sent', entry.id), this.k('dead'), entry.id, 'dead', now, reason.slice(0, 500));
+    await this.settle(this.k('e', entry.id), this.k('due'), this.k('sent', entry.id), this.k('dead'), entry.id, 'dead', now, reason.slice(0, 500));
     return undefined;
   }
 
   /** Held back (a rate limit): due again at `dueAt`, marked deferred, no attempt counted. */
   async defer(id: string, dueAt: number): Promise<void> {
-    await this.redis.vigilOutboxSettleV2(this.k('e', id), this.k('due'), this.k('sent', id), this.k('dead'), id, 'defer', dueAt, '');
+    await this.settle(this.k('e', id), this.k('due'), this.k('sent', id), this.k('dead'), id, 'defer', dueAt, '');
+  }
+
+  private settle(...args: Parameters<ScriptClient['vigilOutboxSettleV2']>): Promise<number> {
+    return redisCall(`settle (${args[5]})`, () => this.redis.vigilOutboxSettleV2(...args));
   }
 
   /** Entries waiting (due or leased). */

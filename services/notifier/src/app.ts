@@ -119,6 +119,7 @@ export function buildNotifier(deps: NotifierDeps): NotifierService {
       logger: deps.logger,
       metrics: m,
       claimLimit: deps.delivery.claimLimit,
+      stopping: () => !running,
     });
   let deliverer: ReturnType<typeof createDelivery> | undefined;
 

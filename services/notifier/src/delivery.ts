@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createCodec, incidentContract, tiers, type Tier } from '@vigil/contracts';
 import type { Channel, Message, SendResult } from '@vigil/channels';
+import { isRetriable } from '@vigil/errors';
 import type { Producer } from '@vigil/kafka';
 import type { Outbox, OutboxEntry } from '@vigil/outbox';
 import { createKeyspace, defineScripts, type RedisClient } from '@vigil/redis';
@@ -26,6 +28,8 @@ export interface DeliveryDeps {
   logger: Logger;
   metrics: NotifierMetrics;
   claimLimit: number;
+  /** True once the service is stopping: recording a delivery stops being retried. */
+  stopping: () => boolean;
 }
 
 interface Claimed {
@@ -47,11 +51,33 @@ export function createDelivery(deps: DeliveryDeps) {
   const redis = deps.redis as ReserveClient;
   const incidentCodec = createCodec(incidentContract, { topic: deps.incidentsTopic });
 
+  /**
+   * Records entries as delivered. What went out must not go out again
+   * because Redis was away when it came back: the ack (idempotent) is
+   * retried until Redis answers. Giving up would make this very loop claim
+   * the entries again and send them twice; holding on can only overlap with
+   * another replica once the claim's lease has run out (receivers can drop
+   * that one by its x-vigil-key). Only stopping the service ends the wait.
+   */
+  async function recordDelivered(entries: readonly OutboxEntry[]): Promise<void> {
+    for (let attempt = 0, delay = 100; ; attempt++, delay = Math.min(delay * 2, 1000)) {
+      try {
+        // Concurrent calls share the connection's pipeline: one round trip for a whole digest.
+        await Promise.all(entries.map((e) => deps.outbox.ack(e.id)));
+        if (attempt > 0) log.info({ entries: entries.length, entry: entries[0]?.id, attempts: attempt + 1 }, 'delivery recorded once Redis answered again');
+        return;
+      } catch (err) {
+        if (!isRetriable(err) || deps.stopping()) throw err;
+        if (attempt === 0) log.warn({ err, entries: entries.length, entry: entries[0]?.id }, 'delivered, but recording it failed; retrying so it is not sent twice');
+        await sleep(delay);
+      }
+    }
+  }
+
   /** Records the outcome of one message for its entries (a digest has many). */
   async function settle(entries: readonly OutboxEntry[], result: SendResult, channel: string, kind: string): Promise<void> {
     if (result.ok) {
-      // Concurrent calls share the connection's pipeline: one round trip for a whole digest.
-      await Promise.all(entries.map((e) => deps.outbox.ack(e.id)));
+      await recordDelivered(entries);
       deps.metrics.sent.labels(channel, kind).inc();
       return;
     }
@@ -88,7 +114,7 @@ export function createDelivery(deps: DeliveryDeps) {
       await Promise.all(items.map(({ entry }) => deps.outbox.fail(entry, true, `kafka: ${(err as Error).message}`, deps.clock())));
       return;
     }
-    await Promise.all(items.map(({ entry }) => deps.outbox.ack(entry.id)));
+    await recordDelivered(items.map((i) => i.entry));
   }
 
   async function deliverChannel(name: string, items: Claimed[]): Promise<void> {
