@@ -41,15 +41,20 @@ describe('subject state', () => {
     expect(JSON.parse(s.toCheckpoint(now)).w[0][2][SW.n]).toBe(4);
   });
 
-  it('starts an expired entry again from zero, and leaves expired entries out of its checkpoint', () => {
+  it('keeps an entry asked for again however far the watermark moved, and leaves expired entries out of its checkpoint', () => {
     const s = touched();
-    const later = now + 7 * MINUTE;
-    expect(s.objectWindow('i/users/{id} 12', later, 6 * MINUTE)).toMatchObject({ n: 0, ids: new Set() });
+    // Another partition carried the watermark 4 hours on: the entries are still this subject's windows, counts and all.
+    const later = now + 4 * 60 * MINUTE;
+    expect(s.objectWindow('i/users/{id} 12', later, 6 * MINUTE)).toMatchObject({ n: 2, ids: new Set(['41', '42']), expiresAt: later + 6 * MINUTE });
+    expect(s.window(7, later, 30 * MINUTE).c[SW.n]).toBe(3);
+    expect(s.hour(99, later, 180 * MINUTE)).toMatchObject({ n: 5, bs: 1234 });
+    expect(JSON.parse(s.toCheckpoint(later)).o).toHaveLength(1);
+    const fresh = touched();
     const past = now + 31 * MINUTE;
-    const text = JSON.parse(s.toCheckpoint(past));
+    const text = JSON.parse(fresh.toCheckpoint(past));
     expect(text.w).toEqual([]);
     expect(text.r).toEqual([]);
     expect(text.h).toHaveLength(1);
-    expect(s.windows.size).toBe(0);
+    expect(fresh.windows.size).toBe(0);
   });
 });

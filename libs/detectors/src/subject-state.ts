@@ -7,8 +7,15 @@
  * (`toCheckpoint`), to be read back (`fromCheckpoint`) after a restart, a
  * rebalance or an eviction.
  *
- * Entries expire like the store's keys: `ttlMs` of event time after the
- * batch that created them; an expired entry starts again from zero.
+ * Entries are keyed by absolute event time (a 5-minute window, an hour, an
+ * enumeration window), so an event for an entry always continues its count:
+ * each touch keeps the entry `ttlMs` of event time past `now`, and an entry
+ * nobody touched for that long is dropped when the subject is next
+ * checkpointed. `now` is the process's watermark, which other partitions may
+ * have carried far past this subject's own time (a backlog, a partition
+ * taken over from a dead replica): an entry it overtook is kept, not
+ * started again from zero, or the subject's windows would count part of
+ * their calls depending on how its partition was interleaved with others.
  */
 
 /** Counters of a 5-minute window, by position. m0…m4 are the window's minutes. */
@@ -48,11 +55,19 @@ export function addCapped(set: CappedSet, member: string, cap: number): number {
   return set.members.size;
 }
 
-function liveSet(map: Map<number, CappedSet>, w5: number, now: number, ttlMs: number): CappedSet {
-  let v = map.get(w5);
-  if (!v || v.expiresAt <= now) map.set(w5, (v = { expiresAt: now + ttlMs, text: undefined, members: new Set() }));
-  else v.text = undefined;
+/** Marks an entry changed (its checkpoint row is written anew) and keeps it `ttlMs` past `now`. */
+function touch<V extends Timed>(v: V, now: number, ttlMs: number): V {
+  v.text = undefined;
+  if (v.expiresAt < now + ttlMs) v.expiresAt = now + ttlMs;
   return v;
+}
+
+function liveSet(map: Map<number, CappedSet>, w5: number, now: number, ttlMs: number): CappedSet {
+  const v = map.get(w5);
+  if (v) return touch(v, now, ttlMs);
+  const created: CappedSet = { expiresAt: now + ttlMs, text: undefined, members: new Set() };
+  map.set(w5, created);
+  return created;
 }
 
 /**
@@ -98,19 +113,21 @@ export class SubjectState {
   /** The previous clock hour's counts, as first read during `hour` (kept for the hour; not checkpointed). */
   baseline: { hour: number; n: number; bytes: number } | undefined;
 
-  // Get-or-start, one per kind of entry (no callback: these run for every event).
+  // Get-or-start, one per kind of entry (no callback: these run for every event). A kept entry lives `ttlMs` past `now`.
   window(w5: number, now: number, ttlMs: number): WindowCounts {
-    let v = this.windows.get(w5);
-    if (!v || v.expiresAt <= now) this.windows.set(w5, (v = { expiresAt: now + ttlMs, text: undefined, c: new Array<number>(SW_SIZE).fill(0) }));
-    else v.text = undefined;
-    return v;
+    const v = this.windows.get(w5);
+    if (v) return touch(v, now, ttlMs);
+    const created: WindowCounts = { expiresAt: now + ttlMs, text: undefined, c: new Array<number>(SW_SIZE).fill(0) };
+    this.windows.set(w5, created);
+    return created;
   }
 
   hour(h: number, now: number, ttlMs: number): HourCounts {
-    let v = this.hours.get(h);
-    if (!v || v.expiresAt <= now) this.hours.set(h, (v = { expiresAt: now + ttlMs, text: undefined, n: 0, bs: 0 }));
-    else v.text = undefined;
-    return v;
+    const v = this.hours.get(h);
+    if (v) return touch(v, now, ttlMs);
+    const created: HourCounts = { expiresAt: now + ttlMs, text: undefined, n: 0, bs: 0 };
+    this.hours.set(h, created);
+    return created;
   }
 
   routeSet(w5: number, now: number, ttlMs: number): CappedSet {
@@ -122,10 +139,11 @@ export class SubjectState {
   }
 
   objectWindow(key: string, now: number, ttlMs: number): ObjectWindow {
-    let v = this.objects.get(key);
-    if (!v || v.expiresAt <= now) this.objects.set(key, (v = { expiresAt: now + ttlMs, text: undefined, ids: new Set(), n: 0, ok: 0, denied: 0 }));
-    else v.text = undefined;
-    return v;
+    const v = this.objects.get(key);
+    if (v) return touch(v, now, ttlMs);
+    const created: ObjectWindow = { expiresAt: now + ttlMs, text: undefined, ids: new Set(), n: 0, ok: 0, denied: 0 };
+    this.objects.set(key, created);
+    return created;
   }
 
   /** The entries still alive at `now`, as JSON text (expired ones are dropped from this state too). */
