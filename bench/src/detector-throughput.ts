@@ -74,16 +74,19 @@ async function main(): Promise<void> {
     },
   });
   t = Date.now();
+  let cpu = process.cpuUsage();
   await raw.start();
   await finished;
   const rawSeconds = (Date.now() - t) / 1000;
+  const rawCpu = process.cpuUsage(cpu);
   await raw.stop();
   note(`raw consumer: ${N} events in ${rawSeconds.toFixed(1)} s`);
 
   // (b) The detector, end to end with Redis.
   const redis = createRedis({ url: redisUrl, connectionName: 'vigil-bench' });
   await connectRedis(redis);
-  const store = new RedisStateStore({ redis, prefix: `bench-${run}` });
+  const prefix = `bench-${run}`;
+  const store = new RedisStateStore({ redis, prefix });
   const batchMs: number[] = [];
   let consumed = 0;
   let findings = 0;
@@ -92,6 +95,8 @@ async function main(): Promise<void> {
   const service = buildDetector({
     kafka,
     store,
+    redis,
+    redisPrefix: prefix,
     logger,
     metrics: createMetricsRegistry('bench', { defaultMetrics: false }),
     topics: { transactions: topic, dlq: `${topic}.dlq`, findings: `${topic}.findings` },
@@ -109,9 +114,11 @@ async function main(): Promise<void> {
     },
   });
   t = Date.now();
+  cpu = process.cpuUsage();
   await service.start();
   await finished;
   const detectorSeconds = (Date.now() - t) / 1000;
+  const detectorCpu = process.cpuUsage(cpu);
   await service.stop();
   const trips = store.roundTrips;
   await closeRedis(redis);
@@ -133,6 +140,9 @@ async function main(): Promise<void> {
       batchP99Ms: Math.round(quantile(batchMs, 0.99) * 10) / 10,
       redisRoundTripsPerEvent: Math.round((trips / N) * 100000) / 100000,
       rssMB: Math.round(peakRss / 1024 / 1024),
+      // CPU time of this process (all its threads) per event in each phase: less sensitive to other load on the host than rates.
+      rawCpuUsPerEvent: Math.round(((rawCpu.user + rawCpu.system) / N) * 10) / 10,
+      detectorCpuUsPerEvent: Math.round(((detectorCpu.user + detectorCpu.system) / N) * 10) / 10,
       batches: batchMs.length,
       findings,
       partitions: PARTITIONS,

@@ -21,6 +21,18 @@ export const detectorsConfigSchema = z
     warmupHours: positiveInt.max(168).default(2),
     /** Hours of history summed into a route baseline. */
     baselineHours: positiveInt.max(168).default(24),
+    /**
+     * Route templates an api may have in a day (event time). Further new
+     * routes that day are counted together as the route `{other}`: a flood of
+     * random paths cannot become a flood of Redis keys.
+     */
+    maxRoutesPerApi: positiveInt.max(100_000).default(2_000),
+    /**
+     * Subjects (clients) whose checkpoints an api keeps per hour. Beyond it, a
+     * subject's state lives in memory only (a restart starts it again): a
+     * flood of random IPs or principals cannot grow Redis without bound.
+     */
+    maxSubjectsPerApiHour: positiveInt.max(10_000_000).default(100_000),
     enabled: z
       .record(z.string(), z.boolean())
       .default({})

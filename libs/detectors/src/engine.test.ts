@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryStateStore } from '@vigil/state';
 import { detectorsConfigSchema } from './config.js';
-import { DetectionEngine } from './engine.js';
+import { DetectionEngine, OVERFLOW_ROUTE } from './engine.js';
 import { findingId } from './finding-id.js';
 import { background, detect, tx, T0, MINUTE } from './testing.js';
 
@@ -59,5 +59,38 @@ describe('detection engine', () => {
     const findings = await detect([...background({ from: T0 - 60 * MINUTE, to: T0 + 5 * MINUTE, perMinute: 30 }), ...enumeration()]);
     expect(findings.length).toBeGreaterThan(0);
     for (const f of findings) expect(validate(findingContract, toWireJson(findingContract, f))).toEqual(f);
+  });
+
+  describe('under a cardinality flood', () => {
+    it('counts routes beyond maxRoutesPerApi together as {other}, and a known route keeps counting', async () => {
+      const store = new MemoryStateStore();
+      const engine = new DetectionEngine({ config: detectorsConfigSchema.parse({ maxRoutesPerApi: 3 }), store });
+      const known = Array.from({ length: 3 }, (_, i) => tx({ id: `k-${i}`, timestamp: T0 + i, path: `/static/page${'abc'[i]}`, principal: 'p' }));
+      expect((await engine.process(known)).capped).toEqual({ routes: 0, checkpoints: 0 });
+      const flood = Array.from({ length: 200 }, (_, i) => tx({ id: `f-${i}`, timestamp: T0 + 1000 + i, path: `/x/${'qwertyuiop'[i % 10]}${'asdfghjkl'[i % 9]}${'zxcvbnm'[i % 7]}word`, principal: `p${i}` }));
+      const again = tx({ id: 'k-again', timestamp: T0 + 2000, path: '/static/pagea', principal: 'p' });
+      const out = await engine.process([...flood, again]);
+      expect(out.capped!.routes).toBe(200);
+      const keysAfterFlood = store.size;
+      // Another flood of new paths adds no route keys: they all count as one route.
+      const more = Array.from({ length: 200 }, (_, i) => tx({ id: `g-${i}`, timestamp: T0 + 3000 + i, path: `/y/${i}zz${'qwertyuiop'[i % 10]}${'mnbvcx'[i % 6]}`, principal: `p${i}` }));
+      expect((await engine.process(more)).capped!.routes).toBe(200);
+      expect(store.size).toBe(keysAfterFlood);
+      // A new engine (a restart, another replica) sees the same admitted routes.
+      const other = new DetectionEngine({ config: detectorsConfigSchema.parse({ maxRoutesPerApi: 3 }), store });
+      expect((await other.process([tx({ id: 'k-b', timestamp: T0 + 5000, path: '/static/pageb' }), tx({ id: 'n-1', timestamp: T0 + 5001, path: '/brand/new' })])).capped!.routes).toBe(1);
+      expect(OVERFLOW_ROUTE).toBe('{other}');
+    });
+
+    it('keeps at most maxSubjectsPerApiHour subject checkpoints per api and hour, counting the rest as dropped', async () => {
+      const store = new MemoryStateStore();
+      const engine = new DetectionEngine({ config: detectorsConfigSchema.parse({ maxSubjectsPerApiHour: 50 }), store });
+      const ips = Array.from({ length: 300 }, (_, i) => tx({ id: `ip-${i}`, timestamp: T0 + i, principal: undefined, clientIp: `10.0.${i >> 8}.${i & 255}` }));
+      const out = await engine.process(ips);
+      expect(out.capped!.checkpoints).toBe(250);
+      // The 50 kept are read back by a new engine; the rest start from nothing (and are not an error).
+      const again = await new DetectionEngine({ config: detectorsConfigSchema.parse({ maxSubjectsPerApiHour: 50 }), store }).process(ips.map((e) => ({ ...e, id: `${e.id}-2`, timestamp: e.timestamp + 1000 })));
+      expect(again.capped!.checkpoints).toBe(250);
+    });
   });
 });

@@ -35,6 +35,8 @@ export const CLAIM_TTL_MS = 7 * DAY;
  */
 const CHECKPOINT_TTL_MS = 5 * HOUR;
 const CHECKPOINT_HOURS = [1, 0, -1, -2, -3];
+/** Where events of routes beyond an api's `maxRoutesPerApi` are counted. */
+export const OVERFLOW_ROUTE = '{other}';
 
 export interface EngineOptions {
   config?: DetectorsConfig;
@@ -49,6 +51,8 @@ export interface EngineOptions {
 export interface BatchOutcome {
   /** Findings not published before (by id), ready to publish. */
   findings: Finding[];
+  /** Events counted under the route `{other}` because their api had `maxRoutesPerApi` routes that day; subject checkpoints dropped because their hour held `maxSubjectsPerApiHour`. */
+  capped?: { routes: number; checkpoints: number };
   /** Findings suppressed because their id was already published. */
   duplicates: number;
   events: number;
@@ -119,6 +123,8 @@ export class DetectionEngine {
   private readonly routeBaselines: BoundedMap<string, { hour: number; stats: RouteWindow['baseline'] }>;
   private readonly apiBaselines: BoundedMap<string, { hour: number; expected: number | undefined; spread: number | undefined; kind: ApiWindow['baselineKind'] }>;
   private readonly knownApis: BoundedMap<string, { api: string; direction: Direction }>;
+  /** Routes admitted (by `api\u0000direction-route`), with the day they were admitted for. */
+  private readonly admittedRoutes: BoundedMap<string, number>;
 
   constructor(options: EngineOptions) {
     this.config = options.config ?? defaultDetectorsConfig;
@@ -132,6 +138,7 @@ export class DetectionEngine {
     this.routeBaselines = new BoundedMap(Math.min(limit, 20_000));
     this.apiBaselines = new BoundedMap(2_000);
     this.knownApis = new BoundedMap(1_000);
+    this.admittedRoutes = new BoundedMap(Math.min(limit, 50_000));
   }
 
   get eventTime(): number {
@@ -166,7 +173,7 @@ export class DetectionEngine {
     const now = this.watermark;
     const cfg = this.config;
     const actors = events.map(subjectOf);
-    const { held, states } = await this.prepare(events, actors, now);
+    const { held, states, refusedRoutes } = await this.prepare(events, actors, now);
 
     const shards = new Map<string, ShardBuilder>();
     const shard = (tag: string): ShardBuilder => {
@@ -399,7 +406,7 @@ export class DetectionEngine {
     }
     for (const [bucket, fields] of checkpoints) {
       const [tag, hour] = bucket.split('\u0000') as [string, string];
-      shard(tag).ops.texts.push({ key: ['sc', Number(hour)], fields, ttlMs: CHECKPOINT_TTL_MS });
+      shard(tag).ops.texts.push({ key: ['sc', Number(hour)], fields, ttlMs: CHECKPOINT_TTL_MS, cap: cfg.maxSubjectsPerApiHour });
     }
 
     // Reads: current windows, and baselines the caches do not hold for this hour.
@@ -563,10 +570,11 @@ export class DetectionEngine {
       const last = a.closedMinutes[a.closedMinutes.length - 1];
       if (last) apiRates.push({ api: a.api, direction: a.direction, minute: last.minute, observedPerMinute: last.n, expectedPerMinute: a.expectedPerMinute });
     }
-    if (byId.size === 0) return { findings: [], duplicates: 0, events: events.length, apiRates };
+    const capped = { routes: refusedRoutes, checkpoints: results.reduce((sum, r) => sum + r.dropped, 0) };
+    if (byId.size === 0) return { findings: [], duplicates: 0, events: events.length, apiRates, capped };
     const already = await this.store.claimed([...byId.keys()]);
     const findings = [...byId.values()].filter((f) => !already.has(f.id));
-    return { findings, duplicates: byId.size - findings.length, events: events.length, apiRates };
+    return { findings, duplicates: byId.size - findings.length, events: events.length, apiRates, capped };
   }
 
   /** Records findings as published, so replays and restarts do not emit their ids again. */
@@ -576,15 +584,18 @@ export class DetectionEngine {
 
   /**
    * One round trip before counting: the known-threats version (reloading the
-   * matcher when it changed) and the checkpoints of the batch's subjects this
-   * process does not hold. Returns every subject of the batch by
-   * `api\u0000kind:value`, and each event's subject state (undefined for events without one).
+   * matcher when it changed), the checkpoints of the batch's subjects this
+   * process does not hold, and the admission of routes not admitted today
+   * (`maxRoutesPerApi`; events of a refused route are moved to `{other}`).
+   * Returns every subject of the batch by `api\u0000kind:value`, each
+   * event's subject state (undefined for events without one), and how many
+   * events were moved.
    */
   private async prepare(
-    events: readonly EnrichedEvent[],
+    events: EnrichedEvent[],
     actors: readonly (Subject | undefined)[],
     now: number,
-  ): Promise<{ held: Map<string, SubjectState>; states: (SubjectState | undefined)[] }> {
+  ): Promise<{ held: Map<string, SubjectState>; states: (SubjectState | undefined)[]; refusedRoutes: number }> {
     const held = new Map<string, SubjectState>();
     const ids: (string | undefined)[] = new Array(events.length);
     const missing = new Map<string, Set<string>>();
@@ -608,8 +619,45 @@ export class DetectionEngine {
     const reads: TextRead[] = [];
     for (const [api, sks] of missing) for (const k of CHECKPOINT_HOURS) reads.push({ tag: api, key: ['sc', hNow + k], fields: [...sks] });
     const states = () => ids.map((id) => (id === undefined ? undefined : held.get(id)));
-    if (!this.loadThreats && reads.length === 0) return { held, states: states() };
-    const prepared = await this.store.prepare({ threats: this.loadThreats !== undefined, texts: reads });
+    // Routes not admitted for today in this process: asked for, per api (the batch's distinct routes first: no key per event).
+    const day = Math.floor(now / DAY);
+    const batchRoutes = new Map<string, { inbound: Set<string>; outbound: Set<string> }>();
+    for (const e of events) {
+      let byDirection = batchRoutes.get(e.api);
+      if (!byDirection) batchRoutes.set(e.api, (byDirection = { inbound: new Set(), outbound: new Set() }));
+      byDirection[e.direction].add(e.route);
+    }
+    const asked = new Map<string, string[]>();
+    for (const [api, byDirection] of batchRoutes) {
+      for (const direction of ['inbound', 'outbound'] as const) {
+        for (const route of byDirection[direction]) {
+          const rk = `${direction === 'inbound' ? 'i' : 'o'}${route}`;
+          if (this.admittedRoutes.get(`${api}\u0000${rk}`) === day) continue;
+          let rks = asked.get(api);
+          if (!rks) asked.set(api, (rks = []));
+          rks.push(rk);
+        }
+      }
+    }
+    const admit = [...asked].map(([api, rks]) => ({ tag: api, key: ['routes', day], members: rks, cap: this.config.maxRoutesPerApi, ttlMs: 2 * DAY }));
+    if (!this.loadThreats && reads.length === 0 && admit.length === 0) return { held, states: states(), refusedRoutes: 0 };
+    const prepared = await this.store.prepare({ threats: this.loadThreats !== undefined, texts: reads, admit, now });
+    const refused = new Set<string>();
+    admit.forEach((a, i) => {
+      a.members.forEach((rk, j) => {
+        if (prepared.admitted[i]![j]) this.admittedRoutes.set(`${a.tag}\u0000${rk}`, day);
+        else refused.add(`${a.tag}\u0000${rk}`);
+      });
+    });
+    let refusedRoutes = 0;
+    if (refused.size > 0) {
+      for (const e of events) {
+        if (!refused.has(`${e.api}\u0000${e.direction === 'inbound' ? 'i' : 'o'}${e.route}`)) continue;
+        e.route = OVERFLOW_ROUTE;
+        e.objectId = undefined;
+        refusedRoutes++;
+      }
+    }
     if (this.loadThreats && prepared.threatsVersion !== this.threatsVersion) {
       this.threats = await this.loadThreats();
       this.threatsVersion = prepared.threatsVersion;
@@ -630,7 +678,7 @@ export class DetectionEngine {
         held.set(id, state);
       });
     }
-    return { held, states: states() };
+    return { held, states: states(), refusedRoutes };
   }
 
   private *knownApisSorted(): Generator<[string, { api: string; direction: Direction }]> {

@@ -43,7 +43,7 @@ describe('the traffic simulator', () => {
       }
     }
     expect(() => simulate({ scenario: 'nope' })).toThrow(/unknown scenario "nope"/);
-  });
+  }, 60_000); // generates every scenario's traffic: seconds on a quiet machine, more on a loaded one
 
   it('scores findings against labels: a miss lowers recall, an unmatched medium finding lowers precision', () => {
     const label = { scenario: 's', detector: 'burst' as const, api: 'orders', subject: { kind: 'principal' as const, value: 'u' }, start: 1_000_000, end: 1_060_000, description: '' };

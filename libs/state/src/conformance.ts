@@ -98,8 +98,27 @@ export function stateConformance(name: string, makeStore: () => Promise<StateSto
           { tag, key: ['sc', 7], fields: [] },
         ],
       });
-      expect(got).toEqual({ threatsVersion: undefined, texts: [['{"n":2}', 'x y', null], [null], []] });
+      expect(got).toEqual({ threatsVersion: undefined, texts: [['{"n":2}', 'x y', null], [null], []], admitted: [] });
       expect(typeof (await store.prepare({ threats: true, texts: [] })).threatsVersion).toBe('string');
+    });
+
+    it('capped text hashes update known fields and drop new ones beyond the cap, counting them', async () => {
+      const store = await makeStore();
+      const tag = tagPrefix();
+      const write = (fields: [string, string][]) => shard(tag, (s) => s.texts.push({ key: ['sc', 9], fields, ttlMs: 60_000, cap: 2 }));
+      expect((await store.apply({ now, shards: [write([['a', '1'], ['b', '1']])] }))[0]!.dropped).toBe(0);
+      expect((await store.apply({ now, shards: [write([['c', '1'], ['a', '2'], ['d', '1']])] }))[0]!.dropped).toBe(2);
+      const got = await store.prepare({ threats: false, texts: [{ tag, key: ['sc', 9], fields: ['a', 'b', 'c', 'd'] }] });
+      expect(got.texts).toEqual([['2', '1', null, null]]);
+    });
+
+    it('admits members into a capped hash: known ones always, new ones while there is room', async () => {
+      const store = await makeStore();
+      const tag = tagPrefix();
+      const admit = (members: string[]) => store.prepare({ threats: false, texts: [], admit: [{ tag, key: ['routes', 3], members, cap: 3, ttlMs: 60_000 }, { tag, key: ['routes', 4], members: [], cap: 3, ttlMs: 60_000 }] });
+      expect((await admit(['i/a', 'i/b'])).admitted).toEqual([[true, true], []]);
+      expect((await admit(['i/c', 'i/d', 'i/a', 'i/{weird key}'])).admitted).toEqual([[true, false, true, false], []]);
+      expect((await admit(['i/d', 'i/b', 'i/c'])).admitted).toEqual([[false, true, true], []]);
     });
 
     it('claims finding ids for a while and answers which are claimed', async () => {

@@ -17,6 +17,7 @@ export class MemoryStateStore implements StateStore {
   private hashes = new Map<string, Entry<Map<string, number>>>();
   private sets = new Map<string, Entry<Set<string>>>();
   private texts = new Map<string, Entry<Map<string, string>>>();
+  private admissions = new Map<string, Entry<Set<string>>>();
   private claims = new Map<string, number>();
   private version = '0';
   private applies = 0;
@@ -34,6 +35,19 @@ export class MemoryStateStore implements StateStore {
         const e = this.texts.get(keyOf(r.tag, r.key));
         const live = e && e.expiresAt > this.clock ? e.value : undefined;
         return r.fields.map((f) => live?.get(f) ?? null);
+      }),
+      admitted: (request.admit ?? []).map((a) => {
+        const key = keyOf(a.tag, a.key);
+        const now = Math.max(this.clock, request.now ?? 0);
+        let e = this.admissions.get(key);
+        if (!e || e.expiresAt <= now) this.admissions.set(key, (e = { value: new Set(), expiresAt: now + a.ttlMs }));
+        const members = e.value;
+        return a.members.map((m) => {
+          if (members.has(m)) return true;
+          if (members.size >= a.cap) return false;
+          members.add(m);
+          return true;
+        });
       }),
     };
   }
@@ -54,7 +68,7 @@ export class MemoryStateStore implements StateStore {
 
   /** Keys currently held (for memory tests). */
   get size(): number {
-    return this.hashes.size + this.sets.size + this.texts.size;
+    return this.hashes.size + this.sets.size + this.texts.size + this.admissions.size;
   }
 
   private applyShard(shard: ShardOps, now: number): ShardResult {
@@ -67,7 +81,7 @@ export class MemoryStateStore implements StateStore {
       }
       return e.value;
     };
-    const result: ShardResult = { incr: [], min: [], setAdd: [], firstSeen: [], reads: [] };
+    const result: ShardResult = { incr: [], min: [], setAdd: [], firstSeen: [], reads: [], dropped: 0 };
     for (const op of shard.incr) {
       const h = hash(k(op.key), op.ttlMs);
       const v = (h.get(op.field) ?? 0) + op.by;
@@ -110,7 +124,10 @@ export class MemoryStateStore implements StateStore {
         e = { value: new Map(), expiresAt: now + op.ttlMs };
         this.texts.set(key, e);
       }
-      for (const [field, value] of op.fields) e.value.set(field, value);
+      for (const [field, value] of op.fields) {
+        if (op.cap !== undefined && e.value.size >= op.cap && !e.value.has(field)) result.dropped++;
+        else e.value.set(field, value);
+      }
     }
     for (const key of shard.reads) {
       const e = this.hashes.get(k(key));
@@ -123,6 +140,7 @@ export class MemoryStateStore implements StateStore {
     for (const [key, e] of this.hashes) if (e.expiresAt <= now) this.hashes.delete(key);
     for (const [key, e] of this.sets) if (e.expiresAt <= now) this.sets.delete(key);
     for (const [key, e] of this.texts) if (e.expiresAt <= now) this.texts.delete(key);
+    for (const [key, e] of this.admissions) if (e.expiresAt <= now) this.admissions.delete(key);
     for (const [id, at] of this.claims) if (at <= now) this.claims.delete(id);
   }
 }

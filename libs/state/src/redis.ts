@@ -5,9 +5,15 @@ import type { KeyParts, PrepareRequest, Prepared, ShardOps, ShardResult, StatePl
 
 /** Scripts are registered under a versioned name: a changed script never runs under an old one's SHA. */
 export const APPLY_SCRIPT = 'vigilApplyShardV2';
-const applyLua = readFileSync(new URL('../lua/apply-shard.lua', import.meta.url), 'utf8');
+const ADMIT_SCRIPT = 'vigilAdmitV1';
+const PUT_CAPPED_SCRIPT = 'vigilPutCappedV1';
+const lua = (name: string) => readFileSync(new URL(`../lua/${name}.lua`, import.meta.url), 'utf8');
 
-type ScriptClient = RedisClient & { [APPLY_SCRIPT](prefix: string, ops: string): Promise<string> };
+type ScriptClient = RedisClient & {
+  [APPLY_SCRIPT](prefix: string, ops: string): Promise<string>;
+  [ADMIT_SCRIPT](key: string, cap: number, ttlMs: number, ...members: string[]): Promise<number[]>;
+  [PUT_CAPPED_SCRIPT](key: string, cap: number, ttlMs: number, ...fieldsAndValues: string[]): Promise<number>;
+};
 
 interface ApplyReply {
   i: number[] | Record<string, never>;
@@ -42,7 +48,11 @@ export class RedisStateStore implements StateStore {
 
   constructor(options: RedisStateStoreOptions) {
     this.keys = createKeyspace(options.prefix);
-    defineScripts(options.redis, { [APPLY_SCRIPT]: { numberOfKeys: 1, lua: applyLua } });
+    defineScripts(options.redis, {
+      [APPLY_SCRIPT]: { numberOfKeys: 1, lua: lua('apply-shard') },
+      [ADMIT_SCRIPT]: { numberOfKeys: 1, lua: lua('admit') },
+      [PUT_CAPPED_SCRIPT]: { numberOfKeys: 1, lua: lua('put-capped') },
+    });
     this.redis = options.redis as ScriptClient;
   }
 
@@ -64,12 +74,25 @@ export class RedisStateStore implements StateStore {
         for (const op of shard.texts) {
           if (op.fields.length === 0) continue;
           const key = `${prefix}:${suffix(op.key)}`;
-          p.hset(key, ...op.fields.flat());
-          p.pexpire(key, op.ttlMs, 'NX');
+          if (op.cap !== undefined) (p as unknown as ScriptClient)[PUT_CAPPED_SCRIPT](key, op.cap, op.ttlMs, ...op.fields.flat());
+          else {
+            p.hset(key, ...op.fields.flat());
+            p.pexpire(key, op.ttlMs, 'NX');
+          }
         }
       }),
     );
-    return replies.map(([reply]) => decode(JSON.parse(reply as string) as ApplyReply));
+    return replies.map(([reply, ...texts], i) => {
+      const result = decode(JSON.parse(reply as string) as ApplyReply);
+      // put-capped answers the fields it dropped; HSET and PEXPIRE answers are not counted.
+      let at = 0;
+      for (const op of plan.shards[i]!.texts) {
+        if (op.fields.length === 0) continue;
+        if (op.cap !== undefined) result.dropped += Number(texts[at++]);
+        else at += 2;
+      }
+      return result;
+    });
   }
 
   async prepare(request: PrepareRequest): Promise<Prepared> {
@@ -77,9 +100,13 @@ export class RedisStateStore implements StateStore {
     if (request.threats) groups.push((p) => p.get(threatKeys(this.keys).version));
     const reads = request.texts.filter((r) => r.fields.length > 0);
     for (const r of reads) groups.push((p) => p.hmget(`${this.keys.key(r.tag)}:${suffix(r.key)}`, ...r.fields));
+    const admits = (request.admit ?? []).filter((a) => a.members.length > 0);
+    for (const a of admits) groups.push((p) => void (p as unknown as ScriptClient)[ADMIT_SCRIPT](`${this.keys.key(a.tag)}:${suffix(a.key)}`, a.cap, a.ttlMs, ...a.members));
     const replies = groups.length > 0 ? await this.run('reading detector checkpoints', groups) : [];
     const threatsVersion = request.threats ? ((replies.shift()![0] as string | null) ?? '0') : undefined;
-    return { threatsVersion, texts: request.texts.map((r) => (r.fields.length > 0 ? (replies.shift()![0] as (string | null)[]) : [])) };
+    const texts = request.texts.map((r) => (r.fields.length > 0 ? (replies.shift()![0] as (string | null)[]) : []));
+    const admitted = (request.admit ?? []).map((a) => (a.members.length > 0 ? (replies.shift()![0] as number[]).map((v) => v === 1) : []));
+    return { threatsVersion, texts, admitted };
   }
 
   /**
@@ -186,5 +213,6 @@ function decode(reply: ApplyReply): ShardResult {
       for (let i = 0; i < arr.length; i += 2) rec[arr[i]!] = Number(arr[i + 1]);
       return rec;
     }),
+    dropped: 0,
   };
 }

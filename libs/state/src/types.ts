@@ -53,6 +53,17 @@ export interface TextWriteOp {
   key: KeyParts;
   fields: readonly (readonly [field: string, value: string])[];
   ttlMs: number;
+  /** At most this many fields in the hash: existing ones are updated, new ones beyond it dropped (counted in ShardResult.dropped). */
+  cap?: number;
+}
+
+/** Members to admit into a capped hash (route templates of an api): known ones are admitted, new ones while there is room. */
+export interface AdmitOp {
+  tag: string;
+  key: KeyParts;
+  members: readonly string[];
+  cap: number;
+  ttlMs: number;
 }
 
 /** Text fields to read from one hash (HMGET); null for a missing field or hash. */
@@ -67,6 +78,9 @@ export interface PrepareRequest {
   /** Also read the known-threats version. */
   threats: boolean;
   texts: readonly TextRead[];
+  admit?: readonly AdmitOp[];
+  /** Event time of the batch: the in-memory store's clock for admissions it creates. */
+  now?: number;
 }
 
 export interface Prepared {
@@ -74,6 +88,8 @@ export interface Prepared {
   threatsVersion: string | undefined;
   /** One array per TextRead, a value or null per field. */
   texts: (string | null)[][];
+  /** One array per AdmitOp: whether each member is admitted. */
+  admitted: boolean[][];
 }
 
 export interface ShardOps {
@@ -95,6 +111,8 @@ export interface ShardResult {
   setAdd: number[];
   firstSeen: [number, number][];
   reads: Record<string, number>[];
+  /** New text fields dropped because their hash was full (TextWriteOp.cap). */
+  dropped: number;
 }
 
 export interface StatePlan {

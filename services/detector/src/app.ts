@@ -110,6 +110,10 @@ export function buildDetector(deps: DetectorDeps): DetectorService {
     for (const f of published) m.findings.labels(f.detector, f.severity).inc();
     if (published.length < outcome.findings.length) for (const f of outcome.findings) if (!published.includes(f)) m.muted.labels(f.detector).inc();
     m.duplicates.inc(outcome.duplicates);
+    if (outcome.capped) {
+      m.capped.labels('routes').inc(outcome.capped.routes);
+      m.capped.labels('checkpoints').inc(outcome.capped.checkpoints);
+    }
     const trips = deps.store.roundTrips;
     m.redisRoundTrips.inc(trips - roundTripsSeen);
     roundTripsSeen = trips;

@@ -21,11 +21,18 @@ export function createDetectorMetrics(registry: Registry) {
     redisRoundTrips: new Counter({ name: 'vigil_redis_round_trips_total', help: 'Round trips to Redis.', registers: [registry] }),
     apiObserved: new Gauge({ name: 'vigil_api_observed_events_per_minute', help: 'Events of an api (and direction) in its last closed minute, event time. Labelled for the first `metrics.maxApis` apis seen.', labelNames: ['api', 'direction'], registers: [registry] }),
     apiExpected: new Gauge({ name: 'vigil_api_expected_events_per_minute', help: "The api's baseline expectation for that minute (seasonal or recent hours); absent while it warms up.", labelNames: ['api', 'direction'], registers: [registry] }),
+    capped: new Counter({
+      name: 'vigil_state_capped_total',
+      help: 'What the state caps held back: events counted under the route {other} (an api past maxRoutesPerApi routes that day), and subject checkpoints dropped (an api-hour past maxSubjectsPerApiHour subjects).',
+      labelNames: ['what'],
+      registers: [registry],
+    }),
     eventTime: new Gauge({ name: 'vigil_event_time_seconds', help: 'Event time (watermark) the detector has reached, epoch seconds.', registers: [registry] }),
   };
   for (const code of decodeErrorCodes) metrics.rejected.labels(code).inc(0);
   for (const d of detectorNames) for (const s of severities) metrics.findings.labels(d, s).inc(0);
   for (const d of detectorNames) metrics.muted.labels(d).inc(0);
+  for (const what of ['routes', 'checkpoints']) metrics.capped.labels(what).inc(0);
   return metrics;
 }
 
