@@ -229,6 +229,8 @@ export class DetectionEngine {
     const mNow = Math.floor(now / MINUTE);
     const hNow = Math.floor(now / HOUR);
     const bolaMs = cfg.bola_enumeration.windowMs;
+    // A 5-minute window is only read while it is current (and for late events): keep it that long, not 30 minutes.
+    const w5Ttl = WINDOW_5M + cfg.latenessMs + MINUTE;
     const routeHourTtl = (cfg.baselineHours + 2) * HOUR;
 
     interface RouteAcc {
@@ -299,7 +301,7 @@ export class DetectionEngine {
         hour.n++;
         if (bytes !== undefined) hour.bs += bytes;
         // The 5-minute window holds the per-minute counts too (m0…m4).
-        const c = state.window(w5, now, 30 * MINUTE).c;
+        const c = state.window(w5, now, w5Ttl).c;
         c[SW.n]!++;
         c[SW.m0 + m - w5 * 5]!++;
         if (e.status >= 400 && e.status < 500) c[SW.e4]!++;
@@ -316,7 +318,7 @@ export class DetectionEngine {
           }
         }
         if (last === undefined || e.timestamp >= last) state.lastSeen = e.timestamp;
-        const routeSet = state.routeSet(w5, now, 30 * MINUTE);
+        const routeSet = state.routeSet(w5, now, w5Ttl);
         addCapped(routeSet, rk, 64);
         let windows = subjectsByState.get(state);
         if (!windows) subjectsByState.set(state, (windows = []));
@@ -328,7 +330,7 @@ export class DetectionEngine {
           subjects.push(s);
         }
         if (e.login && subject.kind === 'ip' && e.principal) {
-          s.loginPrincipals = state.loginPrincipalSet(w5, now, 30 * MINUTE);
+          s.loginPrincipals = state.loginPrincipalSet(w5, now, w5Ttl);
           addCapped(s.loginPrincipals, e.principal.slice(0, 256), 256);
         }
         if (e.userAgent && s.userAgents.length < 5) addDistinct(s.userAgents, e.userAgent.slice(0, 200));
@@ -397,16 +399,32 @@ export class DetectionEngine {
     const srWindows: SubjectRouteWindow[] = [];
     for (const sr of subjectRoutes.values()) srWindows.push(subjectRouteView(sr, bolaMs));
     const checkpoints = new Map<string, [string, string][]>();
+    const moved = new Map<string, string[]>();
     for (const [id, state] of held) {
       const cut = id.indexOf('\u0000');
-      const bucket = `${id.slice(0, cut)}\u0000${Math.floor(state.lastSeen! / HOUR)}`;
+      const api = id.slice(0, cut);
+      const sk = id.slice(cut + 1);
+      const hour = Math.floor(state.lastSeen! / HOUR);
+      const bucket = `${api}\u0000${hour}`;
       let fields = checkpoints.get(bucket);
       if (!fields) checkpoints.set(bucket, (fields = []));
-      fields.push([id.slice(cut + 1), state.toCheckpoint(now)]);
+      fields.push([sk, state.toCheckpoint(now)]);
+      // Filed under a new hour: the copy under the previous one is dead (prepare reads the latest hour first).
+      if (state.checkpointHour !== undefined && state.checkpointHour !== hour) {
+        const old = `${api}\u0000${state.checkpointHour}`;
+        let olds = moved.get(old);
+        if (!olds) moved.set(old, (olds = []));
+        olds.push(sk);
+      }
+      state.checkpointHour = hour;
     }
     for (const [bucket, fields] of checkpoints) {
       const [tag, hour] = bucket.split('\u0000') as [string, string];
       shard(tag).ops.texts.push({ key: ['sc', Number(hour)], fields, ttlMs: CHECKPOINT_TTL_MS, cap: cfg.maxSubjectsPerApiHour });
+    }
+    for (const [bucket, fields] of moved) {
+      const [tag, hour] = bucket.split('\u0000') as [string, string];
+      (shard(tag).ops.textDeletes ??= []).push({ key: ['sc', Number(hour)], fields });
     }
 
     // Reads: current windows, and baselines the caches do not hold for this hour.
@@ -424,13 +442,13 @@ export class DetectionEngine {
     }
     // Login windows: counts, and the IPs and principals seen, shared by every replica.
     const loginHandles = logins.map((l) => {
-      const lw = hash(l.api, ['lw', l.rk, l.w5], 30 * MINUTE);
+      const lw = hash(l.api, ['lw', l.rk, l.w5], w5Ttl);
       add(lw, 'n', l.n);
       if (l.failures > 0) add(lw, 'f', l.failures);
       return {
         window: read(l.api, ['lw', l.rk, l.w5]),
-        ips: setAdd(l.api, ['lip', l.rk, l.w5], l.ips, 5000, 30 * MINUTE),
-        principals: setAdd(l.api, ['lpr', l.rk, l.w5], l.principals, 5000, 30 * MINUTE),
+        ips: setAdd(l.api, ['lip', l.rk, l.w5], l.ips, 5000, w5Ttl),
+        principals: setAdd(l.api, ['lpr', l.rk, l.w5], l.principals, 5000, w5Ttl),
       };
     });
     const closedUpTo = Math.floor((now - cfg.latenessMs) / MINUTE) - 1;
@@ -671,8 +689,9 @@ export class DetectionEngine {
         // Another batch in flight may have read it meanwhile: one state per subject.
         let state = this.subjects.get(id);
         if (!state) {
-          const text = buckets.map((b) => b[i]).find((t) => t !== null && t !== undefined);
-          state = text ? SubjectState.fromCheckpoint(text) : new SubjectState();
+          const k = buckets.findIndex((b) => b[i] !== null && b[i] !== undefined);
+          state = k >= 0 ? SubjectState.fromCheckpoint(buckets[k]![i]!) : new SubjectState();
+          if (k >= 0) state.checkpointHour = hNow + CHECKPOINT_HOURS[k]!;
           this.subjects.set(id, state);
         }
         held.set(id, state);

@@ -112,6 +112,8 @@ export class SubjectState {
   readonly objects = new Map<string, ObjectWindow>();
   /** The previous clock hour's counts, as first read during `hour` (kept for the hour; not checkpointed). */
   baseline: { hour: number; n: number; bytes: number } | undefined;
+  /** The hour bucket its checkpoint was last written to or read from (not checkpointed): a move deletes the old copy. */
+  checkpointHour: number | undefined;
 
   // Get-or-start, one per kind of entry (no callback: these run for every event). A kept entry lives `ttlMs` past `now`.
   window(w5: number, now: number, ttlMs: number): WindowCounts {

@@ -121,6 +121,29 @@ export function stateConformance(name: string, makeStore: () => Promise<StateSto
       expect((await admit(['i/d', 'i/b', 'i/c'])).admitted).toEqual([[false, true, true], []]);
     });
 
+    it('text fields are deleted after the batch writes (a checkpoint that moved to another hash)', async () => {
+      const store = await makeStore();
+      const tag = tagPrefix();
+      await store.apply({ now, shards: [shard(tag, (s) => s.texts.push({ key: ['sc', 7], fields: [['principal:u1', 'a'], ['principal:u2', 'b']], ttlMs: 60_000 }))] });
+      await store.apply({
+        now,
+        shards: [
+          shard(tag, (s) => {
+            s.texts.push({ key: ['sc', 8], fields: [['principal:u1', 'a2']], ttlMs: 60_000 });
+            (s.textDeletes ??= []).push({ key: ['sc', 7], fields: ['principal:u1', 'principal:nobody'] }, { key: ['sc', 9], fields: ['principal:u1'] });
+          }),
+        ],
+      });
+      const got = await store.prepare({
+        threats: false,
+        texts: [
+          { tag, key: ['sc', 7], fields: ['principal:u1', 'principal:u2'] },
+          { tag, key: ['sc', 8], fields: ['principal:u1'] },
+        ],
+      });
+      expect(got.texts).toEqual([[null, 'b'], ['a2']]);
+    });
+
     it('claims finding ids for a while and answers which are claimed', async () => {
       const store = await makeStore();
       const ids = [`bot-${tagPrefix()}`, `burst-${tagPrefix()}`];

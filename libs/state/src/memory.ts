@@ -129,6 +129,10 @@ export class MemoryStateStore implements StateStore {
         else e.value.set(field, value);
       }
     }
+    for (const op of shard.textDeletes ?? []) {
+      const e = this.texts.get(k(op.key));
+      if (e) for (const field of op.fields) e.value.delete(field);
+    }
     for (const key of shard.reads) {
       const e = this.hashes.get(k(key));
       result.reads.push(e && e.expiresAt > now ? Object.fromEntries(e.value) : {});

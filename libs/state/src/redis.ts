@@ -80,6 +80,9 @@ export class RedisStateStore implements StateStore {
             p.pexpire(key, op.ttlMs, 'NX');
           }
         }
+        for (const op of shard.textDeletes ?? []) {
+          if (op.fields.length > 0) p.hdel(`${prefix}:${suffix(op.key)}`, ...op.fields);
+        }
       }),
     );
     return replies.map(([reply, ...texts], i) => {

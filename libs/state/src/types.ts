@@ -66,6 +66,12 @@ export interface AdmitOp {
   ttlMs: number;
 }
 
+/** Text fields to delete from a hash (HDEL): checkpoints that moved to another hash. */
+export interface TextDeleteOp {
+  key: KeyParts;
+  fields: readonly string[];
+}
+
 /** Text fields to read from one hash (HMGET); null for a missing field or hash. */
 export interface TextRead {
   tag: string;
@@ -103,6 +109,8 @@ export interface ShardOps {
   reads: KeyParts[];
   /** Text hashes to write (checkpoints); no result. */
   texts: TextWriteOp[];
+  /** Text fields to delete, after the writes; no result. */
+  textDeletes?: TextDeleteOp[];
 }
 
 export interface ShardResult {
@@ -135,5 +143,5 @@ export interface StateStore {
 }
 
 export function emptyShard(tag: string): ShardOps {
-  return { tag, incr: [], min: [], setAdd: [], firstSeen: [], reads: [], texts: [] };
+  return { tag, incr: [], min: [], setAdd: [], firstSeen: [], reads: [], texts: [], textDeletes: [] };
 }

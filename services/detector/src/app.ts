@@ -86,6 +86,8 @@ export function buildDetector(deps: DetectorDeps): DetectorService {
     const stop = m.batchSeconds.startTimer();
     const events: ApiTransaction[] = [];
     const deadLetters: OutgoingMessage[] = [];
+    // Counted once the batch succeeds: a failed batch is fetched again and would count its bad messages twice.
+    const rejectedCodes: string[] = [];
     // A retriable error (registry down and the like) throws here: the batch is fetched again.
     const decoded = await codec.decodeAll(batch.messages.map((message) => message.value));
     for (const [i, message] of batch.messages.entries()) {
@@ -93,7 +95,7 @@ export function buildDetector(deps: DetectorDeps): DetectorService {
       if (!(result instanceof DecodeError)) events.push(result);
       else {
         const err = result;
-        m.rejected.labels(err.code).inc();
+        rejectedCodes.push(err.code);
         deadLetters.push(deadLetterOf(message, err, deps.maxDeadLetterBytes ?? DEFAULT_MAX_DEAD_LETTER_BYTES));
       }
     }
@@ -106,6 +108,7 @@ export function buildDetector(deps: DetectorDeps): DetectorService {
     await engine.markPublished(published);
 
     m.consumed.inc(batch.messages.length);
+    for (const code of rejectedCodes) m.rejected.labels(code).inc();
     m.batchEvents.observe(batch.messages.length);
     for (const f of published) m.findings.labels(f.detector, f.severity).inc();
     if (published.length < outcome.findings.length) for (const f of outcome.findings) if (!published.includes(f)) m.muted.labels(f.detector).inc();
