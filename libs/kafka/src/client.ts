@@ -141,17 +141,33 @@ export function createKafkaClient(config: KafkaConfig, logger: Logger): KafkaCli
           const existing = new Set(await admin.listTopics());
           const missing = topics.filter((t) => !existing.has(t.topic));
           if (missing.length === 0) return;
-          await wrap('VIGIL_KAFKA_ADMIN', `create topics ${missing.map((t) => t.topic).join(', ')}`, () =>
-            admin.createTopics({
-              waitForLeaders: true,
-              topics: missing.map((t) => ({
-                topic: t.topic,
-                numPartitions: t.partitions ?? 3,
-                replicationFactor: t.replicationFactor ?? -1,
-                configEntries: Object.entries(t.config ?? {}).map(([name, value]) => ({ name, value })),
-              })),
-            }),
-          );
+          // A broker that has just started can answer with a retriable error (its metadata is not
+          // ready: "does not host this topic-partition") even when the topics were created: retry
+          // for those that are still missing, then wait for leaders below.
+          const createBy = Date.now() + 15_000;
+          for (let todo = missing; ; ) {
+            try {
+              await admin.createTopics({
+                waitForLeaders: true,
+                topics: todo.map((t) => ({
+                  topic: t.topic,
+                  numPartitions: t.partitions ?? 3,
+                  replicationFactor: t.replicationFactor ?? -1,
+                  configEntries: Object.entries(t.config ?? {}).map(([name, value]) => ({ name, value })),
+                })),
+              });
+              break;
+            } catch (err) {
+              const retriable = (err as { retriable?: boolean }).retriable ?? true;
+              if (!retriable || Date.now() > createBy) {
+                throw new KafkaError('VIGIL_KAFKA_ADMIN', `could not create topics ${todo.map((t) => t.topic).join(', ')}: ${(err as Error).message}`, { cause: err, retriable });
+              }
+              const present = new Set(await admin.listTopics().catch(() => [] as string[]));
+              todo = todo.filter((t) => !present.has(t.topic));
+              if (todo.length === 0) break;
+              await new Promise((r) => setTimeout(r, 250));
+            }
+          }
           // A new topic's partitions can take a moment to appear in every broker's metadata
           // cache (KRaft); producing before then fails with UNKNOWN_TOPIC_OR_PARTITION.
           const names = missing.map((t) => t.topic);
