@@ -2,6 +2,9 @@ import { defineConfig } from 'vitest/config';
 
 // Workspace packages resolve to their TypeScript sources (the "source" export
 // condition), so tests never run against a stale build.
+/** Integration tests that run one at a time (see the integration-serial project). */
+const heavy = ['cardinality', 'fault-broker', 'fault-replicas', 'scale-out', 'soak'].map((name) => `test/integration/${name}.test.ts`);
+
 export default defineConfig({
   resolve: { conditions: ['source'] },
   ssr: { resolve: { conditions: ['source'] } },
@@ -23,7 +26,22 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
+          exclude: heavy,
           globalSetup: ['test/support/global-setup.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+        },
+      },
+      {
+        // The tests that load the machine (several vigil processes, floods of a million events or more,
+        // the soak's steady rate) run one at a time in one fork, after the others: on a 2-core host two
+        // of them at once starve each other's processes and turn timing bounds into chance.
+        extends: true,
+        test: {
+          name: 'integration-serial',
+          include: heavy,
+          globalSetup: ['test/support/global-setup.ts'],
+          poolOptions: { forks: { singleFork: true } },
           testTimeout: 120_000,
           hookTimeout: 180_000,
         },

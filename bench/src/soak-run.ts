@@ -14,7 +14,12 @@
  * faster than they expire, and at 1x they take hours to level off. So the
  * soak's Redis memory is reported in total and per key family, and the bound
  * is on what must not grow whatever the clock: every key has a TTL (or a
- * cap), and no family's largest key grows after the warm-up.
+ * cap), and no family's largest key grows after the warm-up. Families whose
+ * keys the detector caps in entries (subject checkpoints: one hash per api
+ * and hour, at most maxSubjectsPerApiHour fields) are held to the cap and to
+ * their bytes per entry instead: an hour's hash fills while its hour lasts
+ * and subjects move out of it as they are seen in the next, so its size
+ * depends on where the hour boundaries fall in the run, not on a leak.
  *
  * Memory of the processes: RSS from /proc, and the live heap (after each
  * full collection, from --trace-gc). V8 takes 5-7 minutes at this load to
@@ -34,7 +39,7 @@ import { cpus, hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createCodec, createSchemaRegistry, transactionContract, type ApiTransaction } from '@vigil/contracts';
-import { parseThreatsDocument } from '@vigil/detectors';
+import { defaultDetectorsConfig, parseThreatsDocument } from '@vigil/detectors';
 import { createKafkaClient, type Admin, type OutgoingMessage, type Producer } from '@vigil/kafka';
 import { closeRedis, connectRedis, createRedis, type Redis } from '@vigil/redis';
 import { createRandom, scenarios, type Random } from '@vigil/simulator';
@@ -141,6 +146,9 @@ export interface SoakSample {
   soakKeysByFamily: Record<string, number>;
   /** The largest key of each family, bytes. */
   soakMaxKeyByFamily: Record<string, number>;
+  /** Families capped in entries per key (ENTRY_CAPPED): entries in all their keys, and in their fullest key. */
+  soakEntriesByFamily: Record<string, number>;
+  soakMaxEntriesByFamily: Record<string, number>;
   /** Soak keys without a TTL, by family (a key that grows with traffic must have a TTL or a cap). */
   soakKeysWithoutTtl: Record<string, number>;
 }
@@ -165,6 +173,14 @@ export interface FamilyGrowth {
   baseMaxKeyBytes: number;
   endMaxKeyBytes: number;
   maxKeyGrowthPct: number;
+  /** Families capped in entries per key: the cap, the fullest key seen after the warm-up, and the bytes per entry over the family. */
+  entryCap?: number;
+  maxEntries?: number;
+  baseBytesPerEntry?: number;
+  endBytesPerEntry?: number;
+  bytesPerEntryGrowthPct?: number;
+  /** What the bound is applied to: the largest key's growth, or for entry-capped families the bytes per entry's growth. */
+  growthPct: number;
   /** Share of the soak's Redis memory at the end. */
   share: number;
 }
@@ -201,8 +217,13 @@ export interface SoakReport {
   notifierLiveHeapGrowthPct: number;
   /** The soak's Redis memory in total: it grows as TTL'd time buckets accumulate (see redisFamilies). */
   redisGrowthPct: number;
-  /** The largest growth of a family's largest key, over the families holding 5% or more of the soak's Redis memory. */
-  redisMaxKeyGrowthPct: number;
+  /**
+   * The largest growth over the families holding 5% or more of the soak's Redis memory: of a family's
+   * largest key, or for a family capped in entries per key, of its bytes per entry.
+   */
+  redisKeyGrowthPct: number;
+  /** Entry-capped families whose fullest key held more entries than the cap (should be none). */
+  redisOverCap: string[];
   /** The most soak keys without a TTL seen in a sample (threats and suppressions excepted). */
   redisKeysWithoutTtl: number;
   /** Per key family, after the warm-up and at the end: MB, keys, bytes per key. */
@@ -331,6 +352,12 @@ export function liveHeapOf(log: string, spawnedAt: number, t0: number): { t: num
  */
 const UNEXPIRING = new Set(['threats', 'suppressions', 'notifier:recent', 'notifier:open']);
 
+/**
+ * Families whose keys the detector caps in entries, with the cap the soak's detector runs with (its
+ * defaults): subject checkpoints, a hash per api and hour written through put-capped.lua.
+ */
+export const ENTRY_CAPPED: Readonly<Record<string, number>> = { sc: defaultDetectorsConfig.maxSubjectsPerApiHour };
+
 /** Per key family: memory, key count and bytes per key just after the warm-up and at the end (means over a sixth of the measured span each). */
 export function familyGrowth(samples: readonly SoakSample[], warmupSeconds: number, endSeconds: number): Record<string, FamilyGrowth> {
   const after = samples.filter((s) => s.t >= warmupSeconds);
@@ -352,6 +379,24 @@ export function familyGrowth(samples: readonly SoakSample[], warmupSeconds: numb
     const endPerKey = endKeys > 0 ? (endMB * MB) / endKeys : 0;
     const baseMax = mean(h, (s) => s.soakMaxKeyByFamily[f] ?? 0);
     const endMax = mean(t, (s) => s.soakMaxKeyByFamily[f] ?? 0);
+    const maxKeyGrowthPct = baseMax > 0 ? round(((endMax - baseMax) / baseMax) * 100) : 0;
+    const cap = ENTRY_CAPPED[f];
+    let capped: Partial<FamilyGrowth> = {};
+    if (cap !== undefined) {
+      const perEntry = (xs: readonly SoakSample[]) => {
+        const entries = xs.reduce((a, s) => a + (s.soakEntriesByFamily?.[f] ?? 0), 0);
+        return entries > 0 ? (xs.reduce((a, s) => a + (s.soakRedisByFamily[f] ?? 0), 0) * MB) / entries : 0;
+      };
+      const base = perEntry(h);
+      const end = perEntry(t);
+      capped = {
+        entryCap: cap,
+        maxEntries: Math.max(0, ...after.map((s) => s.soakMaxEntriesByFamily?.[f] ?? 0)),
+        baseBytesPerEntry: Math.round(base),
+        endBytesPerEntry: Math.round(end),
+        bytesPerEntryGrowthPct: base > 0 ? round(((end - base) / base) * 100) : 0,
+      };
+    }
     out[f] = {
       baseMB: round(baseMB, 3),
       endMB: round(endMB, 3),
@@ -361,7 +406,9 @@ export function familyGrowth(samples: readonly SoakSample[], warmupSeconds: numb
       endBytesPerKey: Math.round(endPerKey),
       baseMaxKeyBytes: Math.round(baseMax),
       endMaxKeyBytes: Math.round(endMax),
-      maxKeyGrowthPct: baseMax > 0 ? round(((endMax - baseMax) / baseMax) * 100) : 0,
+      maxKeyGrowthPct,
+      ...capped,
+      growthPct: capped.bytesPerEntryGrowthPct ?? maxKeyGrowthPct,
       share: total > 0 ? round(endMB / total, 3) : 0,
     };
   }
@@ -381,7 +428,10 @@ function familyOf(key: string, prefix: string): string {
 }
 
 /** Sums MEMORY USAGE over the soak's keys (SCAN of its prefix in its own database). */
-async function soakRedisMemory(redis: Redis, prefix: string): Promise<{ keys: number; bytes: number; byFamily: Record<string, number>; keysByFamily: Record<string, number>; maxKeyByFamily: Record<string, number>; withoutTtl: Record<string, number> }> {
+async function soakRedisMemory(
+  redis: Redis,
+  prefix: string,
+): Promise<{ keys: number; bytes: number; byFamily: Record<string, number>; keysByFamily: Record<string, number>; maxKeyByFamily: Record<string, number>; entriesByFamily: Record<string, number>; maxEntriesByFamily: Record<string, number>; withoutTtl: Record<string, number> }> {
   let cursor = '0';
   let keys = 0;
   let bytes = 0;
@@ -389,15 +439,29 @@ async function soakRedisMemory(redis: Redis, prefix: string): Promise<{ keys: nu
   const byFamily: Record<string, number> = {};
   const keysByFamily: Record<string, number> = {};
   const maxKeyByFamily: Record<string, number> = {};
+  const entriesByFamily: Record<string, number> = {};
+  const maxEntriesByFamily: Record<string, number> = {};
   do {
     const [next, batch] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 2000);
     cursor = next;
     if (batch.length === 0) continue;
+    // MEMORY USAGE and PTTL for every key, and HLEN for the keys of the entry-capped (hash) families.
     const p = redis.pipeline();
-    for (const k of batch) p.memory('USAGE', k, 'SAMPLES', 0).pttl(k);
+    const at: number[] = [];
+    let replyCount = 0;
+    for (const k of batch) {
+      at.push(replyCount);
+      p.memory('USAGE', k, 'SAMPLES', 0).pttl(k);
+      replyCount += 2;
+      if (ENTRY_CAPPED[familyOf(k, prefix)] !== undefined) {
+        p.hlen(k);
+        replyCount++;
+      }
+    }
     const replies = (await p.exec()) ?? [];
     batch.forEach((k, i) => {
-      const b = Number(replies[2 * i]?.[1] ?? 0);
+      const r = at[i]!;
+      const b = Number(replies[r]?.[1] ?? 0);
       if (!b) return; // expired between SCAN and MEMORY USAGE
       keys++;
       bytes += b;
@@ -405,10 +469,15 @@ async function soakRedisMemory(redis: Redis, prefix: string): Promise<{ keys: nu
       byFamily[f] = (byFamily[f] ?? 0) + b;
       keysByFamily[f] = (keysByFamily[f] ?? 0) + 1;
       maxKeyByFamily[f] = Math.max(maxKeyByFamily[f] ?? 0, b);
-      if (Number(replies[2 * i + 1]?.[1]) === -1) withoutTtl[f] = (withoutTtl[f] ?? 0) + 1;
+      if (Number(replies[r + 1]?.[1]) === -1) withoutTtl[f] = (withoutTtl[f] ?? 0) + 1;
+      if (ENTRY_CAPPED[f] !== undefined) {
+        const n = Number(replies[r + 2]?.[1] ?? 0);
+        entriesByFamily[f] = (entriesByFamily[f] ?? 0) + n;
+        maxEntriesByFamily[f] = Math.max(maxEntriesByFamily[f] ?? 0, n);
+      }
     });
   } while (cursor !== '0');
-  return { keys, bytes, byFamily, keysByFamily, maxKeyByFamily, withoutTtl };
+  return { keys, bytes, byFamily, keysByFamily, maxKeyByFamily, entriesByFamily, maxEntriesByFamily, withoutTtl };
 }
 
 /** A local receiver for the notifier's channels: counts what arrives and checks the webhook signatures. */
@@ -683,6 +752,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
         soakRedisByFamily: Object.fromEntries(Object.entries(mem.byFamily).sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, round(v / MB, 3)])),
         soakKeysByFamily: mem.keysByFamily,
         soakMaxKeyByFamily: mem.maxKeyByFamily,
+        soakEntriesByFamily: mem.entriesByFamily,
+        soakMaxEntriesByFamily: mem.maxEntriesByFamily,
         soakKeysWithoutTtl: mem.withoutTtl,
       };
       samples.push(s);
@@ -823,7 +894,10 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       liveHeapGrowthPct: detectorLiveHeap.pct,
       notifierLiveHeapGrowthPct: notifierLiveHeap.pct,
       redisGrowthPct: soakRedis.pct,
-      redisMaxKeyGrowthPct: Math.max(0, ...bigFamilies.map((f) => f.maxKeyGrowthPct)),
+      redisKeyGrowthPct: Math.max(0, ...bigFamilies.map((f) => f.growthPct)),
+      redisOverCap: Object.entries(redisFamilies)
+        .filter(([, f]) => f.entryCap !== undefined && (f.maxEntries ?? 0) > f.entryCap)
+        .map(([name, f]) => `${name}: ${f.maxEntries} entries in a key (cap ${f.entryCap})`),
       redisKeysWithoutTtl: Math.max(0, ...samples.map((s) => Object.entries(s.soakKeysWithoutTtl).filter(([f]) => !UNEXPIRING.has(f)).reduce((a, [, n]) => a + n, 0))),
       redisFamilies,
       detectorRss,
@@ -881,7 +955,12 @@ export function soakProblems(r: SoakReport, limits: { growthPct?: number; lagSec
     if (r.liveHeapGrowthPct >= growthPct) problems.push(`the detector's live heap grew ${r.liveHeapGrowthPct}% after the warm-up (bound ${growthPct}%)`);
     if (r.notifierLiveHeapGrowthPct >= growthPct) problems.push(`the notifier's live heap grew ${r.notifierLiveHeapGrowthPct}% after the warm-up (bound ${growthPct}%)`);
   }
-  if (r.redisMaxKeyGrowthPct >= growthPct) problems.push(`the largest key of a Redis key family grew ${r.redisMaxKeyGrowthPct}% after the warm-up (bound ${growthPct}%)`);
+  if (r.redisKeyGrowthPct >= growthPct) {
+    const worst = Object.entries(r.redisFamilies).find(([, f]) => f.share >= 0.05 && f.growthPct === r.redisKeyGrowthPct)?.[0] ?? '?';
+    const what = r.redisFamilies[worst]?.entryCap !== undefined ? 'bytes per entry' : 'largest key';
+    problems.push(`the ${what} of Redis key family ${worst} grew ${r.redisKeyGrowthPct}% after the warm-up (bound ${growthPct}%)`);
+  }
+  for (const over of r.redisOverCap) problems.push(`a Redis key over its entry cap: ${over}`);
   if (r.redisKeysWithoutTtl > 0) problems.push(`${r.redisKeysWithoutTtl} soak keys without a TTL`);
   if (r.lagMaxAfterWarmup > lagBound) problems.push(`consumer lag reached ${r.lagMaxAfterWarmup} after the warm-up (bound ${lagBound}: ${limits.lagSeconds ?? 30} s of traffic)`);
   if (r.eventsConsumed !== r.eventsProduced || r.lagEnd !== 0) problems.push(`the detector did not catch up: consumed ${r.eventsConsumed} of ${r.eventsProduced}, lag ${r.lagEnd} after a ${r.drainSeconds} s drain`);

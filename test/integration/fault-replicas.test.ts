@@ -258,8 +258,15 @@ describe('three detector replicas, one killed with SIGKILL mid-stream', () => {
       const text = await notifierMetrics();
       return ['new_incident', 'updated', 'replay', 'suppressed', 'invalid'].reduce((a, o) => a + sample(text, 'vigil_notifier_findings_total', `outcome="${o}"`), 0);
     };
-    await waitFor(async () => (await notifierSeen()) >= findings.messages.length || undefined, 'the notifier to read every finding', 60_000, 250);
-    await waitFor(async () => metricValue(await notifierMetrics(), 'vigil_outbox_depth') === 0 || undefined, 'the outbox to empty', 60_000, 250);
+    // A wait on the notifier that times out says what the notifier and its Kafka client last warned about.
+    const notifierWait = (probe: () => Promise<true | undefined>, what: string) =>
+      waitFor(probe, what, 60_000, 250).catch(async (err: Error) => {
+        const warnings = rig!.logs.filter((l) => ['warn', 'error', 'fatal'].includes(String(l.level))).slice(-8);
+        const lag = await admin.lag(rig!.groupId, topics.findings).catch((e: Error) => e.message);
+        throw new Error(`${err.message} (it had read ${await notifierSeen()} findings, ${findings.messages.length} on the topic; its group's lag: ${JSON.stringify(lag)}; its last warnings: ${JSON.stringify(warnings)})`);
+      });
+    await notifierWait(async () => (await notifierSeen()) >= findings.messages.length || undefined, 'the notifier to read every finding');
+    await notifierWait(async () => metricValue(await notifierMetrics(), 'vigil_outbox_depth') === 0 || undefined, 'the outbox to empty');
     const incidents = async () => ((await (await rig!.api('/incidents?limit=1000')).json()) as { incidents: IncidentView[] }).incidents;
     const before = await incidents();
     const firstPass = sink.received.length;
@@ -268,8 +275,8 @@ describe('three detector replicas, one killed with SIGKILL mid-stream', () => {
     // Replay the whole findings topic to the notifier (at-least-once delivery, worst case): nothing may be sent again.
     await producer.send(topics.findings, findings.messages.map((m) => ({ key: m.key, value: m.value })));
     const replayedFindings = findings.messages.length;
-    await waitFor(async () => (await notifierSeen()) >= 2 * replayedFindings || undefined, 'the notifier to read the replayed findings', 60_000, 250);
-    await waitFor(async () => metricValue(await notifierMetrics(), 'vigil_outbox_depth') === 0 || undefined, 'the outbox to empty again', 60_000, 250);
+    await notifierWait(async () => (await notifierSeen()) >= 2 * replayedFindings || undefined, 'the notifier to read the replayed findings');
+    await notifierWait(async () => metricValue(await notifierMetrics(), 'vigil_outbox_depth') === 0 || undefined, 'the outbox to empty again');
     const after = await incidents();
     const text = await notifierMetrics();
     const outcomes = Object.fromEntries(['new_incident', 'updated', 'replay', 'invalid'].map((o) => [o, sample(text, 'vigil_notifier_findings_total', `outcome="${o}"`)]));

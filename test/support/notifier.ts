@@ -7,7 +7,7 @@ import { buildNotifier, createEscalationSource, type NotifierService } from '@vi
 import { closeRedis, connectRedis, createRedis, type RedisClient } from '@vigil/redis';
 import { createLogger, createMetricsRegistry, type Registry } from '@vigil/telemetry';
 import { sampleFinding } from '../../libs/contracts/src/samples.fixture.js';
-import { quietLogger, stackEnv, uniqueName } from './helpers.js';
+import { stackEnv, uniqueName } from './helpers.js';
 
 export const API_TOKEN = 'it-token-0123456789abcdef';
 
@@ -23,7 +23,7 @@ export interface NotifierRig {
   escalationFile: string;
   /** Milliseconds added to the notifier's wall clock. */
   skew: { ms: number };
-  /** Every log line the notifier wrote (JSON). */
+  /** Every log line the notifier wrote (JSON), with its Kafka client's warnings and errors. */
   logs: Record<string, unknown>[];
   start(): Promise<{ service: NotifierService; api: string; metrics: Registry }>;
   /** Writes the escalation file (atomically: a rename, as editors and ConfigMaps do). */
@@ -57,7 +57,11 @@ export function finding(over: Partial<Finding> = {}): Finding {
 
 export async function notifierRig(escalation: unknown, shared: { prefix?: string; findingsTopic?: string } = {}): Promise<NotifierRig> {
   const env = stackEnv();
-  const kafka = createKafkaClient({ brokers: env.KAFKA_BROKERS.split(','), clientId: 'vigil-it-notifier' }, quietLogger());
+  const logs: Record<string, unknown>[] = [];
+  const destination = { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) };
+  const logger = createLogger({ service: 'notifier-it', level: 'info', destination });
+  // The Kafka client's warnings and errors (a failed batch, a crashed consumer) land in the same list, for a test's failure message.
+  const kafka = createKafkaClient({ brokers: env.KAFKA_BROKERS.split(','), clientId: 'vigil-it-notifier' }, createLogger({ service: 'notifier-it-kafka', level: 'warn', destination }));
   const admin = await kafka.admin();
   const producer = await kafka.producer();
   const topics = { findings: shared.findingsTopic ?? uniqueName('it.findings'), incidents: uniqueName('it.incidents') };
@@ -75,8 +79,6 @@ export async function notifierRig(escalation: unknown, shared: { prefix?: string
   };
   writeEscalation(escalation);
   const skew = { ms: 0 };
-  const logs: Record<string, unknown>[] = [];
-  const logger = createLogger({ service: 'notifier-it', level: 'info', destination: { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) } });
   const services: NotifierService[] = [];
   const consumers: Consumer[] = [];
   let apiUrl = '';
