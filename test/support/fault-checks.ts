@@ -30,6 +30,7 @@ export function faultFigures(o: FaultOutcome, t: FaultTraffic, reference: readon
     referenceSubjectScoped: required.length,
     referenceSubjectScopedMissing: required.filter((f) => !o.findings.distinct.has(f.id)).map(named),
     referenceRouteLevelOnTopic: `${routeLevel.filter((f) => o.findings.distinct.has(f.id)).length}/${routeLevel.length}`,
+    referenceRouteLevelMissing: routeLevel.filter((f) => !o.findings.distinct.has(f.id)).map(named),
     findingsOnTopic: o.findings.messages,
     distinctFindings: o.findings.distinct.size,
     findingsNotInReference: onTopic.filter((f) => !referenceIds.has(f.id)).map(named),

@@ -61,6 +61,48 @@ describe('detection engine', () => {
     for (const f of findings) expect(validate(findingContract, toWireJson(findingContract, f))).toEqual(f);
   });
 
+  describe('with partitions at different event times', () => {
+    // Two partitions of one api, each 60 events a minute over the same ten minutes; the engine sees
+    // partition A's batch first. A warm-up batch before them sets where api minutes start closing.
+    const perMinute = (from: number, minutes: number, who: string) =>
+      Array.from({ length: minutes * 60 }, (_, i) => tx({ id: `${who}-${from}-${i}`, timestamp: from + i * 1000, principal: `${who}-${i % 7}` }));
+    const warmup = perMinute(T0 - 2 * MINUTE, 2, 'w');
+    const a = perMinute(T0, 10, 'a');
+    const b = perMinute(T0 + 200, 10, 'b');
+    const lastClosed = (rates: { minute: number; observedPerMinute: number }[] | undefined) => rates?.at(-1);
+
+    it('holds api minutes open while another partition has older events pending (holdAt), then closes them with both counted', async () => {
+      const engine = new DetectionEngine({ config: detectorsConfigSchema.parse({}), store: new MemoryStateStore() });
+      await engine.process(warmup);
+      // B has events pending from T0: nothing after T0 closes on A's batch alone.
+      const first = await engine.process(a, { holdAt: T0 + 200 });
+      expect(first.apiRates ?? []).toEqual([]);
+      const second = await engine.process(b);
+      // The last minute that closes (watermark 10 min on, less 30 s of lateness, less the open minute) has both partitions' events.
+      expect(lastClosed(second.apiRates)).toMatchObject({ minute: T0 + 8 * MINUTE, observedPerMinute: 120 });
+    });
+
+    it('without a hold, the partition ahead closes the minutes before the other is counted (what holdAt prevents)', async () => {
+      const engine = new DetectionEngine({ config: detectorsConfigSchema.parse({}), store: new MemoryStateStore() });
+      await engine.process(warmup);
+      const first = await engine.process(a);
+      expect(lastClosed(first.apiRates)).toMatchObject({ minute: T0 + 8 * MINUTE, observedPerMinute: 60 });
+      const second = await engine.process(b);
+      expect(lastClosed(second.apiRates)?.minute ?? 0).toBeLessThan(T0 + 8 * MINUTE);
+    });
+
+    it('never moves the window clock back, and never past the watermark', async () => {
+      const engine = new DetectionEngine({ config: detectorsConfigSchema.parse({}), store: new MemoryStateStore() });
+      await engine.process(warmup);
+      await engine.process(a);
+      // A hold older than what already closed changes nothing; a hold in the future is capped at the watermark.
+      const late = await engine.process(b, { holdAt: T0 - 10 * MINUTE });
+      expect(late.apiRates ?? []).toEqual([]);
+      const ahead = await engine.process(perMinute(T0 + 10 * MINUTE, 1, 'c'), { holdAt: T0 + 60 * MINUTE });
+      expect(lastClosed(ahead.apiRates)?.minute).toBe(T0 + 9 * MINUTE);
+    });
+  });
+
   describe('under a cardinality flood', () => {
     it('counts routes beyond maxRoutesPerApi together as {other}, and a known route keeps counting', async () => {
       const store = new MemoryStateStore();

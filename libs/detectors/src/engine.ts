@@ -118,6 +118,8 @@ export class DetectionEngine {
   private threats: ThreatMatcher = emptyThreats;
   private threatsVersion: string | undefined;
   private watermark = 0;
+  /** The clock route and api windows are at: the watermark, held back by other partitions' pending events; never goes back. */
+  private windowClock = 0;
   private lastClosedMinute: number | undefined;
   private readonly subjects: BoundedMap<string, SubjectState>;
   private readonly routeBaselines: BoundedMap<string, { hour: number; stats: RouteWindow['baseline'] }>;
@@ -154,11 +156,19 @@ export class DetectionEngine {
     this.subjects.clear();
   }
 
-  /** Processes one batch; the findings it returns are not yet marked published (see markPublished). */
-  async process(batch: readonly ApiTransaction[]): Promise<BatchOutcome> {
+  /**
+   * Processes one batch; the findings it returns are not yet marked published (see markPublished).
+   *
+   * `options.holdAt`: the earliest event time that other partitions consumed by this process still
+   * have pending (fetched but not yet processed, or behind their high watermark). Route and api
+   * windows are then judged at that time rather than at the watermark, so that a partition running
+   * ahead (catching up after an outage, say) does not close windows the others have not filled yet.
+   * Leave it out when nothing else is pending (a backtest, a caught-up consumer).
+   */
+  async process(batch: readonly ApiTransaction[], options: { holdAt?: number } = {}): Promise<BatchOutcome> {
     if (batch.length === 0) return { findings: [], duplicates: 0, events: 0 };
     try {
-      return await this.processBatch(batch);
+      return await this.processBatch(batch, options.holdAt);
     } catch (err) {
       // The batch will be fetched again: subjects it counted are read back from their last checkpoints.
       this.subjects.clear();
@@ -166,11 +176,13 @@ export class DetectionEngine {
     }
   }
 
-  private async processBatch(batch: readonly ApiTransaction[]): Promise<BatchOutcome> {
+  private async processBatch(batch: readonly ApiTransaction[], holdAt: number | undefined): Promise<BatchOutcome> {
     const events = batch.map(this.enrich).sort((a, b) => a.timestamp - b.timestamp);
     const latest = events[events.length - 1]!.timestamp;
     this.watermark = Math.max(this.watermark, latest);
     const now = this.watermark;
+    this.windowClock = Math.max(this.windowClock, holdAt === undefined ? now : Math.min(now, holdAt));
+    const windowsAt = this.windowClock;
     const cfg = this.config;
     const actors = events.map(subjectOf);
     const { held, states, refusedRoutes } = await this.prepare(events, actors, now);
@@ -226,8 +238,9 @@ export class DetectionEngine {
       return { shard: s.index, index: s.ops.firstSeen.length - 1 };
     };
 
-    const mNow = Math.floor(now / MINUTE);
-    const hNow = Math.floor(now / HOUR);
+    // Route and api windows: at the window clock (the watermark unless other partitions hold it back).
+    const mNow = Math.floor(windowsAt / MINUTE);
+    const hNow = Math.floor(windowsAt / HOUR);
     const bolaMs = cfg.bola_enumeration.windowMs;
     // A 5-minute window is only read while it is current (and for late events): keep it that long, not 30 minutes.
     const w5Ttl = WINDOW_5M + cfg.latenessMs + MINUTE;
@@ -451,7 +464,7 @@ export class DetectionEngine {
         principals: setAdd(l.api, ['lpr', l.rk, l.w5], l.principals, 5000, w5Ttl),
       };
     });
-    const closedUpTo = Math.floor((now - cfg.latenessMs) / MINUTE) - 1;
+    const closedUpTo = Math.floor((windowsAt - cfg.latenessMs) / MINUTE) - 1;
     let closing: number[] = [];
     if (this.lastClosedMinute === undefined) this.lastClosedMinute = closedUpTo;
     else if (closedUpTo > this.lastClosedMinute) {
@@ -562,6 +575,7 @@ export class DetectionEngine {
 
     const ctx: DetectContext = {
       now,
+      windowsAt,
       config: cfg,
       events,
       routes: routeWindows,

@@ -75,6 +75,18 @@ export function buildDetector(deps: DetectorDeps): DetectorService {
       : undefined,
   });
   const lagByPartition = new Map<string, number>();
+  /**
+   * Per partition this process consumes, the earliest event time it still has to process: set when a
+   * batch arrives (its earliest event), moved to the batch's latest event when it succeeds with more
+   * behind it, removed when the partition is caught up. The earliest over the other partitions holds
+   * back the engine's route and api windows (DetectionEngine.process, holdAt).
+   */
+  const pendingSince = new Map<string, number>();
+  const holdFor = (own: string): number | undefined => {
+    let hold: number | undefined;
+    for (const [p, t] of pendingSince) if (p !== own && (hold === undefined || t < hold)) hold = t;
+    return hold;
+  };
   const apiSeries = new Set<string>();
   let producer: Producer | undefined;
   let consumer: Consumer | undefined;
@@ -99,7 +111,15 @@ export function buildDetector(deps: DetectorDeps): DetectorService {
         deadLetters.push(deadLetterOf(message, err, deps.maxDeadLetterBytes ?? DEFAULT_MAX_DEAD_LETTER_BYTES));
       }
     }
-    const outcome = await engine.process(events);
+    const partitionKey = `${batch.topic}/${batch.partition}`;
+    let earliest = Infinity;
+    let latest = -Infinity;
+    for (const e of events) {
+      if (e.timestamp < earliest) earliest = e.timestamp;
+      if (e.timestamp > latest) latest = e.timestamp;
+    }
+    if (events.length > 0) pendingSince.set(partitionKey, Math.min(earliest, pendingSince.get(partitionKey) ?? Infinity));
+    const outcome = await engine.process(events, { holdAt: holdFor(partitionKey) });
     // A suppressed finding is neither published nor marked published: if the
     // suppression is removed while its window is still open, it comes back.
     const published = deps.suppressions ? outcome.findings.filter((f) => !deps.suppressions!.find((s, now) => covers(s, f, now))) : outcome.findings;
@@ -131,7 +151,12 @@ export function buildDetector(deps: DetectorDeps): DetectorService {
       if (r.expectedPerMinute !== undefined) m.apiExpected.labels(r.api, r.direction).set(r.expectedPerMinute);
     }
     const last = batch.messages[batch.messages.length - 1];
-    if (last) lagByPartition.set(`${batch.topic}/${batch.partition}`, Math.max(0, Number(batch.highWatermark) - Number(last.offset) - 1));
+    if (last) {
+      const behind = Math.max(0, Number(batch.highWatermark) - Number(last.offset) - 1);
+      lagByPartition.set(partitionKey, behind);
+      if (behind === 0) pendingSince.delete(partitionKey);
+      else if (events.length > 0) pendingSince.set(partitionKey, latest);
+    }
     m.lag.set([...lagByPartition.values()].reduce((a, b) => a + b, 0));
     stop();
     deps.onBatch?.({ events: batch.messages.length, findings: published.length, deadLetters: deadLetters.length, durationMs: performance.now() - started });
@@ -152,8 +177,12 @@ export function buildDetector(deps: DetectorDeps): DetectorService {
         fromBeginning: deps.fromBeginning,
         maxBytesPerPartition: deps.maxBytesPerPartition,
         partitionsConcurrently: deps.partitionsConcurrently ?? 2,
-        // Partitions may have moved: subjects held for them are read back from their checkpoints.
-        onJoin: () => engine.forgetSubjects(),
+        // Partitions may have moved: subjects held for them are read back from their checkpoints, and
+        // partitions no longer ours must not hold the windows back.
+        onJoin: () => {
+          engine.forgetSubjects();
+          pendingSince.clear();
+        },
         onCrash: (err) => {
           crashed = true;
           log.fatal({ err }, 'consumer stopped for good');

@@ -40,7 +40,7 @@ export const volumeAnomaly: Detector = {
     // The engine computes the expectation for the batch's hour: minutes of an
     // earlier hour that close now would be judged against the wrong hour (at
     // 07:00 the 06:59 night minute would look like a drop from the day rate).
-    const hourNow = Math.floor(ctx.now / HOUR);
+    const hourNow = Math.floor(ctx.windowsAt / HOUR);
     const out: FindingDraft[] = [];
     for (const a of ctx.apis) {
       const expected = a.expectedPerMinute;
