@@ -60,6 +60,15 @@ export interface BatchOutcome {
   apiRates?: ApiRate[];
 }
 
+/** At most this many api minutes close in one batch (a backlog after a long gap closes its latest minutes only). */
+const MAX_CLOSING_MINUTES = 120;
+
+interface ApiBaseline {
+  expected: number | undefined;
+  spread: number | undefined;
+  kind: ApiWindow['baselineKind'];
+}
+
 export interface ApiRate {
   api: string;
   direction: ApiWindow['direction'];
@@ -123,7 +132,8 @@ export class DetectionEngine {
   private lastClosedMinute: number | undefined;
   private readonly subjects: BoundedMap<string, SubjectState>;
   private readonly routeBaselines: BoundedMap<string, { hour: number; stats: RouteWindow['baseline'] }>;
-  private readonly apiBaselines: BoundedMap<string, { hour: number; expected: number | undefined; spread: number | undefined; kind: ApiWindow['baselineKind'] }>;
+  /** Api expectations by `api\u0000direction\u0000hour`. */
+  private readonly apiBaselines: BoundedMap<string, ApiBaseline>;
   private readonly knownApis: BoundedMap<string, { api: string; direction: Direction }>;
   /** Routes admitted (by `api\u0000direction-route`), with the day they were admitted for. */
   private readonly admittedRoutes: BoundedMap<string, number>;
@@ -138,7 +148,7 @@ export class DetectionEngine {
     const limit = options.cacheLimit ?? 100_000;
     this.subjects = new BoundedMap(limit);
     this.routeBaselines = new BoundedMap(Math.min(limit, 20_000));
-    this.apiBaselines = new BoundedMap(2_000);
+    this.apiBaselines = new BoundedMap(5_000);
     this.knownApis = new BoundedMap(1_000);
     this.admittedRoutes = new BoundedMap(Math.min(limit, 50_000));
   }
@@ -468,19 +478,23 @@ export class DetectionEngine {
     let closing: number[] = [];
     if (this.lastClosedMinute === undefined) this.lastClosedMinute = closedUpTo;
     else if (closedUpTo > this.lastClosedMinute) {
-      const from = Math.max(this.lastClosedMinute + 1, closedUpTo - 9);
+      const from = Math.max(this.lastClosedMinute + 1, closedUpTo - MAX_CLOSING_MINUTES + 1);
       closing = Array.from({ length: closedUpTo - from + 1 }, (_, i) => from + i);
       this.lastClosedMinute = closedUpTo;
     }
-    const apiReads = new Map<string, { minutes: Handle[]; seasonal?: Handle[]; recent?: Handle[] }>();
+    // Each closing minute is judged against its own hour's expectation (a batch can close minutes of two hours, or more in a backlog).
+    const closingHours = [...new Set(closing.map((mm) => Math.floor((mm * MINUTE) / HOUR)))];
+    const apiReads = new Map<string, { minutes: Handle[]; baselines: Map<number, { seasonal: Handle[]; recent: Handle[] }> }>();
     if (closing.length > 0) {
       for (const [id, a] of this.knownApisSorted()) {
         const dir = a.direction === 'inbound' ? 'i' : 'o';
-        const entry: { minutes: Handle[]; seasonal?: Handle[]; recent?: Handle[] } = { minutes: closing.map((mm) => read(a.api, ['am', dir, mm])) };
-        const cached = this.apiBaselines.get(id);
-        if (!cached || cached.hour !== hNow) {
-          entry.seasonal = Array.from({ length: 7 }, (_, k) => read(a.api, ['ah', dir, hNow - 24 * (k + 1)]));
-          entry.recent = Array.from({ length: 3 }, (_, k) => read(a.api, ['ah', dir, hNow - 1 - k]));
+        const entry = { minutes: closing.map((mm) => read(a.api, ['am', dir, mm])), baselines: new Map<number, { seasonal: Handle[]; recent: Handle[] }>() };
+        for (const h of closingHours) {
+          if (this.apiBaselines.has(`${id}\u0000${h}`)) continue;
+          entry.baselines.set(h, {
+            seasonal: Array.from({ length: 7 }, (_, k) => read(a.api, ['ah', dir, h - 24 * (k + 1)])),
+            recent: Array.from({ length: 3 }, (_, k) => read(a.api, ['ah', dir, h - 1 - k])),
+          });
         }
         apiReads.set(id, entry);
       }
@@ -554,22 +568,32 @@ export class DetectionEngine {
     const apiWindows: ApiWindow[] = [];
     for (const [id, reads] of apiReads) {
       const a = this.knownApis.get(id)!;
-      let base = this.apiBaselines.get(id);
-      if (reads.seasonal && reads.recent) {
-        const seasonal = reads.seasonal.map((h) => got(h).n ?? 0).filter((n) => n > 0);
-        const recent = reads.recent.map((h) => got(h).n ?? 0).filter((n) => n > 0);
-        if (seasonal.length >= cfg.volume_anomaly.seasonalDays) base = { hour: hNow, ...robust(seasonal), kind: 'seasonal' };
-        else if (recent.length >= Math.min(3, cfg.warmupHours)) base = { hour: hNow, ...robust(recent), kind: 'recent' };
-        else base = { hour: hNow, expected: undefined, spread: undefined, kind: 'warming_up' };
-        this.apiBaselines.set(id, base);
+      const baseOf = new Map<number, ApiBaseline | undefined>();
+      for (const h of closingHours) {
+        let base = this.apiBaselines.get(`${id}\u0000${h}`);
+        const r = reads.baselines.get(h);
+        if (r) {
+          const seasonal = r.seasonal.map((x) => got(x).n ?? 0).filter((n) => n > 0);
+          const recent = r.recent.map((x) => got(x).n ?? 0).filter((n) => n > 0);
+          if (seasonal.length >= cfg.volume_anomaly.seasonalDays) base = { ...robust(seasonal), kind: 'seasonal' };
+          else if (recent.length >= Math.min(3, cfg.warmupHours)) base = { ...robust(recent), kind: 'recent' };
+          else base = { expected: undefined, spread: undefined, kind: 'warming_up' };
+          this.apiBaselines.set(`${id}\u0000${h}`, base);
+        }
+        baseOf.set(h, base);
       }
+      const closedMinutes = closing.map((mm, i) => {
+        const base = baseOf.get(Math.floor((mm * MINUTE) / HOUR));
+        return { minute: mm * MINUTE, n: got(reads.minutes[i]!).n ?? 0, expectedPerMinute: base?.expected, spreadPerMinute: base?.spread, baselineKind: base?.kind ?? ('warming_up' as const) };
+      });
+      const last = closedMinutes[closedMinutes.length - 1];
       apiWindows.push({
         api: a.api,
         direction: a.direction,
-        closedMinutes: closing.map((mm, i) => ({ minute: mm * MINUTE, n: got(reads.minutes[i]!).n ?? 0 })),
-        expectedPerMinute: base?.expected,
-        spreadPerMinute: base?.spread,
-        baselineKind: base?.kind ?? 'warming_up',
+        closedMinutes,
+        expectedPerMinute: last?.expectedPerMinute,
+        spreadPerMinute: last?.spreadPerMinute,
+        baselineKind: last?.baselineKind ?? 'warming_up',
       });
     }
 

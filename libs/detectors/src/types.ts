@@ -52,14 +52,18 @@ export interface RouteWindow {
 export interface ApiMinute {
   minute: number; // epoch ms at the minute's start
   n: number;
+  /** The expectation of the minute's own hour (seasonal, else recent hours); undefined while warming up. */
+  expectedPerMinute: number | undefined;
+  spreadPerMinute: number | undefined;
+  baselineKind: 'seasonal' | 'recent' | 'warming_up';
 }
 
 export interface ApiWindow {
   api: string;
   direction: Direction;
-  /** Minutes that closed (watermark passed their end plus the lateness allowance) during this batch. */
+  /** Minutes that closed (the window clock passed their end plus the lateness allowance) during this batch, each with its hour's expectation. */
   closedMinutes: ApiMinute[];
-  /** Expected events per minute: seasonal when enough days exist, else recent hours; undefined while warming up. */
+  /** The expectation of the last closed minute's hour: seasonal when enough days exist, else recent hours; undefined while warming up. */
   expectedPerMinute: number | undefined;
   /** Robust spread of the per-minute rate around the expectation. */
   spreadPerMinute: number | undefined;

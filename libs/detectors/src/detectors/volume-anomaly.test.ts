@@ -101,6 +101,15 @@ describe('volume_anomaly', () => {
     }
   });
 
+  it('finds the same drops when one batch spans 40 minutes and an hour boundary (a backlog) as in small batches', async () => {
+    // 3,000 events are about 43 minutes of the third day: every minute still closes, each judged against its own hour.
+    const small = (await thirdDay()).map((f) => f.id).sort();
+    const large = (await run(seasonalDays(), 3000)).filter((f) => f.windowStart >= DAY3);
+    expect(small.length).toBeGreaterThan(0);
+    expect(large.map((f) => f.id).sort()).toEqual(small);
+    expect(large.every((f) => f.evidence.change === 'drop' && f.evidence.baselineKind === 'seasonal')).toBe(true);
+  });
+
   it.each([
     // Without seasonal history a spike is only a first doubt (low): a daily ramp looks the same.
     { name: '6x spike', extraPerMinute: 50, severity: 'low', minRatio: 5, maxRatio: 7.5 },

@@ -1,21 +1,24 @@
 import { round } from '../stats.js';
-import type { ApiWindow, DetectContext, Detector, FindingDraft } from '../types.js';
+import type { ApiMinute, ApiWindow, DetectContext, Detector, FindingDraft } from '../types.js';
 import { alignedWindow, clip, confidenceFrom, OWASP, sample, severityOr } from './common.js';
 
 const MINUTE = 60_000;
-const HOUR = 3_600_000;
 
 interface Deviation {
   kind: 'spike' | 'drop';
   minute: number;
   n: number;
   z: number;
+  /** The expectation of the minute's hour. */
+  expected: number;
+  spread: number;
+  baselineKind: ApiMinute['baselineKind'];
   /** Anomalous closed minutes of the same kind in this span and batch. */
   minutes: number;
 }
 
 /** A closed minute judged against the api's expectation; undefined when it is ordinary. */
-function judge(n: number, expected: number, spread: number, cfg: DetectContext['config']['volume_anomaly']): Omit<Deviation, 'minute' | 'minutes'> | undefined {
+function judge(n: number, expected: number, spread: number, cfg: DetectContext['config']['volume_anomaly']): Pick<Deviation, 'kind' | 'n' | 'z'> | undefined {
   const s = Math.max(spread, 1e-9);
   if (n >= cfg.minSpikePerMinute && n >= cfg.spikeRatio * expected && (n - expected) / s >= cfg.minZ) return { kind: 'spike', n, z: (n - expected) / s };
   if (expected >= cfg.minExpectedPerMinute && n <= cfg.dropRatio * expected && (expected - n) / s >= cfg.dropMinZ) return { kind: 'drop', n, z: (expected - n) / s };
@@ -28,47 +31,45 @@ const hhmm = (t: number) => new Date(t).toISOString().slice(11, 16);
 /**
  * Traffic of an api (inbound) or provider (outbound) far above or below its
  * expectation, minute by closed minute. The expectation is seasonal (same hour
- * on previous days) once enough days exist, else the recent hours. One finding
- * per api and aligned span (15 min by default) while the anomaly lasts; its
- * evidence is the worst minute seen in the batch that reported it.
+ * on previous days) once enough days exist, else the recent hours, of the
+ * minute's own hour. One finding per api and aligned span (15 min by
+ * default) while the anomaly lasts; its evidence is the worst minute seen in
+ * the batch that reported it.
  */
 export const volumeAnomaly: Detector = {
   name: 'volume_anomaly',
   detect(ctx) {
     const cfg = ctx.config.volume_anomaly;
     const span = cfg.findingWindowMinutes * MINUTE;
-    // The engine computes the expectation for the batch's hour: minutes of an
-    // earlier hour that close now would be judged against the wrong hour (at
-    // 07:00 the 06:59 night minute would look like a drop from the day rate).
-    const hourNow = Math.floor(ctx.windowsAt / HOUR);
     const out: FindingDraft[] = [];
     for (const a of ctx.apis) {
-      const expected = a.expectedPerMinute;
-      const spread = a.spreadPerMinute;
-      if (expected === undefined || spread === undefined || a.baselineKind === 'warming_up') continue;
       const worst = new Map<number, Deviation>();
+      // Each minute against its own hour's expectation (at 07:00 the 06:59 night minute is judged against the night).
       for (const m of a.closedMinutes) {
-        if (Math.floor(m.minute / HOUR) !== hourNow) continue;
-        const d = judge(m.n, expected, spread, cfg);
-        if (!d) continue;
+        const { expectedPerMinute: expected, spreadPerMinute: spread, baselineKind } = m;
+        if (expected === undefined || spread === undefined || baselineKind === 'warming_up') continue;
+        const judged = judge(m.n, expected, spread, cfg);
+        if (!judged) continue;
+        const d = { ...judged, expected, spread, baselineKind };
         const { windowStart } = alignedWindow(m.minute, span);
         const prev = worst.get(windowStart);
         if (!prev) worst.set(windowStart, { ...d, minute: m.minute, minutes: 1 });
         else if (d.z > prev.z) worst.set(windowStart, { ...d, minute: m.minute, minutes: d.kind === prev.kind ? prev.minutes + 1 : 1 });
         else if (d.kind === prev.kind) prev.minutes++;
       }
-      for (const [windowStart, d] of worst) out.push(draft(ctx, a, expected, spread, windowStart, span, d));
+      for (const [windowStart, d] of worst) out.push(draft(ctx, a, windowStart, span, d));
     }
     return out;
   },
 };
 
-function draft(ctx: DetectContext, a: ApiWindow, expected: number, spread: number, windowStart: number, span: number, d: Deviation): FindingDraft {
+function draft(ctx: DetectContext, a: ApiWindow, windowStart: number, span: number, d: Deviation): FindingDraft {
   const cfg = ctx.config.volume_anomaly;
+  const { expected, spread, baselineKind } = d;
   const ratio = d.n / expected;
   const outbound = a.direction === 'outbound';
   const what = outbound ? `Calls to provider ${a.api}` : `Traffic to ${a.api}`;
-  const baselineWords = a.baselineKind === 'seasonal' ? 'the same hour on previous days' : 'the previous hours (no seasonal history yet)';
+  const baselineWords = baselineKind === 'seasonal' ? 'the same hour on previous days' : 'the previous hours (no seasonal history yet)';
   const at = hhmm(d.minute);
   let severity: FindingDraft['severity'];
   let title: string;
@@ -83,7 +84,7 @@ function draft(ctx: DetectContext, a: ApiWindow, expected: number, spread: numbe
         : 'Check upstream: gateway or load-balancer health, DNS, a client release or an outage that stopped callers from reaching the api.');
   } else {
     // Without seasonal history a daily ramp (night to morning) can look like a spike: only a first doubt then.
-    severity = a.baselineKind !== 'seasonal' ? 'low' : ratio >= cfg.highSpikeRatio ? 'high' : 'medium';
+    severity = baselineKind !== 'seasonal' ? 'low' : ratio >= cfg.highSpikeRatio ? 'high' : 'medium';
     title = `${what} spiked to ${d.n}/min at ${at} UTC, ${round(ratio, 1)}x the expected ${perMinute(expected)}/min`;
     description =
       `${what} reached ${d.n} events in the minute starting ${at} UTC, ${round(ratio, 1)} times the ${perMinute(expected)}/min expected from ${baselineWords}; robust z ${round(d.z, 1)}. ` +
@@ -92,7 +93,7 @@ function draft(ctx: DetectContext, a: ApiWindow, expected: number, spread: numbe
         : 'Check which clients drive the rise (burst and bot findings for the same window), and whether it is a launch or campaign or an abuse of resources.');
   }
   const minZ = d.kind === 'drop' ? cfg.dropMinZ : cfg.minZ;
-  const confidence = Math.round(confidenceFrom(d.z, minZ, 3 * minZ) * (a.baselineKind === 'seasonal' ? 1 : 0.8) * 1000) / 1000;
+  const confidence = Math.round(confidenceFrom(d.z, minZ, 3 * minZ) * (baselineKind === 'seasonal' ? 1 : 0.8) * 1000) / 1000;
   // A spike's events: those of the worst minute when this batch holds them, else the api's latest in the batch.
   let eventIds: string[] = [];
   if (d.kind === 'spike') {
@@ -117,7 +118,7 @@ function draft(ctx: DetectContext, a: ApiWindow, expected: number, spread: numbe
       spreadPerMinute: round(spread, 2),
       ratio: round(ratio, 3),
       z: round(d.z, 2),
-      baselineKind: a.baselineKind,
+      baselineKind: baselineKind,
       direction: a.direction,
       minute: new Date(d.minute).toISOString(),
       anomalousMinutesInBatch: d.minutes,
