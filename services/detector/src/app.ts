@@ -7,6 +7,7 @@ import { loadThreatsDocument, type StateStore } from '@vigil/state';
 import { covers, type RecordWatcher, type Suppression } from '@vigil/suppressions';
 import type { Logger, Registry } from '@vigil/telemetry';
 import { deadLetterOf } from './dead-letter.js';
+import { createGroupClock } from './group-clock.js';
 import { createDetectorMetrics } from './metrics.js';
 
 /** Below the broker's default message.max.bytes (1 MB), leaving room for the headers. */
@@ -79,10 +80,13 @@ export function buildDetector(deps: DetectorDeps): DetectorService {
    * Per partition this process consumes, the earliest event time it still has to process: set when a
    * batch arrives (its earliest event), moved to the batch's latest event when it succeeds with more
    * behind it, removed when the partition is caught up. The earliest over the other partitions holds
-   * back the engine's route and api windows (DetectionEngine.process, holdAt).
+   * back the engine's route and api windows (DetectionEngine.process, holdAt): this process's own,
+   * and with Redis the whole group's (group-clock.ts).
    */
   const pendingSince = new Map<string, number>();
-  const holdFor = (own: string): number | undefined => {
+  const groupClock = deps.redis ? createGroupClock({ redis: deps.redis, prefix: deps.redisPrefix ?? 'vigil', groupId: deps.groupId, topic: deps.topics.transactions }) : undefined;
+  const holdFor = async (own: string): Promise<number | undefined> => {
+    if (groupClock) return groupClock.share(pendingSince, own);
     let hold: number | undefined;
     for (const [p, t] of pendingSince) if (p !== own && (hold === undefined || t < hold)) hold = t;
     return hold;
@@ -119,7 +123,7 @@ export function buildDetector(deps: DetectorDeps): DetectorService {
       if (e.timestamp > latest) latest = e.timestamp;
     }
     if (events.length > 0) pendingSince.set(partitionKey, Math.min(earliest, pendingSince.get(partitionKey) ?? Infinity));
-    const outcome = await engine.process(events, { holdAt: holdFor(partitionKey) });
+    const outcome = await engine.process(events, { holdAt: await holdFor(partitionKey) });
     // A suppressed finding is neither published nor marked published: if the
     // suppression is removed while its window is still open, it comes back.
     const published = deps.suppressions ? outcome.findings.filter((f) => !deps.suppressions!.find((s, now) => covers(s, f, now))) : outcome.findings;
@@ -137,7 +141,7 @@ export function buildDetector(deps: DetectorDeps): DetectorService {
       m.capped.labels('routes').inc(outcome.capped.routes);
       m.capped.labels('checkpoints').inc(outcome.capped.checkpoints);
     }
-    const trips = deps.store.roundTrips;
+    const trips = deps.store.roundTrips + (groupClock?.roundTrips ?? 0);
     m.redisRoundTrips.inc(trips - roundTripsSeen);
     roundTripsSeen = trips;
     m.eventTime.set(engine.eventTime / 1000);
@@ -154,8 +158,12 @@ export function buildDetector(deps: DetectorDeps): DetectorService {
     if (last) {
       const behind = Math.max(0, Number(batch.highWatermark) - Number(last.offset) - 1);
       lagByPartition.set(partitionKey, behind);
-      if (behind === 0) pendingSince.delete(partitionKey);
-      else if (events.length > 0) pendingSince.set(partitionKey, latest);
+      if (behind === 0) {
+        // Caught up: stop holding the group's windows now, not when the shared entry goes stale (best effort: it does in 30 s).
+        if (pendingSince.delete(partitionKey) && groupClock) {
+          await groupClock.release(partitionKey).catch((err: unknown) => log.debug({ err, partition: batch.partition }, 'could not release the window clock'));
+        }
+      } else if (events.length > 0) pendingSince.set(partitionKey, latest);
     }
     m.lag.set([...lagByPartition.values()].reduce((a, b) => a + b, 0));
     stop();
