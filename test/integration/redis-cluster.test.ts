@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createGroupClock } from '@vigil/detector';
 import { closeRedis, connectRedis, createKeyspace, createRedis, type RedisClient } from '@vigil/redis';
 import { startLocalCluster, type LocalCluster } from '../support/redis-cluster.js';
 
@@ -39,5 +40,17 @@ describe('Redis Cluster through the project client', () => {
     expect(slots.size).toBeGreaterThan(1);
     const masters = (await redis.cluster('NODES')) as unknown as string;
     expect(masters.split('\n').filter((l) => l.includes('master')).length).toBe(3);
+  });
+
+  it("shares the detector group's window clock through the cluster (one hash tag, pipelined)", async () => {
+    const clock = (topic: string) => createGroupClock({ redis, prefix: 'vigil-it', groupId: 'cluster-group', topic });
+    const a = clock('api.transactions');
+    const b = clock('api.transactions');
+    expect(await a.share(new Map([['api.transactions/0', 2_000]]), 'api.transactions/0')).toBeUndefined();
+    expect(await b.share(new Map([['api.transactions/1', 1_000]]), 'api.transactions/1')).toBe(2_000);
+    expect(await a.share(new Map([['api.transactions/0', 3_000]]), 'api.transactions/0')).toBe(1_000);
+    await b.release('api.transactions/1');
+    expect(await a.share(new Map([['api.transactions/0', 3_000]]), 'api.transactions/0')).toBeUndefined();
+    await redis.del(createKeyspace('vigil-it').key('clock', 'cluster-group', 'api.transactions'));
   });
 });
