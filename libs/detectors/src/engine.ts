@@ -127,7 +127,7 @@ export class DetectionEngine {
   private threats: ThreatMatcher = emptyThreats;
   private threatsVersion: string | undefined;
   private watermark = 0;
-  /** The clock route and api windows are at: the watermark, held back by other partitions' pending events; never goes back. */
+  /** The clock api minutes close at: the watermark, held back by other partitions' pending events; never goes back. */
   private windowClock = 0;
   private lastClosedMinute: number | undefined;
   private readonly subjects: BoundedMap<string, SubjectState>;
@@ -169,11 +169,12 @@ export class DetectionEngine {
   /**
    * Processes one batch; the findings it returns are not yet marked published (see markPublished).
    *
-   * `options.holdAt`: the earliest event time that other partitions consumed by this process still
-   * have pending (fetched but not yet processed, or behind their high watermark). Route and api
-   * windows are then judged at that time rather than at the watermark, so that a partition running
-   * ahead (catching up after an outage, say) does not close windows the others have not filled yet.
-   * Leave it out when nothing else is pending (a backtest, a caught-up consumer).
+   * `options.holdAt`: the earliest event time that other partitions (of this process, or of its
+   * consumer group) still have pending (fetched but not yet processed, or behind their high
+   * watermark). Api minutes then close at that time rather than at the watermark, so that a
+   * partition running ahead (catching up after an outage, say) does not close a minute the others
+   * have not counted yet: a minute is judged once, when it closes. Leave it out when nothing else is
+   * pending (a backtest, a caught-up consumer).
    */
   async process(batch: readonly ApiTransaction[], options: { holdAt?: number } = {}): Promise<BatchOutcome> {
     if (batch.length === 0) return { findings: [], duplicates: 0, events: 0 };
@@ -248,9 +249,10 @@ export class DetectionEngine {
       return { shard: s.index, index: s.ops.firstSeen.length - 1 };
     };
 
-    // Route and api windows: at the window clock (the watermark unless other partitions hold it back).
-    const mNow = Math.floor(windowsAt / MINUTE);
-    const hNow = Math.floor(windowsAt / HOUR);
+    // Route windows are judged at the watermark: they are current views (the last minutes up to now), and a partition
+    // that comes later still adds its events to them. Api minutes close once, at the window clock (below).
+    const mNow = Math.floor(now / MINUTE);
+    const hNow = Math.floor(now / HOUR);
     const bolaMs = cfg.bola_enumeration.windowMs;
     // A 5-minute window is only read while it is current (and for late events): keep it that long, not 30 minutes.
     const w5Ttl = WINDOW_5M + cfg.latenessMs + MINUTE;
@@ -474,6 +476,7 @@ export class DetectionEngine {
         principals: setAdd(l.api, ['lpr', l.rk, l.w5], l.principals, 5000, w5Ttl),
       };
     });
+    // Api minutes close at the window clock: the watermark, held back while other partitions have older events pending.
     const closedUpTo = Math.floor((windowsAt - cfg.latenessMs) / MINUTE) - 1;
     let closing: number[] = [];
     if (this.lastClosedMinute === undefined) this.lastClosedMinute = closedUpTo;
@@ -599,7 +602,6 @@ export class DetectionEngine {
 
     const ctx: DetectContext = {
       now,
-      windowsAt,
       config: cfg,
       events,
       routes: routeWindows,

@@ -134,11 +134,6 @@ export interface LoginWindow {
 export interface DetectContext {
   /** The engine's watermark: the latest event time it has seen. */
   now: number;
-  /**
-   * The clock route and api windows are judged at: the watermark, held back while another partition
-   * this process consumes still has older events pending (see DetectionEngine.process). Never after now.
-   */
-  windowsAt: number;
   config: DetectorsConfig;
   events: readonly EnrichedEvent[];
   routes: readonly RouteWindow[];

@@ -56,7 +56,7 @@ export const schemaDrift: Detector = {
     // The baseline sums previous hours, and when a batch spans hours those include this batch's own
     // events, even ones after the new signature. Judge each signature against the route as it was when
     // it appeared: known for warmupHours already, with enough requests before it.
-    const currentHour = Math.floor(ctx.windowsAt / HOUR) * HOUR;
+    const currentHour = Math.floor(ctx.now / HOUR) * HOUR;
     const out: FindingDraft[] = [];
     for (const r of candidates) {
       const rk = routeKey(r.api, r.direction, r.route);
