@@ -273,8 +273,10 @@ describe('three detector replicas, one killed with SIGKILL mid-stream', () => {
     const onTopic = findings.messages.length;
 
     // Replay the whole findings topic to the notifier (at-least-once delivery, worst case): nothing may be sent again.
-    await producer.send(topics.findings, findings.messages.map((m) => ({ key: m.key, value: m.value })));
-    const replayedFindings = findings.messages.length;
+    // The copies are taken before the send: the follower reads the replayed messages too, so its count grows as they land.
+    const replay = findings.messages.map((m) => ({ key: m.key, value: m.value }));
+    await producer.send(topics.findings, replay);
+    const replayedFindings = replay.length;
     await notifierWait(async () => (await notifierSeen()) >= 2 * replayedFindings || undefined, 'the notifier to read the replayed findings');
     await notifierWait(async () => metricValue(await notifierMetrics(), 'vigil_outbox_depth') === 0 || undefined, 'the outbox to empty again');
     const after = await incidents();
