@@ -7,7 +7,7 @@ import { loadThreatsDocument, type StateStore } from '@vigil/state';
 import { covers, type RecordWatcher, type Suppression } from '@vigil/suppressions';
 import type { Logger, Registry } from '@vigil/telemetry';
 import { deadLetterOf } from './dead-letter.js';
-import { createGroupClock } from './group-clock.js';
+import { createGroupClock, processClock } from './group-clock.js';
 import { createDetectorMetrics } from './metrics.js';
 
 /** Below the broker's default message.max.bytes (1 MB), leaving room for the headers. */
@@ -84,13 +84,7 @@ export function buildDetector(deps: DetectorDeps): DetectorService {
    * and with Redis the whole group's (group-clock.ts).
    */
   const pendingSince = new Map<string, number>();
-  const groupClock = deps.redis ? createGroupClock({ redis: deps.redis, prefix: deps.redisPrefix ?? 'vigil', groupId: deps.groupId, topic: deps.topics.transactions }) : undefined;
-  const holdFor = async (own: string): Promise<number | undefined> => {
-    if (groupClock) return groupClock.share(pendingSince, own);
-    let hold: number | undefined;
-    for (const [p, t] of pendingSince) if (p !== own && (hold === undefined || t < hold)) hold = t;
-    return hold;
-  };
+  const clock = deps.redis ? createGroupClock({ redis: deps.redis, prefix: deps.redisPrefix ?? 'vigil', groupId: deps.groupId, topic: deps.topics.transactions }) : processClock();
   const apiSeries = new Set<string>();
   let producer: Producer | undefined;
   let consumer: Consumer | undefined;
@@ -123,7 +117,7 @@ export function buildDetector(deps: DetectorDeps): DetectorService {
       if (e.timestamp > latest) latest = e.timestamp;
     }
     if (events.length > 0) pendingSince.set(partitionKey, Math.min(earliest, pendingSince.get(partitionKey) ?? Infinity));
-    const outcome = await engine.process(events, { holdAt: await holdFor(partitionKey) });
+    const outcome = await engine.process(events, { holdAt: await clock.share(pendingSince, partitionKey) });
     // A suppressed finding is neither published nor marked published: if the
     // suppression is removed while its window is still open, it comes back.
     const published = deps.suppressions ? outcome.findings.filter((f) => !deps.suppressions!.find((s, now) => covers(s, f, now))) : outcome.findings;
@@ -141,7 +135,7 @@ export function buildDetector(deps: DetectorDeps): DetectorService {
       m.capped.labels('routes').inc(outcome.capped.routes);
       m.capped.labels('checkpoints').inc(outcome.capped.checkpoints);
     }
-    const trips = deps.store.roundTrips + (groupClock?.roundTrips ?? 0);
+    const trips = deps.store.roundTrips + clock.roundTrips;
     m.redisRoundTrips.inc(trips - roundTripsSeen);
     roundTripsSeen = trips;
     m.eventTime.set(engine.eventTime / 1000);
@@ -160,8 +154,8 @@ export function buildDetector(deps: DetectorDeps): DetectorService {
       lagByPartition.set(partitionKey, behind);
       if (behind === 0) {
         // Caught up: stop holding the group's windows now, not when the shared entry goes stale (best effort: it does in 30 s).
-        if (pendingSince.delete(partitionKey) && groupClock) {
-          await groupClock.release(partitionKey).catch((err: unknown) => log.debug({ err, partition: batch.partition }, 'could not release the window clock'));
+        if (pendingSince.delete(partitionKey)) {
+          await clock.release(partitionKey).catch((err: unknown) => log.debug({ err, partition: batch.partition }, 'could not release the window clock'));
         }
       } else if (events.length > 0) pendingSince.set(partitionKey, latest);
     }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GROUP_CLOCK_STALE_MS, earliestPending } from './group-clock.js';
+import { GROUP_CLOCK_STALE_MS, earliestPending, processClock } from './group-clock.js';
 
 describe('earliestPending', () => {
   const wall = 1_800_000_000_000;
@@ -20,5 +20,16 @@ describe('earliestPending', () => {
 
   it('is undefined when nothing is pending', () => {
     expect(earliestPending({}, 'tx/0', wall)).toBeUndefined();
+  });
+});
+
+describe('processClock (no Redis)', () => {
+  it("holds a batch to its process's other pending partitions, without a round trip", async () => {
+    const clock = processClock();
+    const pending = new Map([['tx/0', 500], ['tx/1', 300]]);
+    expect(await clock.share(pending, 'tx/0')).toBe(300);
+    expect(await clock.share(pending, 'tx/1')).toBe(500);
+    expect(await clock.share(new Map([['tx/0', 500]]), 'tx/0')).toBeUndefined();
+    expect(clock.roundTrips).toBe(0);
   });
 });

@@ -62,14 +62,28 @@ export function createGroupClock(options: { redis: RedisClient; prefix: string; 
 
 /** The earliest pending event time among the shared entries (`eventTime:wallTime` by partition) other than `except`, ignoring stale and malformed ones. */
 export function earliestPending(shared: Readonly<Record<string, string>>, except: string, wall: number, staleMs = GROUP_CLOCK_STALE_MS): number | undefined {
-  let earliest: number | undefined;
+  const fresh: [string, number][] = [];
   for (const [partition, value] of Object.entries(shared)) {
-    if (partition === except) continue;
     const cut = value.indexOf(':');
     const t = Number(value.slice(0, cut));
     const at = Number(value.slice(cut + 1));
-    if (cut <= 0 || !Number.isFinite(t) || !Number.isFinite(at) || wall - at > staleMs) continue;
-    if (earliest === undefined || t < earliest) earliest = t;
+    if (cut > 0 && Number.isFinite(t) && Number.isFinite(at) && wall - at <= staleMs) fresh.push([partition, t]);
   }
+  return earliestExcept(fresh, except);
+}
+
+/** The earliest time among the partitions' entries other than `except`. */
+function earliestExcept(entries: Iterable<readonly [string, number]>, except: string): number | undefined {
+  let earliest: number | undefined;
+  for (const [partition, t] of entries) if (partition !== except && (earliest === undefined || t < earliest)) earliest = t;
   return earliest;
+}
+
+/** The window clock of a detector without Redis (tests, a single process): its own partitions only, no round trip. */
+export function processClock(): GroupClock {
+  return {
+    roundTrips: 0,
+    share: async (pending, except) => earliestExcept(pending, except),
+    release: async () => undefined,
+  };
 }
