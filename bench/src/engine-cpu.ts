@@ -2,7 +2,9 @@
  * Diagnostic, not a target: decode and run the engine over pre-encoded
  * benchmark events in 10,000-event batches of 6 partitions' worth, against
  * Redis, without Kafka; prints CPU µs per event. For profiling
- * (node --cpu-prof bench/dist/engine-cpu.js).
+ * (node --cpu-prof bench/dist/engine-cpu.js). Subject checkpoints are
+ * written as the detector service writes them: every 5 s (BENCH_CHECKPOINT_MS)
+ * and at the end; BENCH_CHECKPOINT_MS=0 writes them with every batch.
  */
 import { createCodec, transactionContract, type ApiTransaction } from '@vigil/contracts';
 import { DetectionEngine, defaultDetectorsConfig } from '@vigil/detectors';
@@ -31,7 +33,9 @@ async function main(): Promise<void> {
   const redis = createRedis({ url: redisUrl });
   await connectRedis(redis);
   const store = new RedisStateStore({ redis, prefix: `cpu-${Date.now().toString(36)}` });
-  const engine = new DetectionEngine({ config: defaultDetectorsConfig, store });
+  const checkpointMs = Number(env.BENCH_CHECKPOINT_MS ?? 5000);
+  const engine = new DetectionEngine({ config: defaultDetectorsConfig, store, checkpoints: checkpointMs > 0 ? 'deferred' : 'batch' });
+  let checkpointAt = Date.now() + checkpointMs;
   const t = Date.now();
   const cpu = process.cpuUsage();
   let findings = 0;
@@ -45,7 +49,12 @@ async function main(): Promise<void> {
     const out = await engine.process(events);
     await engine.markPublished(out.findings);
     findings += out.findings.length;
+    if (checkpointMs > 0 && Date.now() >= checkpointAt) {
+      await engine.checkpoint();
+      checkpointAt = Date.now() + checkpointMs;
+    }
   }
+  if (checkpointMs > 0) await engine.checkpoint();
   const used = process.cpuUsage(cpu);
   process.stdout.write(`${JSON.stringify({ events: N, cpuUsPerEvent: Math.round(((used.user + used.system) / N) * 10) / 10, userUs: Math.round(used.user / N * 10) / 10, wallUsPerEvent: Math.round(((Date.now() - t) * 1000) / N * 10) / 10, findings, roundTrips: store.roundTrips })}\n`);
   await closeRedis(redis);

@@ -144,3 +144,47 @@ describe('detector restarted mid-stream', () => {
     expect(metricValue(await two.metrics.metrics(), 'vigil_findings_suppressed_total')).toBeGreaterThanOrEqual(1);
   });
 });
+
+describe('detector checkpoints and commits', () => {
+  let rig: DetectorRig;
+  beforeAll(async () => {
+    rig = await detectorRig();
+  });
+  afterAll(() => rig?.close());
+
+  it('commits offsets only once a checkpoint holds their subjects, and writes both when it stops', async () => {
+    const { events, attacker } = trafficWithEnumeration();
+    const first = events.slice(0, events.findIndex((e) => e.id === 'attack-20'));
+    const checkpointKeys = async () => {
+      const keys: string[] = [];
+      let cursor = '0';
+      do {
+        const [next, batch] = await rig.redis.scan(cursor, 'MATCH', `${rig.prefix}:*:sc:*`, 'COUNT', 1000);
+        cursor = next;
+        keys.push(...batch);
+      } while (cursor !== '0');
+      return keys;
+    };
+
+    // A minute between checkpoints: the whole first part is processed before the first one.
+    const { service, metrics } = await rig.start({}, { checkpointIntervalMs: 60_000 });
+    await publish(rig.producer, rig.topics.transactions, first);
+    await waitFor(async () => metricValue(await metrics.metrics(), 'vigil_events_consumed_total') === first.length, 'the first part consumed', 60_000);
+    const lagBefore = await rig.admin.lag(rig.groupId, rig.topics.transactions);
+    expect(lagBefore.reduce((n, p) => n + p.lag, 0)).toBe(first.length);
+    expect(await checkpointKeys()).toEqual([]);
+    expect(service.engine.uncheckpointed).toBeGreaterThan(0);
+
+    // A graceful stop writes the last checkpoint, then commits the end of every partition.
+    await service.stop();
+    const lagAfter = await rig.admin.lag(rig.groupId, rig.topics.transactions);
+    expect(lagAfter.every((p) => p.lag === 0)).toBe(true);
+    const keys = await checkpointKeys();
+    expect(keys.length).toBeGreaterThan(0);
+    const rows = (await Promise.all(keys.map((k) => rig.redis.hget(k, `principal:${attacker}`)))).filter((v): v is string => v !== null);
+    expect(rows).toHaveLength(1);
+    const ids = (JSON.parse(rows[0]!) as { o: [string, number, number, number, number, string[]][] }).o.flatMap((row) => row[5]);
+    expect(ids.sort()).toEqual(Array.from({ length: 20 }, (_, i) => String(5000 + i)).sort());
+    expect(Number(/^vigil_checkpoints_total\{[^}]*outcome="ok"[^}]*\} (\d+)/m.exec(await metrics.metrics())?.[1])).toBeGreaterThanOrEqual(1);
+  });
+});

@@ -20,7 +20,8 @@ export interface DetectorRig {
   prefix: string;
   /** The false-positive suppressions every started detector honours (refreshed every 200 ms). */
   suppressions: RecordWatcher<Suppression>;
-  start(config?: Record<string, unknown>): Promise<{ service: DetectorService; metrics: Registry }>;
+  /** `config`: the detectors' thresholds; `options`: the service's own settings. */
+  start(config?: Record<string, unknown>, options?: { checkpointIntervalMs?: number }): Promise<{ service: DetectorService; metrics: Registry }>;
   /** Collects every message of a topic from the beginning, until `stop`. */
   collect(topic: string): Promise<{ messages: ReceivedMessage[]; stop(): Promise<void> }>;
   findingsOf(messages: ReceivedMessage[]): Finding[];
@@ -53,7 +54,7 @@ export async function detectorRig(o: { transactionsTopicConfig?: Record<string, 
     groupId,
     prefix,
     suppressions,
-    async start(config = {}) {
+    async start(config = {}, options = {}) {
       await suppressions.start();
       const metrics = createMetricsRegistry('detector-it', { defaultMetrics: false });
       const service = buildDetector({
@@ -69,6 +70,7 @@ export async function detectorRig(o: { transactionsTopicConfig?: Record<string, 
         fromBeginning: true,
         detectors: detectorsConfigSchema.parse(config),
         suppressions,
+        ...options,
       });
       await service.start();
       await service.joined();

@@ -46,6 +46,27 @@ export interface EngineOptions {
   loadThreats?: () => Promise<ThreatMatcher>;
   /** Entries kept in each in-process cache (subjects, baselines). */
   cacheLimit?: number;
+  /**
+   * When subject checkpoints are written. `batch` (the default): with every
+   * batch that touches the subject, in the batch's state round trip (a
+   * backtest, whose state is never read back by another process).
+   * `deferred`: only by `checkpoint()`, and for a changed subject pushed out
+   * of the cache with the next batch; a consumer calls `checkpoint()` on a
+   * schedule and commits its offsets after each one (services/detector), so
+   * a subject's checkpoint is written once an interval, not once a batch.
+   */
+  checkpoints?: 'batch' | 'deferred';
+}
+
+/**
+ * Where a batch's events come from (a partition), with each event's offset: a
+ * batch fetched again after a failure does not count its events into subject
+ * state twice (`checkpoints: 'deferred'`, where a failure keeps that state).
+ */
+export interface BatchSource {
+  key: string;
+  /** One per event of the batch, in the batch's order; increasing. */
+  offsets: readonly number[];
 }
 
 export interface BatchOutcome {
@@ -137,6 +158,15 @@ export class DetectionEngine {
   private readonly knownApis: BoundedMap<string, { api: string; direction: Direction }>;
   /** Routes admitted (by `api\u0000direction-route`), with the day they were admitted for. */
   private readonly admittedRoutes: BoundedMap<string, number>;
+  private readonly deferCheckpoints: boolean;
+  /** Subjects changed since their checkpoint was last written (deferred checkpoints), with the change count when they last changed. */
+  private readonly dirty = new Map<string, SubjectState>();
+  private readonly changedAt = new WeakMap<SubjectState, number>();
+  private changes = 0;
+  /** Changed subjects the cache pushed out: their checkpoints go with the next batch. */
+  private readonly evictedDirty = new Set<string>();
+  /** Per batch source, the highest offset whose event is counted in subject state. */
+  private readonly countedThrough = new Map<string, number>();
 
   constructor(options: EngineOptions) {
     this.config = options.config ?? defaultDetectorsConfig;
@@ -146,7 +176,10 @@ export class DetectionEngine {
     this.enrich = createEnricher(this.config.credential_stuffing.loginRoutePattern);
     this.loadThreats = options.loadThreats;
     const limit = options.cacheLimit ?? 100_000;
-    this.subjects = new BoundedMap(limit);
+    this.deferCheckpoints = options.checkpoints === 'deferred';
+    this.subjects = new BoundedMap(limit, (id) => {
+      if (this.dirty.has(id)) this.evictedDirty.add(id);
+    });
     this.routeBaselines = new BoundedMap(Math.min(limit, 20_000));
     this.apiBaselines = new BoundedMap(5_000);
     this.knownApis = new BoundedMap(1_000);
@@ -164,6 +197,84 @@ export class DetectionEngine {
    */
   forgetSubjects(): void {
     this.subjects.clear();
+    this.dirty.clear();
+    this.evictedDirty.clear();
+    this.countedThrough.clear();
+  }
+
+  /** Subjects whose changes no checkpoint holds yet (deferred checkpoints). */
+  get uncheckpointed(): number {
+    return this.dirty.size;
+  }
+
+  /**
+   * Writes the checkpoints of every subject changed since its last one
+   * (`checkpoints: 'deferred'`), in one round trip. Their state is taken when
+   * this is called: a caller that commits offsets afterwards commits those of
+   * the batches processed before the call. On failure nothing is marked
+   * written; the next call writes them again.
+   */
+  async checkpoint(): Promise<{ subjects: number; dropped: number }> {
+    if (this.dirty.size === 0) return { subjects: 0, dropped: 0 };
+    const upTo = this.changes;
+    const now = this.watermark;
+    const shards = new Map<string, ShardOps>();
+    const written = this.checkpointOps(this.dirty, now, (tag) => {
+      let ops = shards.get(tag);
+      if (!ops) shards.set(tag, (ops = emptyShard(tag)));
+      return ops;
+    });
+    const results = await this.store.apply({ now, shards: [...shards.values()] });
+    this.markWritten(this.dirty, upTo);
+    return { subjects: written, dropped: results.reduce((sum, r) => sum + r.dropped, 0) };
+  }
+
+  /** Forgets the subjects among `written` that have not changed since change `upTo`. */
+  private markWritten(written: Iterable<[string, SubjectState]>, upTo: number): void {
+    for (const [id, state] of written) {
+      if ((this.changedAt.get(state) ?? 0) > upTo) continue;
+      this.dirty.delete(id);
+      this.evictedDirty.delete(id);
+    }
+  }
+
+  /**
+   * Adds the checkpoint writes of `states` to their api's shard (one hash per
+   * api and hour of the subject's latest event; the copy under an hour it left
+   * is deleted). Returns how many were added.
+   */
+  private checkpointOps(states: Iterable<[string, SubjectState]>, now: number, shard: (tag: string) => ShardOps): number {
+    const checkpoints = new Map<string, [string, string][]>();
+    const moved = new Map<string, string[]>();
+    let n = 0;
+    for (const [id, state] of states) {
+      const cut = id.indexOf('\u0000');
+      const api = id.slice(0, cut);
+      const sk = id.slice(cut + 1);
+      const hour = Math.floor(state.lastSeen! / HOUR);
+      const bucket = `${api}\u0000${hour}`;
+      let fields = checkpoints.get(bucket);
+      if (!fields) checkpoints.set(bucket, (fields = []));
+      fields.push([sk, state.toCheckpoint(now)]);
+      n++;
+      // Filed under a new hour: the copy under the previous one is dead (prepare reads the latest hour first).
+      if (state.checkpointHour !== undefined && state.checkpointHour !== hour) {
+        const old = `${api}\u0000${state.checkpointHour}`;
+        let olds = moved.get(old);
+        if (!olds) moved.set(old, (olds = []));
+        olds.push(sk);
+      }
+      state.checkpointHour = hour;
+    }
+    for (const [bucket, fields] of checkpoints) {
+      const [tag, hour] = bucket.split('\u0000') as [string, string];
+      shard(tag).texts.push({ key: ['sc', Number(hour)], fields, ttlMs: CHECKPOINT_TTL_MS, cap: this.config.maxSubjectsPerApiHour });
+    }
+    for (const [bucket, fields] of moved) {
+      const [tag, hour] = bucket.split('\u0000') as [string, string];
+      (shard(tag).textDeletes ??= []).push({ key: ['sc', Number(hour)], fields });
+    }
+    return n;
   }
 
   /**
@@ -176,19 +287,28 @@ export class DetectionEngine {
    * have not counted yet: a minute is judged once, when it closes. Leave it out when nothing else is
    * pending (a backtest, a caught-up consumer).
    */
-  async process(batch: readonly ApiTransaction[], options: { holdAt?: number } = {}): Promise<BatchOutcome> {
+  async process(batch: readonly ApiTransaction[], options: { holdAt?: number; source?: BatchSource } = {}): Promise<BatchOutcome> {
     if (batch.length === 0) return { findings: [], duplicates: 0, events: 0 };
     try {
-      return await this.processBatch(batch, options.holdAt);
+      return await this.processBatch(batch, options.holdAt, options.source);
     } catch (err) {
-      // The batch will be fetched again: subjects it counted are read back from their last checkpoints.
-      this.subjects.clear();
+      // The batch will be fetched again. Deferred: the subject state is kept, and the source's offsets
+      // say which events it holds already. Per batch: subjects it counted are read back from their last checkpoints.
+      if (!this.deferCheckpoints) this.subjects.clear();
       throw err;
     }
   }
 
-  private async processBatch(batch: readonly ApiTransaction[], holdAt: number | undefined): Promise<BatchOutcome> {
-    const events = batch.map(this.enrich).sort((a, b) => a.timestamp - b.timestamp);
+  private async processBatch(batch: readonly ApiTransaction[], holdAt: number | undefined, source: BatchSource | undefined): Promise<BatchOutcome> {
+    const enriched = batch.map(this.enrich);
+    // Events an earlier attempt at this batch counted into subject state already (it failed after counting).
+    let counted: Set<EnrichedEvent> | undefined;
+    const through = source ? this.countedThrough.get(source.key) : undefined;
+    if (source && through !== undefined && source.offsets[0]! <= through) {
+      counted = new Set();
+      for (let i = 0; i < enriched.length && source.offsets[i]! <= through; i++) counted.add(enriched[i]!);
+    }
+    const events = enriched.sort((a, b) => a.timestamp - b.timestamp);
     const latest = events[events.length - 1]!.timestamp;
     this.watermark = Math.max(this.watermark, latest);
     const now = this.watermark;
@@ -323,26 +443,30 @@ export class DetectionEngine {
         const subject = actors[i]!;
         const bytes = e.responseBytes;
         const hour = state.hour(Math.floor(e.timestamp / HOUR), now, 3 * HOUR);
-        hour.n++;
-        if (bytes !== undefined) hour.bs += bytes;
         // The 5-minute window holds the per-minute counts too (m0…m4).
         const c = state.window(w5, now, w5Ttl).c;
-        c[SW.n]!++;
-        c[SW.m0 + m - w5 * 5]!++;
-        if (e.status >= 400 && e.status < 500) c[SW.e4]!++;
-        if (e.login && authFail) c[SW.af]!++;
-        if (e.automationAgent) c[SW.ua]!++;
-        if (bytes !== undefined) c[SW.bs]! += bytes;
-        const last = state.lastSeen;
-        if (last !== undefined) {
-          const gap = e.timestamp - last;
-          if (gap > 0 && gap <= MINUTE) {
-            c[SW.gn]!++;
-            c[SW.gs]! += gap;
-            c[SW.gq]! += Math.round((gap * gap) / 100);
+        // An event an earlier attempt counted is seen again (views, evidence), not counted again.
+        const count = counted === undefined || !counted.has(e);
+        if (count) {
+          hour.n++;
+          if (bytes !== undefined) hour.bs += bytes;
+          c[SW.n]!++;
+          c[SW.m0 + m - w5 * 5]!++;
+          if (e.status >= 400 && e.status < 500) c[SW.e4]!++;
+          if (e.login && authFail) c[SW.af]!++;
+          if (e.automationAgent) c[SW.ua]!++;
+          if (bytes !== undefined) c[SW.bs]! += bytes;
+          const last = state.lastSeen;
+          if (last !== undefined) {
+            const gap = e.timestamp - last;
+            if (gap > 0 && gap <= MINUTE) {
+              c[SW.gn]!++;
+              c[SW.gs]! += gap;
+              c[SW.gq]! += Math.round((gap * gap) / 100);
+            }
           }
+          if (last === undefined || e.timestamp >= last) state.lastSeen = e.timestamp;
         }
-        if (last === undefined || e.timestamp >= last) state.lastSeen = e.timestamp;
         const routeSet = state.routeSet(w5, now, w5Ttl);
         addCapped(routeSet, rk, 64);
         let windows = subjectsByState.get(state);
@@ -367,9 +491,11 @@ export class DetectionEngine {
           const wb = Math.floor(e.timestamp / bolaMs);
           const objects = state.objectWindow(`${rk} ${wb}`, now, 3 * bolaMs);
           if (objects.ids.size < 1000) objects.ids.add(e.objectId);
-          objects.n++;
-          if (e.status >= 200 && e.status < 300) objects.ok++;
-          if (e.status === 401 || e.status === 403 || e.status === 404) objects.denied++;
+          if (count) {
+            objects.n++;
+            if (e.status >= 200 && e.status < 300) objects.ok++;
+            if (e.status === 401 || e.status === 403 || e.status === 404) objects.denied++;
+          }
           let sr = subjectRoutes.get(objects);
           if (!sr) {
             sr = { api: e.api, subject, route: e.route, direction: e.direction, wb, objects, ids: [], eventIds: [] };
@@ -394,6 +520,15 @@ export class DetectionEngine {
         }
         if (l.ips.size < 5000) l.ips.add(e.clientIp ?? '-');
         if (l.principals.size < 5000) l.principals.add((e.principal ?? '-').slice(0, 256));
+      }
+    }
+
+    if (source) this.countedThrough.set(source.key, Math.max(through ?? -1, source.offsets[source.offsets.length - 1]!));
+    const changed = ++this.changes;
+    if (this.deferCheckpoints) {
+      for (const [id, state] of held) {
+        this.dirty.set(id, state);
+        this.changedAt.set(state, changed);
       }
     }
 
@@ -423,34 +558,15 @@ export class DetectionEngine {
     for (const s of subjects) subjectWindows.push(subjectView(s, now));
     const srWindows: SubjectRouteWindow[] = [];
     for (const sr of subjectRoutes.values()) srWindows.push(subjectRouteView(sr, bolaMs));
-    const checkpoints = new Map<string, [string, string][]>();
-    const moved = new Map<string, string[]>();
-    for (const [id, state] of held) {
-      const cut = id.indexOf('\u0000');
-      const api = id.slice(0, cut);
-      const sk = id.slice(cut + 1);
-      const hour = Math.floor(state.lastSeen! / HOUR);
-      const bucket = `${api}\u0000${hour}`;
-      let fields = checkpoints.get(bucket);
-      if (!fields) checkpoints.set(bucket, (fields = []));
-      fields.push([sk, state.toCheckpoint(now)]);
-      // Filed under a new hour: the copy under the previous one is dead (prepare reads the latest hour first).
-      if (state.checkpointHour !== undefined && state.checkpointHour !== hour) {
-        const old = `${api}\u0000${state.checkpointHour}`;
-        let olds = moved.get(old);
-        if (!olds) moved.set(old, (olds = []));
-        olds.push(sk);
+    // Per batch, every subject it touched; deferred, only changed subjects the cache pushed out (they are read back from here).
+    const evicted: [string, SubjectState][] = [];
+    if (this.deferCheckpoints) {
+      for (const id of this.evictedDirty) {
+        const state = this.dirty.get(id);
+        if (state && !this.subjects.has(id)) evicted.push([id, state]);
       }
-      state.checkpointHour = hour;
     }
-    for (const [bucket, fields] of checkpoints) {
-      const [tag, hour] = bucket.split('\u0000') as [string, string];
-      shard(tag).ops.texts.push({ key: ['sc', Number(hour)], fields, ttlMs: CHECKPOINT_TTL_MS, cap: cfg.maxSubjectsPerApiHour });
-    }
-    for (const [bucket, fields] of moved) {
-      const [tag, hour] = bucket.split('\u0000') as [string, string];
-      (shard(tag).ops.textDeletes ??= []).push({ key: ['sc', Number(hour)], fields });
-    }
+    this.checkpointOps(this.deferCheckpoints ? evicted : held, now, (tag) => shard(tag).ops);
 
     // Reads: current windows, and baselines the caches do not hold for this hour.
     const W = cfg.windowMinutes;
@@ -510,6 +626,7 @@ export class DetectionEngine {
       }
     }
     const results = await this.store.apply({ now, shards: builders.map((b) => b.ops) });
+    if (evicted.length > 0) this.markWritten(evicted, changed);
     const got = (h: Handle) => results[h.shard]!.reads[h.index]!;
     const card = (h: Handle) => results[h.shard]!.setAdd[h.index]!;
     const first = (h: Handle) => results[h.shard]!.firstSeen[h.index]!;
@@ -665,7 +782,7 @@ export class DetectionEngine {
       const id = `${api}\u0000${sk}`;
       ids[i] = id;
       if (held.has(id)) continue;
-      const state = this.subjects.get(id);
+      const state = this.subjects.get(id) ?? this.revived(id);
       if (state) held.set(id, state);
       else {
         let sks = missing.get(api);
@@ -727,7 +844,7 @@ export class DetectionEngine {
       [...sks].forEach((sk, i) => {
         const id = `${api}\u0000${sk}`;
         // Another batch in flight may have read it meanwhile: one state per subject.
-        let state = this.subjects.get(id);
+        let state = this.subjects.get(id) ?? this.revived(id);
         if (!state) {
           const k = buckets.findIndex((b) => b[i] !== null && b[i] !== undefined);
           state = k >= 0 ? SubjectState.fromCheckpoint(buckets[k]![i]!) : new SubjectState();
@@ -738,6 +855,13 @@ export class DetectionEngine {
       });
     }
     return { held, states: states(), refusedRoutes };
+  }
+
+  /** A changed subject the cache pushed out before its checkpoint was written: held again, as it is. */
+  private revived(id: string): SubjectState | undefined {
+    const state = this.dirty.get(id);
+    if (state) this.subjects.set(id, state);
+    return state;
   }
 
   private *knownApisSorted(): Generator<[string, { api: string; direction: Direction }]> {

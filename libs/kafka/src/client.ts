@@ -3,7 +3,7 @@ import { KafkaError, VigilError, isRetriable } from '@vigil/errors';
 import type { Logger } from '@vigil/telemetry';
 import { kafkaLogCreator, kafkaLogLevel } from './logging.js';
 import { trackedSocketFactory } from './sockets.js';
-import type { Admin, Consumer, ConsumerOptions, Headers, KafkaConfig, OutgoingMessage, PartitionLag, Producer, ReceivedMessage, TopicSpec } from './types.js';
+import type { Admin, CommitOffset, Consumer, ConsumerOptions, Headers, KafkaConfig, OutgoingMessage, PartitionLag, Producer, ReceivedMessage, TopicSpec } from './types.js';
 
 export interface KafkaClient {
   producer(options?: { idempotent?: boolean; compression?: 'none' | 'gzip' }): Promise<Producer>;
@@ -88,6 +88,7 @@ export function createKafkaClient(config: KafkaConfig, logger: Logger): KafkaCli
         joinedResolve = resolve;
       });
       consumer.on(consumer.events.GROUP_JOIN, () => {
+        revoking = false;
         options.onJoin?.();
         joinedResolve();
       });
@@ -96,17 +97,32 @@ export function createKafkaClient(config: KafkaConfig, logger: Logger): KafkaCli
         log.error({ err: error, groupId: options.groupId, restart: event.payload.restart }, 'consumer crashed');
         if (!event.payload.restart) options.onCrash?.(error);
       });
+      const manual = options.commits === 'manual';
+      let stopping = false;
+      let inFlight = 0;
+      /** Manual commits: the group is rebalancing and this member has not rejoined yet. */
+      let revoking = false;
+      const beforeRevoke = async (why: string) => {
+        try {
+          await options.beforeRevoke?.();
+        } catch (err) {
+          log.warn({ err, groupId: options.groupId, why }, 'could not commit before giving up the partitions; they restart from the last commit');
+        }
+      };
       return {
         async start() {
           await wrap('VIGIL_KAFKA_CONNECT', `connect consumer group ${options.groupId}`, () => consumer.connect());
           await consumer.subscribe({ topics: [...options.topics], fromBeginning: options.fromBeginning ?? false });
           await consumer.run({
-            autoCommit: true,
+            autoCommit: !manual,
             autoCommitInterval: 1000,
+            // Resolving moves the fetch position; with manual commits it commits nothing.
             eachBatchAutoResolve: true,
             partitionsConsumedConcurrently: options.partitionsConcurrently ?? 1,
             eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
-              if (isStale()) return;
+              // Stopping (manual): batches fetched now are left to the next owner, from the last commit.
+              if (isStale() || stopping) return;
+              inFlight++;
               try {
                 await options.eachBatch(
                   {
@@ -117,19 +133,44 @@ export function createKafkaClient(config: KafkaConfig, logger: Logger): KafkaCli
                   },
                   { heartbeat, isRunning: () => isRunning() && !isStale() },
                 );
+                if (manual) {
+                  // A rebalance noticed here is met before rejoining: commit what is done (kafkajs, seeing the
+                  // error, waits for the other batches in flight, each of which commits too, then rejoins).
+                  let rebalancing: unknown;
+                  try {
+                    await heartbeat();
+                  } catch (err) {
+                    if (!isRebalance(err)) throw err;
+                    rebalancing = err;
+                    revoking = true;
+                  }
+                  if (revoking) await beforeRevoke('rebalance');
+                  if (rebalancing) throw rebalancing;
+                }
               } catch (err) {
+                if (revoking && isRebalance(err)) throw err;
                 log.warn({ err, groupId: options.groupId, topic: batch.topic, partition: batch.partition, retriable: isRetriable(err) }, 'batch failed; it will be fetched again');
                 throw err;
+              } finally {
+                inFlight--;
               }
             },
           });
         },
         async stop() {
+          if (manual && !stopping) {
+            stopping = true;
+            for (const deadline = Date.now() + 30_000; inFlight > 0 && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 20));
+            await beforeRevoke('stop');
+          }
           await consumer.disconnect();
           const leaked = await sockets.closeAll();
           if (leaked > 0) log.info({ groupId: options.groupId, connections: leaked }, 'closed connections the stopped consumer left open');
         },
         joined: () => joinedPromise,
+        async commit(offsets: readonly CommitOffset[]) {
+          if (offsets.length > 0) await consumer.commitOffsets(offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset })));
+        },
       };
     },
 
@@ -202,6 +243,12 @@ export function createKafkaClient(config: KafkaConfig, logger: Logger): KafkaCli
       };
     },
   };
+}
+
+/** The group is rebalancing (kafkajs' own test): the member must rejoin. */
+function isRebalance(err: unknown): boolean {
+  const type = (err as { type?: string } | undefined)?.type;
+  return type === 'REBALANCE_IN_PROGRESS' || type === 'NOT_COORDINATOR_FOR_GROUP' || type === 'ILLEGAL_GENERATION';
 }
 
 function toReceived(topic: string, partition: number, m: KafkaMessage): ReceivedMessage {

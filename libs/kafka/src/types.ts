@@ -99,6 +99,30 @@ export interface ConsumerOptions {
    * one partition are always handled in order.
    */
   partitionsConcurrently?: number;
+  /**
+   * Who commits offsets. `auto` (the default): the offsets of the batches
+   * that resolved, every second and when the group rebalances. `manual`:
+   * only the offsets passed to `Consumer.commit`, for a service that makes
+   * its own state durable on a schedule and commits after it; after a
+   * rebalance each partition starts again from its last commit.
+   */
+  commits?: 'auto' | 'manual';
+  /**
+   * With manual commits: called before the consumer gives up its partitions,
+   * the last chance to commit them. On `stop`, once the batches in flight
+   * have finished. On a rebalance, after each batch that finishes once the
+   * group is rebalancing (noticed by the heartbeat that follows a batch), and
+   * before the consumer rejoins. Not on a crash, nor on a rebalance noticed
+   * while idle: then the partitions restart from the last commit.
+   */
+  beforeRevoke?(): Promise<void>;
+}
+
+/** The offset to commit for a partition: the next message to read. */
+export interface CommitOffset {
+  topic: string;
+  partition: number;
+  offset: string;
 }
 
 export interface Consumer {
@@ -108,6 +132,8 @@ export interface Consumer {
   stop(): Promise<void>;
   /** Resolves once the consumer has been assigned partitions (joined the group). */
   joined(): Promise<void>;
+  /** Commits these offsets for the group (`commits: 'manual'`); throws when the broker refuses (a rebalance, say). */
+  commit(offsets: readonly CommitOffset[]): Promise<void>;
 }
 
 export interface PartitionLag {

@@ -12,6 +12,7 @@ import { createDetectorMetrics } from './metrics.js';
 
 /** Below the broker's default message.max.bytes (1 MB), leaving room for the headers. */
 export const DEFAULT_MAX_DEAD_LETTER_BYTES = 900 * 1024;
+export const DEFAULT_CHECKPOINT_INTERVAL_MS = 5000;
 
 export interface DetectorDeps {
   kafka: KafkaClient;
@@ -36,6 +37,12 @@ export interface DetectorDeps {
   maxApiSeries?: number;
   /** Partitions whose batches are processed at once (one computes while another waits on Redis or Kafka). */
   partitionsConcurrently?: number;
+  /**
+   * How often the changed subjects' checkpoints are written, and the offsets of the batches they hold
+   * then committed (default 5000 ms). Longer writes a busy subject's checkpoint less often; a crash
+   * or a rebalance replays more (from the last commit).
+   */
+  checkpointIntervalMs?: number;
   /** Instrumentation: called after each batch (benchmarks, tests). */
   onBatch?: (info: { events: number; findings: number; deadLetters: number; durationMs: number }) => void;
 }
@@ -66,6 +73,7 @@ export function buildDetector(deps: DetectorDeps): DetectorService {
   const engine = new DetectionEngine({
     config: deps.detectors,
     store: deps.store,
+    checkpoints: 'deferred',
     loadThreats: deps.redis
       ? async () => {
           const doc = await loadThreatsDocument(deps.redis!, deps.redisPrefix ?? 'vigil');
@@ -86,6 +94,17 @@ export function buildDetector(deps: DetectorDeps): DetectorService {
   const pendingSince = new Map<string, number>();
   const clock = deps.redis ? createGroupClock({ redis: deps.redis, prefix: deps.redisPrefix ?? 'vigil', groupId: deps.groupId, topic: deps.topics.transactions }) : processClock();
   const apiSeries = new Set<string>();
+  /**
+   * Per partition, the offset after the last batch that succeeded (what a commit would say), and the
+   * last one committed. Offsets are committed only after a checkpoint that holds those batches' subject
+   * state (flush): a restart or a new owner reads the subjects back from that checkpoint and replays
+   * from that commit. Both are cleared when partitions move (a new generation).
+   */
+  const done = new Map<number, string>();
+  const committed = new Map<number, string>();
+  let generation = 0;
+  let flushing: Promise<void> | undefined;
+  let flushTimer: NodeJS.Timeout | undefined;
   let producer: Producer | undefined;
   let consumer: Consumer | undefined;
   let crashed = false;
@@ -94,7 +113,9 @@ export function buildDetector(deps: DetectorDeps): DetectorService {
   async function handleBatch(batch: Batch): Promise<void> {
     const started = performance.now();
     const stop = m.batchSeconds.startTimer();
+    const startedIn = generation;
     const events: ApiTransaction[] = [];
+    const offsets: number[] = [];
     const deadLetters: OutgoingMessage[] = [];
     // Counted once the batch succeeds: a failed batch is fetched again and would count its bad messages twice.
     const rejectedCodes: string[] = [];
@@ -102,8 +123,10 @@ export function buildDetector(deps: DetectorDeps): DetectorService {
     const decoded = await codec.decodeAll(batch.messages.map((message) => message.value));
     for (const [i, message] of batch.messages.entries()) {
       const result = decoded[i]!;
-      if (!(result instanceof DecodeError)) events.push(result);
-      else {
+      if (!(result instanceof DecodeError)) {
+        events.push(result);
+        offsets.push(Number(message.offset));
+      } else {
         const err = result;
         rejectedCodes.push(err.code);
         deadLetters.push(deadLetterOf(message, err, deps.maxDeadLetterBytes ?? DEFAULT_MAX_DEAD_LETTER_BYTES));
@@ -117,7 +140,7 @@ export function buildDetector(deps: DetectorDeps): DetectorService {
       if (e.timestamp > latest) latest = e.timestamp;
     }
     if (events.length > 0) pendingSince.set(partitionKey, Math.min(earliest, pendingSince.get(partitionKey) ?? Infinity));
-    const outcome = await engine.process(events, { holdAt: await clock.share(pendingSince, partitionKey) });
+    const outcome = await engine.process(events, { holdAt: await clock.share(pendingSince, partitionKey), source: { key: partitionKey, offsets } });
     // A suppressed finding is neither published nor marked published: if the
     // suppression is removed while its window is still open, it comes back.
     const published = deps.suppressions ? outcome.findings.filter((f) => !deps.suppressions!.find((s, now) => covers(s, f, now))) : outcome.findings;
@@ -149,6 +172,8 @@ export function buildDetector(deps: DetectorDeps): DetectorService {
       if (r.expectedPerMinute !== undefined) m.apiExpected.labels(r.api, r.direction).set(r.expectedPerMinute);
     }
     const last = batch.messages[batch.messages.length - 1];
+    // Committed with the next checkpoint (unless the partitions moved while this batch ran).
+    if (last && startedIn === generation) done.set(batch.partition, (BigInt(last.offset) + 1n).toString());
     if (last) {
       const behind = Math.max(0, Number(batch.highWatermark) - Number(last.offset) - 1);
       lagByPartition.set(partitionKey, behind);
@@ -167,6 +192,38 @@ export function buildDetector(deps: DetectorDeps): DetectorService {
     }
   }
 
+  /**
+   * Writes the checkpoints of the subjects changed since the last flush, then commits the offsets of
+   * the batches that had succeeded when it began (their subject state is in that checkpoint). A
+   * failure is logged and left to the next flush: nothing is committed past what is written.
+   */
+  function flush(): Promise<void> {
+    flushing ??= (async () => {
+      const gen = generation;
+      const toCommit = [...done].filter(([p, o]) => committed.get(p) !== o).map(([partition, offset]) => ({ topic: deps.topics.transactions, partition, offset }));
+      if (toCommit.length === 0 && engine.uncheckpointed === 0) return;
+      const stopTimer = m.checkpointSeconds.startTimer();
+      try {
+        const written = await engine.checkpoint();
+        m.checkpointSubjects.inc(written.subjects);
+        m.capped.labels('checkpoints').inc(written.dropped);
+        // Partitions moved meanwhile: their new owners start from the last commit.
+        if (gen !== generation || !consumer) return;
+        await consumer.commit(toCommit);
+        for (const o of toCommit) committed.set(o.partition, o.offset);
+        m.checkpoints.labels('ok').inc();
+      } catch (err) {
+        m.checkpoints.labels('failed').inc();
+        log.warn({ err }, 'checkpoint or commit failed; retried with the next one (offsets stay at the last commit)');
+      } finally {
+        stopTimer();
+      }
+    })().finally(() => {
+      flushing = undefined;
+    });
+    return flushing;
+  }
+
   return {
     engine,
     live: () => !crashed,
@@ -179,9 +236,19 @@ export function buildDetector(deps: DetectorDeps): DetectorService {
         fromBeginning: deps.fromBeginning,
         maxBytesPerPartition: deps.maxBytesPerPartition,
         partitionsConcurrently: deps.partitionsConcurrently ?? 2,
+        commits: 'manual',
+        // Stopping, or the group rebalancing: one more checkpoint and commit, after any flush under way (it
+        // may have begun before the last batches finished).
+        beforeRevoke: async () => {
+          await flushing;
+          await flush();
+        },
         // Partitions may have moved: subjects held for them are read back from their checkpoints, and
         // partitions no longer ours must not hold the windows back.
         onJoin: () => {
+          generation++;
+          done.clear();
+          committed.clear();
           engine.forgetSubjects();
           pendingSince.clear();
         },
@@ -193,9 +260,12 @@ export function buildDetector(deps: DetectorDeps): DetectorService {
         eachBatch: handleBatch,
       });
       await consumer.start();
+      const every = deps.checkpointIntervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS;
+      flushTimer = setInterval(() => void flush(), every);
       log.info({ topic: deps.topics.transactions, groupId: deps.groupId }, 'detector consuming');
     },
     async stop() {
+      clearInterval(flushTimer);
       await consumer?.stop();
       await producer?.disconnect();
       log.info('detector stopped');

@@ -26,6 +26,8 @@ export const detectorServiceSchema = z
         maxBytesPerPartition: z.number().int().min(1024).default(4 * 1024 * 1024),
         /** Partitions processed at once: while one batch waits on Redis or Kafka, another computes. */
         partitionsConcurrently: z.number().int().min(1).max(64).default(2),
+        /** How often changed subjects' checkpoints are written and the offsets they cover committed; a crash or rebalance replays from the last commit. */
+        checkpointIntervalMs: z.number().int().min(100).max(300_000).default(5000),
         /** A bad message larger than this goes to the dead-letter topic without its body (the broker's default limit is 1 MB). */
         maxDeadLetterBytes: z.number().int().min(1024).max(100 * 1024 * 1024).default(900 * 1024),
       })

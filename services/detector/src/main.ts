@@ -50,6 +50,7 @@ export async function runDetectorMain(env: NodeJS.ProcessEnv = process.env): Pro
     maxMessageBytes: config.consumer.maxMessageBytes,
     maxBytesPerPartition: config.consumer.maxBytesPerPartition,
     partitionsConcurrently: config.consumer.partitionsConcurrently,
+    checkpointIntervalMs: config.consumer.checkpointIntervalMs,
     maxDeadLetterBytes: config.consumer.maxDeadLetterBytes,
     maxApiSeries: config.metrics.maxApis,
     suppressions,

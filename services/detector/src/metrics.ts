@@ -27,12 +27,16 @@ export function createDetectorMetrics(registry: Registry) {
       labelNames: ['what'],
       registers: [registry],
     }),
+    checkpoints: new Counter({ name: 'vigil_checkpoints_total', help: 'Scheduled flushes: the changed subjects\' checkpoints written, then the offsets of the batches they hold committed; by outcome (ok, failed).', labelNames: ['outcome'], registers: [registry] }),
+    checkpointSeconds: new Histogram({ name: 'vigil_checkpoint_duration_seconds', help: 'Time to write one flush\'s subject checkpoints and commit its offsets.', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [registry] }),
+    checkpointSubjects: new Counter({ name: 'vigil_checkpoint_subjects_total', help: 'Subject checkpoints written by scheduled flushes.', registers: [registry] }),
     eventTime: new Gauge({ name: 'vigil_event_time_seconds', help: 'Event time (watermark) the detector has reached, epoch seconds.', registers: [registry] }),
   };
   for (const code of decodeErrorCodes) metrics.rejected.labels(code).inc(0);
   for (const d of detectorNames) for (const s of severities) metrics.findings.labels(d, s).inc(0);
   for (const d of detectorNames) metrics.muted.labels(d).inc(0);
   for (const what of ['routes', 'checkpoints']) metrics.capped.labels(what).inc(0);
+  for (const outcome of ['ok', 'failed']) metrics.checkpoints.labels(outcome).inc(0);
   return metrics;
 }
 

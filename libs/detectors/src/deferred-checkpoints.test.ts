@@ -1,0 +1,117 @@
+import { describe, expect, it } from 'vitest';
+import { MemoryStateStore, type StatePlan } from '@vigil/state';
+import type { ApiTransaction, Finding } from '@vigil/contracts';
+import { detectorsConfigSchema } from './config.js';
+import { DetectionEngine, type BatchSource } from './engine.js';
+import { background, tx, T0, MINUTE } from './testing.js';
+
+const config = detectorsConfigSchema.parse({});
+const SIZE = 50;
+
+/** A principal reading 80 accounts in 80 s, among background traffic. */
+function traffic(): ApiTransaction[] {
+  const attack = Array.from({ length: 80 }, (_, i) => tx({ id: `en-${i}`, timestamp: T0 + i * 1000, path: `/users/${i + 1}/account`, principal: 'mallory', status: i % 2 ? 403 : 200 }));
+  return [...background({ from: T0 - 20 * MINUTE, to: T0 + 3 * MINUTE, perMinute: 20 }), ...attack].sort((a, b) => a.timestamp - b.timestamp);
+}
+
+/** Counts the subject checkpoints each apply writes; `failAt` makes that apply (1-based) throw once. */
+class WatchedStore extends MemoryStateStore {
+  checkpointWrites = 0;
+  calls = 0;
+  constructor(private readonly failAt?: number) {
+    super();
+  }
+  override async apply(request: StatePlan) {
+    this.calls++;
+    if (this.calls === this.failAt) throw new Error('store unavailable');
+    for (const shard of request.shards) for (const t of shard.texts) this.checkpointWrites += t.fields.length;
+    return super.apply(request);
+  }
+}
+
+/** A batch boundary with part of the attack on each side: batches are the same as in one run. */
+function splitAt(events: readonly ApiTransaction[]): number {
+  const split = Math.ceil(events.findIndex((e) => e.id === 'en-10') / SIZE) * SIZE;
+  expect(events.slice(0, split).filter((e) => e.principal === 'mallory').length).toBeGreaterThanOrEqual(10);
+  expect(events.slice(split).filter((e) => e.principal === 'mallory').length).toBeGreaterThanOrEqual(10);
+  return split;
+}
+
+const brief = (findings: readonly Finding[]) => findings.map((f) => ({ id: f.id, severity: f.severity, evidence: f.evidence })).sort((a, b) => a.id.localeCompare(b.id));
+
+async function run(engine: DetectionEngine, events: readonly ApiTransaction[], size: number, options: { source?: boolean; retry?: boolean } = {}): Promise<Finding[]> {
+  const out: Finding[] = [];
+  for (let at = 0; at < events.length; at += size) {
+    const batch = events.slice(at, at + size);
+    const source: BatchSource | undefined = options.source ? { key: 'transactions/0', offsets: batch.map((_, i) => at + i) } : undefined;
+    for (;;) {
+      try {
+        const { findings } = await engine.process(batch, { source });
+        await engine.markPublished(findings);
+        out.push(...findings);
+        break;
+      } catch (err) {
+        if (!options.retry) throw err;
+      }
+    }
+  }
+  return out;
+}
+
+describe('deferred subject checkpoints', () => {
+  it('are written by checkpoint() only, and a new engine over the same store reads back what the first counted', async () => {
+    const events = traffic();
+    const reference = await run(new DetectionEngine({ config, store: new MemoryStateStore() }), events, SIZE);
+    expect(reference.some((f) => f.detector === 'bola_enumeration')).toBe(true);
+
+    const split = splitAt(events);
+    const store = new WatchedStore();
+    const first = new DetectionEngine({ config, store, checkpoints: 'deferred' });
+    const before = await run(first, events.slice(0, split), SIZE);
+    expect(store.checkpointWrites).toBe(0);
+    expect(first.uncheckpointed).toBeGreaterThan(0);
+    const written = await first.checkpoint();
+    expect(written.subjects).toBe(store.checkpointWrites);
+    expect(first.uncheckpointed).toBe(0);
+    expect((await first.checkpoint()).subjects).toBe(0);
+
+    // A restart at the checkpoint: the second engine holds no subject and reads mallory's first 40 reads back.
+    const second = new DetectionEngine({ config, store, checkpoints: 'deferred' });
+    const after = await run(second, events.slice(split), SIZE);
+    expect(brief([...before, ...after])).toEqual(brief(reference));
+  });
+
+  it('without a checkpoint, a new engine does not see the first one’s subjects (what the checkpoint carries)', async () => {
+    const events = traffic();
+    const split = splitAt(events);
+    const store = new WatchedStore();
+    await run(new DetectionEngine({ config, store, checkpoints: 'deferred' }), events.slice(0, split), SIZE);
+    const after = await run(new DetectionEngine({ config, store, checkpoints: 'deferred' }), events.slice(split), SIZE);
+    const bola = after.filter((f) => f.detector === 'bola_enumeration');
+    const reference = (await run(new DetectionEngine({ config, store: new MemoryStateStore() }), events, SIZE)).filter((f) => f.detector === 'bola_enumeration');
+    expect(brief(bola)).not.toEqual(brief(reference));
+  });
+
+  it('keep subject state through a failed batch, and the batch fetched again is not counted twice', async () => {
+    const events = traffic();
+    const reference = brief(await run(new DetectionEngine({ config, store: new MemoryStateStore() }), events, SIZE));
+    // The store fails the apply of the batch with the attack's start: after the batch counted its subjects, before anything was published.
+    const failAt = Math.floor(events.findIndex((e) => e.id === 'en-0') / SIZE) + 1;
+    const retried = brief(await run(new DetectionEngine({ config, store: new WatchedStore(failAt), checkpoints: 'deferred' }), events, SIZE, { source: true, retry: true }));
+    expect(retried).toEqual(reference);
+    // Without its offsets the engine cannot tell: the retry counts the batch's events again.
+    const blind = brief(await run(new DetectionEngine({ config, store: new WatchedStore(failAt), checkpoints: 'deferred' }), events, SIZE, { retry: true }));
+    expect(blind).not.toEqual(reference);
+  });
+
+  it('write a changed subject the cache pushes out with the next batch, and hold it again from memory', async () => {
+    const events = traffic();
+    const reference = brief(await run(new DetectionEngine({ config, store: new MemoryStateStore() }), events, SIZE));
+    const store = new WatchedStore();
+    // Room for 5 subjects: the background's clients push mallory out between her batches.
+    const engine = new DetectionEngine({ config, store, checkpoints: 'deferred', cacheLimit: 5 });
+    const found = brief(await run(engine, events, SIZE));
+    expect(store.checkpointWrites).toBeGreaterThan(0);
+    expect(found).toEqual(reference);
+  });
+});
