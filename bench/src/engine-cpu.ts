@@ -6,8 +6,8 @@
  * written as the detector service writes them: every 5 s (BENCH_CHECKPOINT_MS)
  * and at the end; BENCH_CHECKPOINT_MS=0 writes them with every batch.
  */
-import { createCodec, transactionContract, type ApiTransaction } from '@vigil/contracts';
-import { DetectionEngine, defaultDetectorsConfig } from '@vigil/detectors';
+import { createCodec, transactionContract } from '@vigil/contracts';
+import { DetectionEngine, defaultDetectorsConfig, type EnrichedEvent } from '@vigil/detectors';
 import { DecodeError } from '@vigil/errors';
 import { closeRedis, connectRedis, createRedis } from '@vigil/redis';
 import { RedisStateStore } from '@vigil/state';
@@ -45,8 +45,9 @@ async function main(): Promise<void> {
       findings += (await codec.decodeAll(batch)).length;
       continue;
     }
-    const events = (await codec.decodeAll(batch)).filter((e): e is ApiTransaction => !(e instanceof DecodeError));
-    const out = await engine.process(events);
+    // As the detector service does: each event enriched as it is decoded.
+    const events = (await codec.decodeAll(batch, engine.enrichEvent)).filter((e): e is EnrichedEvent => !(e instanceof DecodeError));
+    const out = await engine.processEnriched(events);
     await engine.markPublished(out.findings);
     findings += out.findings.length;
     if (checkpointMs > 0 && Date.now() >= checkpointAt) {

@@ -152,6 +152,19 @@ describe('codec', () => {
     await expect(fresh.decodeAll([c.encodeJson(event), avroBytes])).rejects.toSatisfy((e: unknown) => e instanceof RegistryError && e.retriable);
   });
 
+  it('maps each decoded value as it goes (then), and leaves the DecodeErrors in place', async () => {
+    const c = createCodec(transactionContract, { registry: memoryRegistry(), topic: 't' });
+    const seen: string[] = [];
+    const out = await c.decodeAll([c.encodeJson(event), Buffer.from('{'), await c.encodeAvro({ ...event, id: 'second' })], (e) => {
+      seen.push(e.id);
+      return { id: e.id, upper: e.api.toUpperCase() };
+    });
+    expect(seen).toEqual([event.id, 'second']);
+    expect(out[0]).toEqual({ id: event.id, upper: event.api.toUpperCase() });
+    expect((out[1] as DecodeError).code).toBe('VIGIL_DECODE_JSON_SYNTAX');
+    expect(out[2]).toEqual({ id: 'second', upper: event.api.toUpperCase() });
+  });
+
   it('Avro without a registry configured is a clear DecodeError', async () => {
     const bare = createCodec(transactionContract, { topic: 't' });
     const err = await decodeError(bare.decode(Buffer.from([0, 0, 0, 0, 1, 2])));

@@ -23,9 +23,13 @@ export interface Codec<T> {
   /**
    * Decodes a batch with one await (only an Avro schema id not seen before
    * waits on the registry): per message the value, or the DecodeError that
-   * dead-letters it. A retriable error (registry down) is thrown.
+   * dead-letters it. A retriable error (registry down) is thrown. `then`
+   * maps each decoded value as soon as it is decoded (the detector enriches
+   * it there, so the decoded object dies young instead of living as long
+   * as the batch).
    */
   decodeAll(messages: readonly (Buffer | null | undefined)[]): Promise<(T | DecodeError)[]>;
+  decodeAll<U>(messages: readonly (Buffer | null | undefined)[], then: (value: T) => U): Promise<(U | DecodeError)[]>;
   /** Which encoding a message uses, from its first byte, without decoding it. */
   sniff(bytes: Buffer): Encoding | undefined;
   encodeJson(value: T): Buffer;
@@ -138,12 +142,13 @@ export function createCodec<T extends object>(contract: Contract<T>, options: Co
     contract,
     sniff: sniffEncoding,
     decode: async (bytes: Buffer | null | undefined): Promise<T> => decodeOne(bytes),
-    async decodeAll(messages: readonly (Buffer | null | undefined)[]): Promise<(T | DecodeError)[]> {
-      const out: (T | DecodeError)[] = [];
+    async decodeAll<U>(messages: readonly (Buffer | null | undefined)[], then?: (value: T) => U): Promise<(T | U | DecodeError)[]> {
+      const out: (T | U | DecodeError)[] = [];
       for (const bytes of messages) {
         try {
-          const value = decodeOne(bytes);
-          out.push(value instanceof Promise ? await value : value);
+          const decoded = decodeOne(bytes);
+          const value = decoded instanceof Promise ? await decoded : decoded;
+          out.push(then ? then(value) : value);
         } catch (err) {
           if (!(err instanceof DecodeError)) throw err;
           out.push(err);

@@ -19,6 +19,28 @@ describe('detection engine', () => {
     expect(await ids(5000)).toEqual(a);
   });
 
+  it('gives the same findings from events enriched as they are decoded (processEnriched) as from process', async () => {
+    const config = detectorsConfigSchema.parse({});
+    const events = [...background({ from: T0 - 30 * MINUTE, to: T0 + 5 * MINUTE, perMinute: 30 }), ...enumeration()].sort((a, b) => a.timestamp - b.timestamp);
+    const run = async (enrichFirst: boolean) => {
+      const engine = new DetectionEngine({ config, store: new MemoryStateStore() });
+      const out = [];
+      for (let i = 0; i < events.length; i += 200) {
+        const batch = events.slice(i, i + 200);
+        const enriched = batch.map(engine.enrichEvent);
+        const order = enriched.map((e) => e.id);
+        const { findings } = enrichFirst ? await engine.processEnriched(enriched) : await engine.process(batch);
+        // The caller's array keeps its order.
+        expect(enriched.map((e) => e.id)).toEqual(order);
+        out.push(...findings);
+      }
+      return out;
+    };
+    const a = await run(false);
+    expect(a.some((f) => f.detector === 'bola_enumeration')).toBe(true);
+    expect(await run(true)).toEqual(a);
+  });
+
   it('emits a sustained anomaly once per window, and again in the next window', async () => {
     const twoWindows = [...enumeration(0), ...enumeration(2 * MINUTE)];
     const bola = (await detect(twoWindows, { batchSize: 20 })).filter((f) => f.detector === 'bola_enumeration');

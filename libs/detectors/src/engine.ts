@@ -288,6 +288,18 @@ export class DetectionEngine {
    * pending (a backtest, a caught-up consumer).
    */
   async process(batch: readonly ApiTransaction[], options: { holdAt?: number; source?: BatchSource } = {}): Promise<BatchOutcome> {
+    return this.processEnriched(batch.map(this.enrich), options);
+  }
+
+  /**
+   * Adds what the detectors derive from an event (its route template, object id, login route,
+   * automation agent). `processEnriched` takes events already through it: a consumer enriches each
+   * event as it decodes it, so the decoded object does not live as long as the batch.
+   */
+  readonly enrichEvent = (event: ApiTransaction): EnrichedEvent => this.enrich(event);
+
+  /** `process`, for events from `enrichEvent` (the array is not reordered; events whose route is refused are moved to `{other}`). */
+  async processEnriched(batch: readonly EnrichedEvent[], options: { holdAt?: number; source?: BatchSource } = {}): Promise<BatchOutcome> {
     if (batch.length === 0) return { findings: [], duplicates: 0, events: 0 };
     try {
       return await this.processBatch(batch, options.holdAt, options.source);
@@ -299,8 +311,8 @@ export class DetectionEngine {
     }
   }
 
-  private async processBatch(batch: readonly ApiTransaction[], holdAt: number | undefined, source: BatchSource | undefined): Promise<BatchOutcome> {
-    const enriched = batch.map(this.enrich);
+  private async processBatch(batch: readonly EnrichedEvent[], holdAt: number | undefined, source: BatchSource | undefined): Promise<BatchOutcome> {
+    const enriched = batch.slice();
     // Events an earlier attempt at this batch counted into subject state already (it failed after counting).
     let counted: Set<EnrichedEvent> | undefined;
     const through = source ? this.countedThrough.get(source.key) : undefined;

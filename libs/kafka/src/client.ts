@@ -251,11 +251,19 @@ function isRebalance(err: unknown): boolean {
   return type === 'REBALANCE_IN_PROGRESS' || type === 'NOT_COORDINATOR_FOR_GROUP' || type === 'ILLEGAL_GENERATION';
 }
 
+/** Shared by the messages without headers (most of them): no object each. */
+const NO_HEADERS: Headers = Object.freeze({});
+
 function toReceived(topic: string, partition: number, m: KafkaMessage): ReceivedMessage {
-  const headers: Headers = {};
-  for (const [k, v] of Object.entries(m.headers ?? {})) {
-    if (v === undefined) continue;
-    headers[k] = Array.isArray(v) ? v.map(String).join(',') : v.toString();
+  let headers = NO_HEADERS;
+  const raw = m.headers;
+  if (raw) {
+    for (const k in raw) {
+      const v = raw[k];
+      if (v === undefined) continue;
+      if (headers === NO_HEADERS) headers = {};
+      headers[k] = Array.isArray(v) ? v.map(String).join(',') : v.toString();
+    }
   }
   return { topic, partition, offset: m.offset, timestamp: Number(m.timestamp), key: m.key ?? null, value: m.value ?? null, headers };
 }

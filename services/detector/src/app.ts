@@ -1,5 +1,5 @@
-import { createCodec, findingContract, transactionContract, type ApiTransaction, type Finding, type SchemaRegistryClient } from '@vigil/contracts';
-import { DetectionEngine, createThreatMatcher, parseThreatsDocument, type DetectorsConfig } from '@vigil/detectors';
+import { createCodec, findingContract, transactionContract, type Finding, type SchemaRegistryClient } from '@vigil/contracts';
+import { DetectionEngine, createThreatMatcher, parseThreatsDocument, type DetectorsConfig, type EnrichedEvent } from '@vigil/detectors';
 import { DecodeError } from '@vigil/errors';
 import type { Batch, Consumer, KafkaClient, OutgoingMessage, Producer } from '@vigil/kafka';
 import type { RedisClient } from '@vigil/redis';
@@ -114,13 +114,14 @@ export function buildDetector(deps: DetectorDeps): DetectorService {
     const started = performance.now();
     const stop = m.batchSeconds.startTimer();
     const startedIn = generation;
-    const events: ApiTransaction[] = [];
+    const events: EnrichedEvent[] = [];
     const offsets: number[] = [];
     const deadLetters: OutgoingMessage[] = [];
     // Counted once the batch succeeds: a failed batch is fetched again and would count its bad messages twice.
     const rejectedCodes: string[] = [];
     // A retriable error (registry down and the like) throws here: the batch is fetched again.
-    const decoded = await codec.decodeAll(batch.messages.map((message) => message.value));
+    // Each event is enriched as it is decoded: the decoded object dies young instead of living as long as the batch.
+    const decoded = await codec.decodeAll(batch.messages.map((message) => message.value), engine.enrichEvent);
     for (const [i, message] of batch.messages.entries()) {
       const result = decoded[i]!;
       if (!(result instanceof DecodeError)) {
@@ -140,7 +141,7 @@ export function buildDetector(deps: DetectorDeps): DetectorService {
       if (e.timestamp > latest) latest = e.timestamp;
     }
     if (events.length > 0) pendingSince.set(partitionKey, Math.min(earliest, pendingSince.get(partitionKey) ?? Infinity));
-    const outcome = await engine.process(events, { holdAt: await clock.share(pendingSince, partitionKey), source: { key: partitionKey, offsets } });
+    const outcome = await engine.processEnriched(events, { holdAt: await clock.share(pendingSince, partitionKey), source: { key: partitionKey, offsets } });
     // A suppressed finding is neither published nor marked published: if the
     // suppression is removed while its window is still open, it comes back.
     const published = deps.suppressions ? outcome.findings.filter((f) => !deps.suppressions!.find((s, now) => covers(s, f, now))) : outcome.findings;
