@@ -40,6 +40,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createCodec, createSchemaRegistry, transactionContract, type ApiTransaction } from '@vigil/contracts';
 import { defaultDetectorsConfig, parseThreatsDocument } from '@vigil/detectors';
+import { DEFAULT_CHECKPOINT_INTERVAL_MS } from '@vigil/detector';
 import { createKafkaClient, type Admin, type OutgoingMessage, type Producer } from '@vigil/kafka';
 import { closeRedis, connectRedis, createRedis, type Redis } from '@vigil/redis';
 import { createRandom, scenarios, type Random } from '@vigil/simulator';
@@ -678,6 +679,9 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       return child;
     };
     const detector = await startChild('detector', {
+      // The checkpoint schedule is wall-clock: compressed like event time, it keeps its production cadence in
+      // event time (5 s), rather than a checkpoint every timeScale × 5 s of event time (~4 minutes at 45x).
+      DETECTOR_CHECKPOINT_INTERVAL_MS: String(Math.max(100, Math.round(DEFAULT_CHECKPOINT_INTERVAL_MS / timeScale))),
       DETECTOR_GROUP_ID: `soak-detector-${run}`,
       DETECTOR_START: 'earliest',
       VIGIL_TOPIC_TRANSACTIONS: topics.transactions,

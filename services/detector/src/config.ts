@@ -61,6 +61,7 @@ export const detectorBindings: readonly EnvBinding[] = [
   { env: 'VIGIL_TOPIC_PARTITIONS', path: 'topics.partitions', kind: 'number' },
   { env: 'DETECTOR_GROUP_ID', path: 'consumer.groupId' },
   { env: 'DETECTOR_START', path: 'consumer.start' },
+  { env: 'DETECTOR_CHECKPOINT_INTERVAL_MS', path: 'consumer.checkpointIntervalMs', kind: 'number' },
 ];
 
 export function loadDetectorConfig(env: Env) {
