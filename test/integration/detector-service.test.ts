@@ -4,6 +4,7 @@ import type { Producer } from '@vigil/kafka';
 import { background, tx } from '../../libs/detectors/src/testing.js';
 import { detectorRig, metricValue, type DetectorRig } from '../support/detector.js';
 import { stackEnv, waitFor } from '../support/helpers.js';
+import { scanKeys } from '../support/replicas.js';
 
 const MINUTE = 60_000;
 const T = Date.UTC(2026, 10, 23, 9, 0, 0);
@@ -155,16 +156,7 @@ describe('detector checkpoints and commits', () => {
   it('commits offsets only once a checkpoint holds their subjects, and writes both when it stops', async () => {
     const { events, attacker } = trafficWithEnumeration();
     const first = events.slice(0, events.findIndex((e) => e.id === 'attack-20'));
-    const checkpointKeys = async () => {
-      const keys: string[] = [];
-      let cursor = '0';
-      do {
-        const [next, batch] = await rig.redis.scan(cursor, 'MATCH', `${rig.prefix}:*:sc:*`, 'COUNT', 1000);
-        cursor = next;
-        keys.push(...batch);
-      } while (cursor !== '0');
-      return keys;
-    };
+    const checkpointKeys = () => scanKeys(rig.redis, `${rig.prefix}:*:sc:*`);
 
     // A minute between checkpoints: the whole first part is processed before the first one.
     const { service, metrics } = await rig.start({}, { checkpointIntervalMs: 60_000 });

@@ -58,17 +58,26 @@ export function uniquePrefix(tag: string): string {
  * of TTL, on a Redis other tests share.
  */
 export async function dropPrefix(redis: RedisClient, prefix: string): Promise<number> {
-  let cursor = '0';
   let dropped = 0;
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) {
-      dropped += keys.length;
-      await redis.unlink(...keys);
-    }
-  } while (cursor !== '0');
+  await scanKeys(redis, `${prefix}:*`, async (keys) => {
+    dropped += keys.length;
+    await redis.unlink(...keys);
+  });
   return dropped;
+}
+
+/** Every key matching `pattern` (single-node Redis, SCAN), page by page to `each`, or all at once. */
+export async function scanKeys(redis: RedisClient, pattern: string, each?: (keys: string[]) => Promise<void>): Promise<string[]> {
+  const all: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length === 0) continue;
+    if (each) await each(keys);
+    else all.push(...keys);
+  } while (cursor !== '0');
+  return all;
 }
 
 export interface ReplicaOptions {
