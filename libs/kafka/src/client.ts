@@ -140,9 +140,11 @@ export function createKafkaClient(config: KafkaConfig, logger: Logger): KafkaCli
                   try {
                     await heartbeat();
                   } catch (err) {
-                    if (!isRebalance(err)) throw err;
-                    rebalancing = err;
-                    revoking = true;
+                    // Anything else is kafkajs's to handle at its own heartbeat: this batch succeeded.
+                    if (isRebalance(err)) {
+                      rebalancing = err;
+                      revoking = true;
+                    }
                   }
                   if (revoking) await beforeRevoke('rebalance');
                   if (rebalancing) throw rebalancing;
