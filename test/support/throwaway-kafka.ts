@@ -61,7 +61,10 @@ export async function startThrowawayKafka(): Promise<ThrowawayKafka> {
     ].join('\n'),
   );
   const jvm = ['-Xms64m', '-Xmx256m', `-Dkafka.logs.dir=${dir}`, `-Dlog4j.configuration=file:${join(dir, 'log4j.properties')}`, `-Djava.io.tmpdir=${dir}`, '-cp', `${libs}/*`];
-  const clusterId = randomBytes(16).toString('base64url');
+  // As Kafka's own random-uuid: never one that starts with '-' (1 in 64 would, and the tool reads it as an option).
+  let clusterId: string;
+  do clusterId = randomBytes(16).toString('base64url');
+  while (clusterId.startsWith('-'));
   const format = spawnSync('java', [...jvm, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', config], { encoding: 'utf8' });
   if (format.status !== 0) throw new Error(`formatting the throwaway Kafka failed: ${format.stderr || format.stdout}`);
   const brokers = `127.0.0.1:${proxyPort}`;
