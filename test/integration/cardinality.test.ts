@@ -4,6 +4,7 @@ import { detectorsConfigSchema } from '@vigil/detectors';
 import { createRandom } from '@vigil/simulator';
 import { detectorRig, metricValue, sample, type DetectorRig } from '../support/detector.js';
 import { waitFor } from '../support/helpers.js';
+import { scanKeys } from '../support/replicas.js';
 
 /**
  * A cardinality attack: a million events in three minutes of event time,
@@ -42,14 +43,10 @@ function* flood(count: number): Generator<ApiTransaction> {
 }
 
 async function prefixMemory(rig: DetectorRig): Promise<{ keys: number; bytes: number; byKind: Record<string, number> }> {
-  let cursor = '0';
   let keys = 0;
   let bytes = 0;
   const byKind: Record<string, number> = {};
-  do {
-    const [next, batch] = await rig.redis.scan(cursor, 'MATCH', `${rig.prefix}:*`, 'COUNT', 2000);
-    cursor = next;
-    if (batch.length === 0) continue;
+  await scanKeys(rig.redis, `${rig.prefix}:*`, async (batch) => {
     const p = rig.redis.pipeline();
     for (const k of batch) p.memory('USAGE', k, 'SAMPLES', '0');
     const sizes = ((await p.exec()) ?? []).map(([, v]) => Number(v ?? 0));
@@ -59,7 +56,7 @@ async function prefixMemory(rig: DetectorRig): Promise<{ keys: number; bytes: nu
     });
     keys += batch.length;
     bytes += sizes.reduce((a, b) => a + b, 0);
-  } while (cursor !== '0');
+  });
   return { keys, bytes, byKind };
 }
 

@@ -143,7 +143,12 @@ export class DetectionEngine {
   readonly config: DetectorsConfig;
   private readonly store: StateStore;
   private readonly detectors: readonly Detector[];
-  private readonly enrich: (e: ApiTransaction) => EnrichedEvent;
+  /**
+   * Adds what the detectors derive from an event (its route template, object id, login route,
+   * automation agent). `processEnriched` takes events already through it: a consumer enriches each
+   * event as it decodes it, so the decoded object does not live as long as the batch.
+   */
+  readonly enrichEvent: (event: ApiTransaction) => EnrichedEvent;
   private readonly loadThreats: (() => Promise<ThreatMatcher>) | undefined;
   private threats: ThreatMatcher = emptyThreats;
   private threatsVersion: string | undefined;
@@ -159,9 +164,9 @@ export class DetectionEngine {
   /** Routes admitted (by `api\u0000direction-route`), with the day they were admitted for. */
   private readonly admittedRoutes: BoundedMap<string, number>;
   private readonly deferCheckpoints: boolean;
-  /** Subjects changed since their checkpoint was last written (deferred checkpoints), with the change count when they last changed. */
+  /** Subjects changed since their checkpoint was last written (deferred checkpoints). */
   private readonly dirty = new Map<string, SubjectState>();
-  private readonly changedAt = new WeakMap<SubjectState, number>();
+  /** Batches counted so far: a subject's `changedAt` says which one last changed it. */
   private changes = 0;
   /** Changed subjects the cache pushed out: their checkpoints go with the next batch. */
   private readonly evictedDirty = new Set<string>();
@@ -173,7 +178,7 @@ export class DetectionEngine {
     this.store = options.store;
     const enabled = this.config.enabled;
     this.detectors = (options.detectors ?? allDetectors).filter((d) => enabled[d.name] !== false);
-    this.enrich = createEnricher(this.config.credential_stuffing.loginRoutePattern);
+    this.enrichEvent = createEnricher(this.config.credential_stuffing.loginRoutePattern);
     this.loadThreats = options.loadThreats;
     const limit = options.cacheLimit ?? 100_000;
     this.deferCheckpoints = options.checkpoints === 'deferred';
@@ -232,7 +237,7 @@ export class DetectionEngine {
   /** Forgets the subjects among `written` that have not changed since change `upTo`. */
   private markWritten(written: Iterable<[string, SubjectState]>, upTo: number): void {
     for (const [id, state] of written) {
-      if ((this.changedAt.get(state) ?? 0) > upTo) continue;
+      if (state.changedAt > upTo) continue;
       this.dirty.delete(id);
       this.evictedDirty.delete(id);
     }
@@ -288,15 +293,8 @@ export class DetectionEngine {
    * pending (a backtest, a caught-up consumer).
    */
   async process(batch: readonly ApiTransaction[], options: { holdAt?: number; source?: BatchSource } = {}): Promise<BatchOutcome> {
-    return this.processEnriched(batch.map(this.enrich), options);
+    return this.processEnriched(batch.map(this.enrichEvent), options);
   }
-
-  /**
-   * Adds what the detectors derive from an event (its route template, object id, login route,
-   * automation agent). `processEnriched` takes events already through it: a consumer enriches each
-   * event as it decodes it, so the decoded object does not live as long as the batch.
-   */
-  readonly enrichEvent = (event: ApiTransaction): EnrichedEvent => this.enrich(event);
 
   /** `process`, for events from `enrichEvent` (the array is not reordered; events whose route is refused are moved to `{other}`). */
   async processEnriched(batch: readonly EnrichedEvent[], options: { holdAt?: number; source?: BatchSource } = {}): Promise<BatchOutcome> {
@@ -540,7 +538,7 @@ export class DetectionEngine {
     if (this.deferCheckpoints) {
       for (const [id, state] of held) {
         this.dirty.set(id, state);
-        this.changedAt.set(state, changed);
+        state.changedAt = changed;
       }
     }
 

@@ -114,6 +114,8 @@ export class SubjectState {
   baseline: { hour: number; n: number; bytes: number } | undefined;
   /** The hour bucket its checkpoint was last written to or read from (not checkpointed): a move deletes the old copy. */
   checkpointHour: number | undefined;
+  /** The engine's count of batches when one last changed it (not checkpointed): a checkpoint taken before that holds an older state. */
+  changedAt = 0;
 
   // Get-or-start, one per kind of entry (no callback: these run for every event). A kept entry lives `ttlMs` past `now`.
   window(w5: number, now: number, ttlMs: number): WindowCounts {
