@@ -9,7 +9,7 @@
 import { createCodec, transactionContract } from '@vigil/contracts';
 import { DetectionEngine, defaultDetectorsConfig, type EnrichedEvent } from '@vigil/detectors';
 import { DecodeError } from '@vigil/errors';
-import { closeRedis, connectRedis, createRedis } from '@vigil/redis';
+import { closeRedis, connectRedis, createRedis, deletePrefix } from '@vigil/redis';
 import { RedisStateStore } from '@vigil/state';
 import { benchTraffic } from './traffic.js';
 
@@ -32,7 +32,8 @@ async function main(): Promise<void> {
   for (let at = 0; partitions.some((p) => p.length > at); at += BATCH) for (const p of partitions) if (p.length > at) batches.push(p.slice(at, at + BATCH));
   const redis = createRedis({ url: redisUrl });
   await connectRedis(redis);
-  const store = new RedisStateStore({ redis, prefix: `cpu-${Date.now().toString(36)}` });
+  const prefix = `cpu-${Date.now().toString(36)}`;
+  const store = new RedisStateStore({ redis, prefix });
   const checkpointMs = Number(env.BENCH_CHECKPOINT_MS ?? 5000);
   const engine = new DetectionEngine({ config: defaultDetectorsConfig, store, checkpoints: checkpointMs > 0 ? 'deferred' : 'batch' });
   let checkpointAt = Date.now() + checkpointMs;
@@ -58,6 +59,7 @@ async function main(): Promise<void> {
   if (checkpointMs > 0) await engine.checkpoint();
   const used = process.cpuUsage(cpu);
   process.stdout.write(`${JSON.stringify({ events: N, cpuUsPerEvent: Math.round(((used.user + used.system) / N) * 10) / 10, userUs: Math.round(used.user / N * 10) / 10, wallUsPerEvent: Math.round(((Date.now() - t) * 1000) / N * 10) / 10, findings, roundTrips: store.roundTrips })}\n`);
+  await deletePrefix(redis, prefix);
   await closeRedis(redis);
 }
 

@@ -42,7 +42,7 @@ import { createCodec, createSchemaRegistry, transactionContract, type ApiTransac
 import { defaultDetectorsConfig, parseThreatsDocument } from '@vigil/detectors';
 import { DEFAULT_CHECKPOINT_INTERVAL_MS } from '@vigil/detector';
 import { createKafkaClient, type Admin, type OutgoingMessage, type Producer } from '@vigil/kafka';
-import { closeRedis, connectRedis, createRedis, type Redis } from '@vigil/redis';
+import { closeRedis, connectRedis, createRedis, deletePrefix, type Redis } from '@vigil/redis';
 import { createRandom, scenarios, type Random } from '@vigil/simulator';
 import { saveThreatsDocument } from '@vigil/state';
 import { createLogger } from '@vigil/telemetry';
@@ -928,7 +928,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     await receiver?.stop().catch(() => undefined);
     if (!o.keepState) {
       await admin?.deleteTopics(Object.values(topics)).catch(() => undefined);
-      await deleteKeys(redis, prefix).catch(() => undefined);
+      await deletePrefix(redis, prefix).catch(() => undefined);
     }
     await admin?.disconnect().catch(() => undefined);
     if (redisPassword) await redis.call('ACL', 'DELUSER', aclUser).catch(() => undefined);
@@ -936,15 +936,6 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     if (!o.keepLogs) rmSync(dir, { recursive: true, force: true });
     else rmSync(join(dir, 'webhook-secret'), { force: true });
   }
-}
-
-async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 2000);
-    cursor = next;
-    if (keys.length > 0) await redis.unlink(...keys);
-  } while (cursor !== '0');
 }
 
 /** The bounds the soak holds the run to; empty when it passed. */

@@ -2,9 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCodec, transactionContract, type ApiTransaction } from '@vigil/contracts';
 import { detectorsConfigSchema } from '@vigil/detectors';
 import { createRandom } from '@vigil/simulator';
+import { scanKeys } from '@vigil/redis';
 import { detectorRig, metricValue, sample, type DetectorRig } from '../support/detector.js';
 import { waitFor } from '../support/helpers.js';
-import { scanKeys } from '../support/replicas.js';
 
 /**
  * A cardinality attack: a million events in three minutes of event time,

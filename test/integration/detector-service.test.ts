@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCodec, createSchemaRegistry, dlqHeaders, transactionContract, type ApiTransaction } from '@vigil/contracts';
 import type { Producer } from '@vigil/kafka';
+import { scanKeys } from '@vigil/redis';
 import { background, tx } from '../../libs/detectors/src/testing.js';
 import { detectorRig, metricValue, type DetectorRig } from '../support/detector.js';
 import { stackEnv, waitFor } from '../support/helpers.js';
-import { scanKeys } from '../support/replicas.js';
 
 const MINUTE = 60_000;
 const T = Date.UTC(2026, 10, 23, 9, 0, 0);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Finding } from '@vigil/contracts';
 import { createKafkaClient, type Admin, type KafkaClient, type Producer, type ReceivedMessage } from '@vigil/kafka';
-import { closeRedis, connectRedis, createRedis, type RedisClient } from '@vigil/redis';
+import { closeRedis, connectRedis, createRedis, deletePrefix, type RedisClient } from '@vigil/redis';
 import { matches } from '@vigil/simulator';
 import { saveThreatsDocument } from '@vigil/state';
 import { metricValue, sample } from '../support/detector.js';
@@ -12,7 +12,6 @@ import { attackStream, streamMessages } from '../support/attack-stream.js';
 import {
   createReplicaTopics,
   drained,
-  dropPrefix,
   eventCounts,
   findingsOf,
   followTopic,
@@ -106,7 +105,7 @@ describe('three detector replicas, one killed with SIGKILL mid-stream', () => {
     await Promise.all(stops.map((s) => s().catch(() => undefined)));
     await rig?.close();
     await sink?.stop();
-    if (redis) for (const prefix of [...prefixes, ...(rig ? [rig.prefix] : [])]) await dropPrefix(redis, prefix);
+    if (redis) for (const prefix of [...prefixes, ...(rig ? [rig.prefix] : [])]) await deletePrefix(redis, prefix);
     await producer?.disconnect();
     await admin?.deleteTopics([...Object.values(topics ?? {}), ...Object.values(refTopics ?? {})]).catch(() => undefined);
     await admin?.disconnect();

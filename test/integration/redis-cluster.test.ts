@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGroupClock } from '@vigil/detector';
-import { closeRedis, connectRedis, createKeyspace, createRedis, type RedisClient } from '@vigil/redis';
+import { closeRedis, connectRedis, createKeyspace, createRedis, deletePrefix, scanKeys, type RedisClient } from '@vigil/redis';
 import { startLocalCluster, type LocalCluster } from '../support/redis-cluster.js';
 
 describe('Redis Cluster through the project client', () => {
@@ -40,6 +40,18 @@ describe('Redis Cluster through the project client', () => {
     expect(slots.size).toBeGreaterThan(1);
     const masters = (await redis.cluster('NODES')) as unknown as string;
     expect(masters.split('\n').filter((l) => l.includes('master')).length).toBe(3);
+  });
+
+  it('scans and deletes a prefix on every master, whatever slots its keys hash to', async () => {
+    const ks = createKeyspace('vigil-it-scan');
+    const keys = Array.from({ length: 300 }, (_, i) => ks.key(`api${i}`, 'n'));
+    for (const k of keys) await redis.set(k, '1', 'PX', 60_000);
+    const slots = new Set<number>();
+    for (const k of keys.slice(0, 30)) slots.add(Number(await redis.cluster('KEYSLOT', k)));
+    expect(slots.size).toBeGreaterThan(1);
+    expect((await scanKeys(redis, 'vigil-it-scan:*')).sort()).toEqual([...keys].sort());
+    expect(await deletePrefix(redis, 'vigil-it-scan')).toBe(300);
+    expect(await scanKeys(redis, 'vigil-it-scan:*')).toEqual([]);
   });
 
   it("shares the detector group's window clock through the cluster (one hash tag, pipelined)", async () => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Finding } from '@vigil/contracts';
 import { createKafkaClient, type Admin, type KafkaClient, type Producer } from '@vigil/kafka';
-import { closeRedis, connectRedis, createRedis, type RedisClient } from '@vigil/redis';
+import { closeRedis, connectRedis, createRedis, deletePrefix, type RedisClient } from '@vigil/redis';
 import { matches } from '@vigil/simulator';
 import { saveThreatsDocument } from '@vigil/state';
 import { quietLogger, stackEnv, uniqueName } from '../support/helpers.js';
@@ -9,7 +9,6 @@ import { attackStream, streamMessages } from '../support/attack-stream.js';
 import {
   createReplicaTopics,
   drained,
-  dropPrefix,
   eventCounts,
   findingsOf,
   followTopic,
@@ -69,7 +68,7 @@ describe('scale-out: three detector replicas against one', () => {
     await Promise.all(replicas.map((r) => r.stop(10_000)));
     await Promise.all(stops.map((s) => s().catch(() => undefined)));
     await producer?.disconnect();
-    if (redis) for (const prefix of prefixes) await dropPrefix(redis, prefix);
+    if (redis) for (const prefix of prefixes) await deletePrefix(redis, prefix);
     await admin?.deleteTopics([...Object.values(input ?? {}), ...extraTopics]).catch(() => undefined);
     await admin?.disconnect();
     if (redis) await closeRedis(redis);

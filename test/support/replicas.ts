@@ -3,7 +3,6 @@ import { setPriority } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { findingContract, validate, type Finding } from '@vigil/contracts';
 import type { Admin, Consumer, KafkaClient, Producer, ReceivedMessage } from '@vigil/kafka';
-import type { RedisClient } from '@vigil/redis';
 import { metricValue, sample } from './detector.js';
 import { freePort, stackEnv, uniqueName, waitFor } from './helpers.js';
 
@@ -50,34 +49,6 @@ export async function createReplicaTopics(admin: Admin, partitions: number, pref
 /** A Redis key prefix no other run uses (the config allows 32 characters). */
 export function uniquePrefix(tag: string): string {
   return uniqueName(tag).replace(/[^A-Za-z0-9_.-]/g, '').slice(0, 32);
-}
-
-/**
- * Deletes every key under a prefix (single-node Redis): a run of these tests
- * leaves hundreds of megabytes of counters and checkpoints, most with hours
- * of TTL, on a Redis other tests share.
- */
-export async function dropPrefix(redis: RedisClient, prefix: string): Promise<number> {
-  let dropped = 0;
-  await scanKeys(redis, `${prefix}:*`, async (keys) => {
-    dropped += keys.length;
-    await redis.unlink(...keys);
-  });
-  return dropped;
-}
-
-/** Every key matching `pattern` (single-node Redis, SCAN), page by page to `each`, or all at once. */
-export async function scanKeys(redis: RedisClient, pattern: string, each?: (keys: string[]) => Promise<void>): Promise<string[]> {
-  const all: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length === 0) continue;
-    if (each) await each(keys);
-    else all.push(...keys);
-  } while (cursor !== '0');
-  return all;
 }
 
 export interface ReplicaOptions {

@@ -2,3 +2,4 @@ export { createRedis, connectRedis, closeRedis, redisAnswers, isCluster, type Re
 export { createKeyspace, escapeKeyPart, unescapeKeyPart, MAX_KEY_PART, type Keyspace } from './keys.js';
 export type { Cluster, Redis } from 'ioredis';
 export { defineScripts, type ScriptDefinition } from './scripts.js';
+export { deletePrefix, scanKeys } from './scan.js';
