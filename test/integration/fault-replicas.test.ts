@@ -10,21 +10,21 @@ import { notifierRig, type NotifierRig } from '../support/notifier.js';
 import { startHttpSink, type HttpSink } from '../support/receivers.js';
 import { attackStream, streamMessages } from '../support/attack-stream.js';
 import {
+  countByDetector,
   createReplicaTopics,
   drained,
   eventCounts,
-  findingsOf,
-  followTopic,
   produceAll,
   publishedTwice,
   scrapeAndKill,
   settledAssignment,
-  steady,
   startDetectorReplica,
+  steady,
   uniquePrefix,
   type DetectorReplica,
   type ReplicaTopics,
 } from '../support/replicas.js';
+import { findingsOf, followTopic } from '../support/topics.js';
 
 /**
  * Three `vigil detector` processes in one consumer group; one of them is
@@ -68,11 +68,6 @@ interface IncidentView {
   findingIds: string[];
 }
 
-const byDetector = (findings: Iterable<Finding>) => {
-  const counts: Record<string, number> = {};
-  for (const f of findings) counts[f.detector] = (counts[f.detector] ?? 0) + 1;
-  return counts;
-};
 
 describe('three detector replicas, one killed with SIGKILL mid-stream', () => {
   let kafka: KafkaClient;
@@ -305,8 +300,8 @@ describe('three detector replicas, one killed with SIGKILL mid-stream', () => {
       deadLettersTwice: twice.length,
       referenceConsumed: refConsumed,
       takeover: { producedAtKill: takeover.producedAtKill, rebalanceMs: rebalancedAt - killedAt, resumeMs: resumedAt - killedAt },
-      findings: { onTopic, distinct: got.size, byDetector: byDetector(got.values()) },
-      reference: { onTopic: refFindings.messages.length, distinct: want.size, byDetector: byDetector(want.values()) },
+      findings: { onTopic, distinct: got.size, byDetector: countByDetector(got.values()) },
+      reference: { onTopic: refFindings.messages.length, distinct: want.size, byDetector: countByDetector(want.values()) },
       publishedTwice: { faulty: publishedTwice(findings.messages.slice(0, onTopic)), reference: publishedTwice(refFindings.messages) },
       lost: lost.map((f) => `${f.detector} ${f.subject.kind}:${f.subject.value} ${f.api} ${f.route ?? ''} ${new Date(f.windowStart).toISOString()}`),
       extra: extra.map((f) => `${f.detector} ${f.subject.kind}:${f.subject.value} ${f.api} ${f.route ?? ''} ${new Date(f.windowStart).toISOString()}`),

@@ -23,7 +23,7 @@ describe('a false-positive verdict, end to end through Kafka and Redis', () => {
     const events = [0, 1, 2].map((i) => tx({ id: `v-${ip}-${at}-${i}`, timestamp: at + i * 1000, clientIp: ip, path: `/accounts/${i}`, route: '/accounts/{id}' }));
     await detector.producer.send(detector.topics.transactions, events.map((e) => ({ key: e.clientIp!, value: JSON.stringify({ ...e, timestamp: new Date(e.timestamp).toISOString() }) })));
   }
-  const findingsAbout = (ip: string, windowAt: number) => published().filter((f) => f.subject.value === ip && Date.parse(String(f.windowStart)) <= windowAt && windowAt < Date.parse(String(f.windowEnd)));
+  const findingsAbout = (ip: string, windowAt: number) => published().filter((f) => f.subject.value === ip && f.windowStart <= windowAt && windowAt < f.windowEnd);
 
   beforeAll(async () => {
     detector = await detectorRig();

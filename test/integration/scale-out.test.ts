@@ -7,11 +7,10 @@ import { saveThreatsDocument } from '@vigil/state';
 import { quietLogger, stackEnv, uniqueName } from '../support/helpers.js';
 import { attackStream, streamMessages } from '../support/attack-stream.js';
 import {
+  countByDetector,
   createReplicaTopics,
   drained,
   eventCounts,
-  findingsOf,
-  followTopic,
   produceAll,
   publishedTwice,
   settledAssignment,
@@ -21,6 +20,7 @@ import {
   type DetectorReplica,
   type ReplicaTopics,
 } from '../support/replicas.js';
+import { findingsOf, followTopic } from '../support/topics.js';
 
 /**
  * Scale-out: the same 2,000,000-event stream on a 12-partition topic, read
@@ -36,11 +36,6 @@ const EVENT_RATE = 2000;
 /** 20,000 users: about 80,000 subjects (user or address, per api), all held in memory by the single replica (its cache takes 100,000). */
 const USERS = 20_000;
 
-const byDetector = (findings: Iterable<Finding>) => {
-  const counts: Record<string, number> = {};
-  for (const f of findings) counts[f.detector] = (counts[f.detector] ?? 0) + 1;
-  return Object.fromEntries(Object.entries(counts).sort());
-};
 const describeFinding = (f: Finding) => `${f.detector} ${f.subject.kind}:${f.subject.value} ${f.api} ${f.route ?? ''} ${new Date(f.windowStart).toISOString()} ${JSON.stringify(f.evidence).slice(0, 300)}`;
 
 describe('scale-out: three detector replicas against one', () => {
@@ -130,8 +125,8 @@ describe('scale-out: three detector replicas against one', () => {
       eventTimeMinutes: Math.round((stream.end - stream.start) / 60_000),
       assignment: trio.map((r) => [r.name, assignment.get(r)]),
       consumed: Object.fromEntries(started.map((r, i) => [r.name, counts[i]!.consumed])),
-      oneReplica: { drainSeconds: (drainedAt.get('one')! - produceStart) / 1000, onTopic: oneFindings.messages.length, ids: a.size, byDetector: byDetector(a.values()) },
-      threeReplicas: { drainSeconds: (drainedAt.get('three')! - produceStart) / 1000, onTopic: threeFindings.messages.length, ids: b.size, byDetector: byDetector(b.values()) },
+      oneReplica: { drainSeconds: (drainedAt.get('one')! - produceStart) / 1000, onTopic: oneFindings.messages.length, ids: a.size, byDetector: countByDetector(a.values()) },
+      threeReplicas: { drainSeconds: (drainedAt.get('three')! - produceStart) / 1000, onTopic: threeFindings.messages.length, ids: b.size, byDetector: countByDetector(b.values()) },
       publishedTwice: { one: publishedTwice(oneFindings.messages), three: publishedTwice(threeFindings.messages) },
       onlyOne: onlyOne.map(describeFinding),
       onlyThree: onlyThree.map(describeFinding),

@@ -1,12 +1,13 @@
 import { createSchemaRegistry, type Finding } from '@vigil/contracts';
 import { buildDetector, type DetectorService } from '@vigil/detector';
 import { detectorsConfigSchema } from '@vigil/detectors';
-import { createKafkaClient, type Admin, type Consumer, type KafkaClient, type Producer, type ReceivedMessage } from '@vigil/kafka';
+import { createKafkaClient, type Admin, type KafkaClient, type Producer, type ReceivedMessage } from '@vigil/kafka';
 import { closeRedis, connectRedis, createRedis, type RedisClient } from '@vigil/redis';
 import { RedisStateStore } from '@vigil/state';
 import { createSuppressionStore, RecordWatcher, type Suppression } from '@vigil/suppressions';
 import { createMetricsRegistry, type Registry } from '@vigil/telemetry';
 import { quietLogger, stackEnv, uniqueName } from './helpers.js';
+import { findingsOf, followTopic } from './topics.js';
 
 /** A detector service wired to the real stack, with its own topics, group and key prefix. */
 export interface DetectorRig {
@@ -24,7 +25,8 @@ export interface DetectorRig {
   start(config?: Record<string, unknown>, options?: { checkpointIntervalMs?: number }): Promise<{ service: DetectorService; metrics: Registry }>;
   /** Collects every message of a topic from the beginning, until `stop`. */
   collect(topic: string): Promise<{ messages: ReceivedMessage[]; stop(): Promise<void> }>;
-  findingsOf(messages: ReceivedMessage[]): Finding[];
+  /** Findings as the contract reads them (timestamps in epoch ms). */
+  findingsOf(messages: readonly ReceivedMessage[]): Finding[];
   close(): Promise<void>;
 }
 
@@ -42,7 +44,7 @@ export async function detectorRig(o: { transactionsTopicConfig?: Record<string, 
   const prefix = uniqueName('it').replace(/[^A-Za-z0-9_.-]/g, '').slice(0, 32);
   const groupId = uniqueName('it-detector');
   const services: DetectorService[] = [];
-  const consumers: Consumer[] = [];
+  const followers: { stop(): Promise<void> }[] = [];
   const suppressions = new RecordWatcher({ store: createSuppressionStore(redis, prefix), refreshMs: 200 });
 
   return {
@@ -78,19 +80,15 @@ export async function detectorRig(o: { transactionsTopicConfig?: Record<string, 
       return { service, metrics };
     },
     async collect(topic) {
-      const messages: ReceivedMessage[] = [];
-      const consumer = kafka.consumer({ groupId: uniqueName('it-collect'), topics: [topic], fromBeginning: true, eachBatch: async (b) => void messages.push(...b.messages) });
-      await consumer.start();
-      consumers.push(consumer);
-      return { messages, stop: () => consumer.stop() };
+      const followed = await followTopic(kafka, topic);
+      followers.push(followed);
+      return followed;
     },
-    findingsOf(messages) {
-      return messages.map((m) => JSON.parse(m.value!.toString()) as Finding);
-    },
+    findingsOf,
     async close() {
       suppressions.stop();
       await Promise.all(services.map((s) => s.stop().catch(() => undefined)));
-      await Promise.all(consumers.map((c) => c.stop().catch(() => undefined)));
+      await Promise.all(followers.map((c) => c.stop().catch(() => undefined)));
       await producer.disconnect();
       await admin.deleteTopics(Object.values(topics)).catch(() => undefined);
       await admin.disconnect();

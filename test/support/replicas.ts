@@ -1,33 +1,18 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { setPriority } from 'node:os';
-import { fileURLToPath } from 'node:url';
-import { findingContract, validate, type Finding } from '@vigil/contracts';
-import type { Admin, Consumer, KafkaClient, Producer, ReceivedMessage } from '@vigil/kafka';
+import { spawn } from 'node:child_process';
+import type { Finding } from '@vigil/contracts';
+import type { Admin, Producer, ReceivedMessage } from '@vigil/kafka';
 import { metricValue, sample } from './detector.js';
-import { freePort, stackEnv, uniqueName, waitFor } from './helpers.js';
+import { stackEnv, uniqueName, waitFor } from './helpers.js';
+import { findingsOf } from './topics.js';
+import { killOnExit, startVigilProcess, type LogLine, type VigilProcessOptions } from './vigil-process.js';
 
 /**
- * Detector replicas as real processes (`vigil detector`), configured by
- * environment as an operator would, for the reliability tests: start several
- * in one consumer group, scrape their /metrics, read which partitions each
- * holds (from kafkajs's join log line), kill one. Every process started here
- * is killed when the test process exits, whatever happened.
+ * Detector replicas as real processes (`vigil detector`, started by
+ * vigil-process.ts), configured by environment as an operator would, for the
+ * reliability tests: start several in one consumer group, scrape their
+ * /metrics, read which partitions each holds (from kafkajs's join log line),
+ * kill one.
  */
-
-const cli = fileURLToPath(new URL('../../services/cli/dist/main.js', import.meta.url));
-
-const running = new Set<ChildProcess>();
-let exitHook = false;
-function track(child: ChildProcess): void {
-  running.add(child);
-  child.once('exit', () => running.delete(child));
-  if (!exitHook) {
-    exitHook = true;
-    process.once('exit', () => {
-      for (const c of running) c.kill('SIGKILL');
-    });
-  }
-}
 
 export interface ReplicaTopics {
   transactions: string;
@@ -51,26 +36,16 @@ export function uniquePrefix(tag: string): string {
   return uniqueName(tag).replace(/[^A-Za-z0-9_.-]/g, '').slice(0, 32);
 }
 
-export interface ReplicaOptions {
+export interface ReplicaOptions extends VigilProcessOptions {
   name: string;
   groupId: string;
   prefix: string;
   topics: ReplicaTopics;
   /** Extra environment (e.g. VIGIL_CONFIG). */
   env?: Record<string, string>;
-  /**
-   * Scheduling niceness (0: as the test). Two groups sharing a 2-core host
-   * share it by process: a group of three at niceness 5 weighs about as
-   * much as one process at 0, so both groups progress at the same pace.
-   */
-  nice?: number;
 }
 
-export interface LogLine {
-  level: number | string;
-  msg: string;
-  [field: string]: unknown;
-}
+export type { LogLine };
 
 export interface DetectorReplica {
   readonly name: string;
@@ -97,16 +72,13 @@ export interface DetectorReplica {
 
 /** Starts `vigil detector` with the stack's addresses, its own HTTP port, the group, prefix and topics; resolves once /readyz answers 200. */
 export async function startDetectorReplica(o: ReplicaOptions): Promise<DetectorReplica> {
-  const port = await freePort();
   const env = stackEnv();
-  const child = spawn(process.execPath, [cli, 'detector'], {
-    env: {
-      ...process.env,
+  const p = await startVigilProcess(
+    'detector',
+    {
       KAFKA_BROKERS: env.KAFKA_BROKERS,
       SCHEMA_REGISTRY_URL: env.SCHEMA_REGISTRY_URL,
       REDIS_URL: env.REDIS_URL,
-      HTTP_PORT: String(port),
-      LOG_LEVEL: 'info',
       KAFKA_CLIENT_ID: o.name,
       REDIS_KEY_PREFIX: o.prefix,
       DETECTOR_GROUP_ID: o.groupId,
@@ -116,44 +88,21 @@ export async function startDetectorReplica(o: ReplicaOptions): Promise<DetectorR
       VIGIL_TOPIC_FINDINGS: o.topics.findings,
       ...o.env,
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  track(child);
-  if (o.nice) setPriority(child.pid!, o.nice);
-  const logs: LogLine[] = [];
-  let text = '';
-  let pending = '';
-  const onData = (d: Buffer) => {
-    pending += d.toString();
-    let nl: number;
-    while ((nl = pending.indexOf('\n')) >= 0) {
-      const line = pending.slice(0, nl);
-      pending = pending.slice(nl + 1);
-      if (line.startsWith('{')) {
-        try {
-          logs.push(JSON.parse(line) as LogLine);
-          continue;
-        } catch {
-          // not a log line after all
-        }
-      }
-      if (text.length < 200_000) text += `${line}\n`;
-    }
-  };
-  child.stdout!.on('data', onData);
-  child.stderr!.on('data', onData);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  let gone = false;
-  void exited.then(() => (gone = true));
-  const url = `http://127.0.0.1:${port}`;
-  const joinLines = () => logs.filter((l) => l.msg === 'Consumer has joined the group');
-
+    { nice: o.nice },
+  );
+  const url = p.metricsUrl;
+  const joinLines = () => p.logs().filter((l) => l.msg === 'Consumer has joined the group');
   const replica: DetectorReplica = {
     name: o.name,
-    pid: child.pid!,
+    pid: p.pid,
     url,
-    logs,
-    text: () => text,
+    logs: p.logs(),
+    text: () =>
+      p
+        .output()
+        .split('\n')
+        .filter((l) => !l.startsWith('{'))
+        .join('\n'),
     lastScrape: undefined,
     lastScrapeAt: undefined,
     async scrape() {
@@ -169,28 +118,14 @@ export async function startDetectorReplica(o: ReplicaOptions): Promise<DetectorR
       return last ? [...(last.memberAssignment?.[topic] ?? [])].sort((a, b) => a - b) : undefined;
     },
     joins: () => joinLines().length,
-    alive: () => !gone,
-    exited,
-    kill(signal) {
-      if (!gone) child.kill(signal);
-    },
+    alive: () => p.exitCode() === undefined,
+    exited: p.exited,
+    kill: (signal) => p.kill(signal),
     async stop(graceMs = 20_000) {
-      if (gone) return;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-      await exited;
-      clearTimeout(timer);
+      await p.stop(graceMs);
     },
   };
-  try {
-    await waitFor(async () => {
-      if (gone) throw new Error(`${o.name} exited: ${text.slice(-2000)}`);
-      return (await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2000) })).status === 200;
-    }, `${o.name} to be ready`, 90_000, 250);
-  } catch (err) {
-    child.kill('SIGKILL');
-    throw err;
-  }
+  await p.ready(90_000);
   return replica;
 }
 
@@ -209,7 +144,7 @@ export async function scrapeAndKill(replica: DetectorReplica): Promise<{ text: s
     'process.stdout.write(JSON.stringify({ killedAt: Date.now(), ok: res.ok, text }));',
   ].join('\n');
   const helper = spawn(process.execPath, ['--input-type=module', '-e', script, replica.url, String(replica.pid)], { stdio: ['ignore', 'pipe', 'pipe'] });
-  track(helper);
+  killOnExit(helper);
   let out = '';
   let err = '';
   helper.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -221,6 +156,13 @@ export async function scrapeAndKill(replica: DetectorReplica): Promise<{ text: s
   replica.lastScrape = result.text;
   replica.lastScrapeAt = result.killedAt;
   return result;
+}
+
+/** How many findings each detector gave, by detector name (for a test's report). */
+export function countByDetector(findings: Iterable<Finding>): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const f of findings) counts[f.detector] = (counts[f.detector] ?? 0) + 1;
+  return Object.fromEntries(Object.entries(counts).sort());
 }
 
 /** Events read (valid or not) and events dead-lettered, from a /metrics text. */
@@ -245,18 +187,6 @@ export async function settledAssignment(replicas: readonly DetectorReplica[], to
 }
 
 /** Follows a topic from its beginning (its own consumer group) until stopped. */
-export async function followTopic(kafka: KafkaClient, topic: string): Promise<{ messages: ReceivedMessage[]; stop(): Promise<void> }> {
-  const messages: ReceivedMessage[] = [];
-  const consumer: Consumer = kafka.consumer({ groupId: uniqueName('rel-follow'), topics: [topic], fromBeginning: true, eachBatch: async (b) => void messages.push(...b.messages) });
-  await consumer.start();
-  return { messages, stop: () => consumer.stop() };
-}
-
-/** Findings as the contract reads them (timestamps in epoch ms). */
-export function findingsOf(messages: readonly ReceivedMessage[]): Finding[] {
-  return messages.map((m) => validate(findingContract, JSON.parse(m.value!.toString())));
-}
-
 /**
  * Resolves with `read()` once two reads `intervalMs` apart agree (JSON
  * equality): a follower that has caught up, offsets no longer moving.
