@@ -16,6 +16,7 @@ import { createKafkaClient, type ReceivedMessage } from '@vigil/kafka';
 import { closeRedis, connectRedis, createRedis, deletePrefix } from '@vigil/redis';
 import { RedisStateStore } from '@vigil/state';
 import { createLogger, createMetricsRegistry } from '@vigil/telemetry';
+import { measureGc, perEvent } from './gc-figures.js';
 import { benchTraffic } from './traffic.js';
 
 const env = process.env;
@@ -78,10 +79,12 @@ async function main(): Promise<void> {
   });
   t = Date.now();
   let cpu = process.cpuUsage();
+  let gc = measureGc();
   await raw.start();
   await finished;
   const rawSeconds = (Date.now() - t) / 1000;
   const rawCpu = process.cpuUsage(cpu);
+  const rawGc = perEvent(gc.stop(), N);
   await raw.stop();
   note(`raw consumer: ${N} events in ${rawSeconds.toFixed(1)} s`);
 
@@ -119,10 +122,12 @@ async function main(): Promise<void> {
   });
   t = Date.now();
   cpu = process.cpuUsage();
+  gc = measureGc();
   await service.start();
   await finished;
   const detectorSeconds = (Date.now() - t) / 1000;
   const detectorCpu = process.cpuUsage(cpu);
+  const detectorGc = perEvent(gc.stop(), N);
   await service.stop();
   // Every Redis round trip of the service: the state store's and the group's window clock (its metric counts both).
   const trips = ((await metrics.getSingleMetric('vigil_redis_round_trips_total')?.get())?.values ?? []).reduce((a, v) => a + v.value, 0);
@@ -150,6 +155,11 @@ async function main(): Promise<void> {
       // CPU time of this process (all its threads) per event in each phase: less sensitive to other load on the host than rates.
       rawCpuUsPerEvent: Math.round(((rawCpu.user + rawCpu.system) / N) * 10) / 10,
       detectorCpuUsPerEvent: Math.round(((detectorCpu.user + detectorCpu.system) / N) * 10) / 10,
+      // JS heap allocated and main-thread GC pauses per event in each phase: they depend on the code, not on the host's load.
+      rawAllocatedBytesPerEvent: rawGc.allocatedBytesPerEvent,
+      detectorAllocatedBytesPerEvent: detectorGc.allocatedBytesPerEvent,
+      rawGcPauseUsPerEvent: rawGc.gcPauseUsPerEvent,
+      detectorGcPauseUsPerEvent: detectorGc.gcPauseUsPerEvent,
       batches: batchMs.length,
       findings,
       partitions: PARTITIONS,

@@ -1,7 +1,9 @@
 /**
  * Diagnostic, not a target: decode and run the engine over pre-encoded
  * benchmark events in 10,000-event batches of 6 partitions' worth, against
- * Redis, without Kafka; prints CPU µs per event. For profiling
+ * Redis, without Kafka; prints CPU µs, JS heap bytes allocated and GC pause
+ * µs per event (allocation does not move with the host's load: compare it
+ * between changes). BENCH_DECODE_ONLY=1 decodes and stops. For profiling
  * (node --cpu-prof bench/dist/engine-cpu.js). Subject checkpoints are
  * written as the detector service writes them: every 5 s (BENCH_CHECKPOINT_MS)
  * and at the end; BENCH_CHECKPOINT_MS=0 writes them with every batch.
@@ -11,6 +13,7 @@ import { DetectionEngine, defaultDetectorsConfig, type EnrichedEvent } from '@vi
 import { DecodeError } from '@vigil/errors';
 import { closeRedis, connectRedis, createRedis, deletePrefix } from '@vigil/redis';
 import { RedisStateStore } from '@vigil/state';
+import { measureGc, perEvent } from './gc-figures.js';
 import { benchTraffic } from './traffic.js';
 
 const env = process.env;
@@ -39,6 +42,7 @@ async function main(): Promise<void> {
   let checkpointAt = Date.now() + checkpointMs;
   const t = Date.now();
   const cpu = process.cpuUsage();
+  const gc = measureGc();
   let findings = 0;
   const decodeOnly = env.BENCH_DECODE_ONLY === '1';
   for (const batch of batches) {
@@ -58,7 +62,8 @@ async function main(): Promise<void> {
   }
   if (checkpointMs > 0) await engine.checkpoint();
   const used = process.cpuUsage(cpu);
-  process.stdout.write(`${JSON.stringify({ events: N, cpuUsPerEvent: Math.round(((used.user + used.system) / N) * 10) / 10, userUs: Math.round(used.user / N * 10) / 10, wallUsPerEvent: Math.round(((Date.now() - t) * 1000) / N * 10) / 10, findings, roundTrips: store.roundTrips })}\n`);
+  const gcFigures = perEvent(gc.stop(), N);
+  process.stdout.write(`${JSON.stringify({ events: N, cpuUsPerEvent: Math.round(((used.user + used.system) / N) * 10) / 10, userUs: Math.round(used.user / N * 10) / 10, wallUsPerEvent: Math.round(((Date.now() - t) * 1000) / N * 10) / 10, ...gcFigures, findings, roundTrips: store.roundTrips })}\n`);
   await deletePrefix(redis, prefix);
   await closeRedis(redis);
 }
