@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { deriveRoute, isIdSegment, objectIdOf } from './route-template.js';
+import { deriveRoute, isDigits, isIdSegment, objectIdOf } from './route-template.js';
 
 const segment = fc.oneof(
   fc.string({ unit: 'grapheme', maxLength: 40 }),
@@ -11,7 +11,60 @@ const segment = fc.oneof(
 );
 const path = fc.array(segment, { maxLength: 60 }).map((parts) => `/${parts.join('/')}`);
 
+/** The templater as first written (split, judge each decoded segment, join): what the allocation-lean one must equal. */
+function referenceRoute(path: string, isId: (segment: string) => boolean): string {
+  let p = path;
+  const cut = p.search(/[?#]/);
+  if (cut >= 0) p = p.slice(0, cut);
+  const schemeless = /^[a-z][a-z0-9+.-]*:\/\/[^/]*/i.exec(p);
+  if (schemeless) p = p.slice(schemeless[0].length) || '/';
+  const segments = p.split('/');
+  const encoded = p.includes('%');
+  const decode = (raw: string) => {
+    try {
+      return decodeURIComponent(raw);
+    } catch {
+      return raw;
+    }
+  };
+  let route = '';
+  for (let i = 0; i < segments.length; i++) {
+    if (i >= 32) {
+      route += '/{rest}';
+      break;
+    }
+    const raw = segments[i]!;
+    route += `${i === 0 ? '' : '/'}${isId(encoded ? decode(raw) : raw) ? '{id}' : raw}`;
+  }
+  if (!route.startsWith('/')) route = `/${route}`;
+  if (route.length > 512) route = `${route.slice(0, 505)}/{rest}`;
+  return route;
+}
+
 describe('the route templater under hostile paths', () => {
+  it('gives the reference template for any path, with or without a remembering judge of segments', () => {
+    const plain = fc.stringMatching(/^[a-z0-9._~-]{0,20}$/);
+    const pathLike = fc.oneof(
+      path,
+      fc.array(fc.oneof(plain, fc.stringMatching(/^[0-9]{1,12}$/), fc.uuid()), { maxLength: 12 }).map((parts) => `/${parts.join('/')}`),
+      // Around the 32 segments a route keeps: the cut, and what comes before it.
+      fc.array(fc.oneof(fc.stringMatching(/^[a-z]{0,3}$/), fc.stringMatching(/^[0-9]{1,3}$/)), { minLength: 29, maxLength: 36 }).map((parts) => `/${parts.join('/')}`),
+      fc.array(plain, { maxLength: 12 }).map((parts) => parts.join('/')),
+    );
+    const prefix = fc.constantFrom('', 'https://api.example.test', 'http://h:8080', 'x:');
+    const suffix = fc.constantFrom('', '?q=1', '#f', '?a=/1/2#x', '/');
+    const remembering = (segment: string) => isDigits(segment) || isIdSegment(segment);
+    fc.assert(
+      fc.property(prefix, pathLike, suffix, (pre, p, post) => {
+        const full = `${pre}${p}${post}`;
+        expect(deriveRoute(full)).toBe(referenceRoute(full, isIdSegment));
+        expect(deriveRoute(full, remembering)).toBe(referenceRoute(full, remembering));
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+
   it('never throws, stays bounded, and is stable: a template templates to itself', () => {
     fc.assert(
       fc.property(path, fc.string({ maxLength: 50 }), (p, query) => {

@@ -47,10 +47,25 @@ export function isDigits(segment: string): boolean {
   return true;
 }
 
+/** True when `text` holds only ASCII digits from `start` to `end` (not empty): an id, told without a substring. */
+function digitsBetween(text: string, start: number, end: number): boolean {
+  if (end <= start) return false;
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
+
 /**
  * `/users/42/account` → `/users/{id}/account`. Query strings and fragments
  * are dropped; the result is bounded. `isId` judges each (URL-decoded)
  * segment; callers that see the same segments often pass a remembering one.
+ * A run of digits is an id whatever `isId` says (as it is for `isIdSegment`).
+ *
+ * This runs for every event without a `route`: the segments the route keeps
+ * are copied as runs of the path, not split and joined (a path without a
+ * `%` escape; those take the decoding path below).
  */
 export function deriveRoute(path: string, isId: (segment: string) => boolean = isIdSegment): string {
   let p = path;
@@ -58,8 +73,32 @@ export function deriveRoute(path: string, isId: (segment: string) => boolean = i
   if (cut >= 0) p = p.slice(0, cut);
   const schemeless = /^[a-z][a-z0-9+.-]*:\/\/[^/]*/i.exec(p);
   if (schemeless) p = p.slice(schemeless[0].length) || '/';
+  if (p.includes('%')) return deriveDecoded(p, isId);
+  let route = '';
+  let keptFrom = 0; // where the run of kept segments not yet added to the route starts
+  let start = 0;
+  for (let i = 0; ; i++) {
+    if (i >= MAX_SEGMENTS) {
+      route += `${p.slice(keptFrom, start - 1)}/{rest}`;
+      keptFrom = -1;
+      break;
+    }
+    const slash = p.indexOf('/', start);
+    const end = slash < 0 ? p.length : slash;
+    if (end > start && (digitsBetween(p, start, end) || isId(p.slice(start, end)))) {
+      route += `${p.slice(keptFrom, start)}{id}`;
+      keptFrom = end;
+    }
+    if (slash < 0) break;
+    start = slash + 1;
+  }
+  if (keptFrom >= 0) route += keptFrom === 0 ? p : p.slice(keptFrom);
+  return bounded(route);
+}
+
+/** The same template for a path with `%` escapes: each segment is judged decoded. */
+function deriveDecoded(p: string, isId: (segment: string) => boolean): string {
   const segments = p.split('/');
-  const encoded = p.includes('%'); // without a %, decoding changes nothing
   let route = '';
   for (let i = 0; i < segments.length; i++) {
     if (i >= MAX_SEGMENTS) {
@@ -67,9 +106,13 @@ export function deriveRoute(path: string, isId: (segment: string) => boolean = i
       break;
     }
     const raw = segments[i]!;
-    route += `${i === 0 ? '' : '/'}${isId(encoded ? decoded(raw) : raw) ? '{id}' : raw}`;
+    route += `${i === 0 ? '' : '/'}${isId(decoded(raw)) ? '{id}' : raw}`;
   }
-  if (!route.startsWith('/')) route = `/${route}`;
+  return bounded(route);
+}
+
+function bounded(template: string): string {
+  let route = template.startsWith('/') ? template : `/${template}`;
   if (route.length > MAX_ROUTE_LENGTH) route = `${route.slice(0, MAX_ROUTE_LENGTH - 7)}/{rest}`;
   return route;
 }
