@@ -1,5 +1,5 @@
 import type { ApiTransaction } from '@vigil/contracts';
-import { deriveRoute, idAt, idPosition, isDigits, isIdSegment, type IdPosition } from './route-template.js';
+import { createRouteTemplater, idAt, idPosition, isDigits, isIdSegment, type IdPosition } from './route-template.js';
 import type { EnrichedEvent } from './types.js';
 
 /** User agents of automation clients and headless browsers (not mobile HTTP stacks such as okhttp). */
@@ -27,10 +27,11 @@ export function createEnricher(loginRoutePattern: string): (event: ApiTransactio
   // Digit runs are told apart at once; other segments (words, mostly) are remembered.
   const isWordId = remembered(isIdSegment);
   const isId = (segment: string) => isDigits(segment) || isWordId(segment);
+  const routeOf = createRouteTemplater(isId);
   // Every enriched event has the same fields in the same order (absent ones undefined): one object
   // shape, so the engine and the detectors read them at monomorphic speed.
   return (event) => {
-    const route = event.route ?? deriveRoute(event.path, isId);
+    const route = event.route ?? routeOf(event.path);
     const ua = event.userAgent;
     return {
       id: event.id,

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { deriveRoute, isDigits, isIdSegment, objectIdOf } from './route-template.js';
+import { createRouteTemplater, deriveRoute, isDigits, isIdSegment, objectIdOf } from './route-template.js';
 
 const segment = fc.oneof(
   fc.string({ unit: 'grapheme', maxLength: 40 }),
@@ -64,6 +64,24 @@ describe('the route templater under hostile paths', () => {
     );
   });
 
+
+  it('the remembering templater gives what deriveRoute gives, path after path, through one cache', () => {
+    // Few words and short numbers: shapes repeat, so most paths are answered from the cache.
+    const word = fc.constantFrom('users', 'orders', 'items', 'v1', 'me', '', '{id}', '12ab', 'x'.repeat(40), 'é');
+    const part = fc.oneof(word, fc.stringMatching(/^[0-9]{1,6}$/), fc.uuid());
+    const pathOf = fc.oneof(
+      fc.array(part, { maxLength: 6 }).map((parts) => `/${parts.join('/')}`),
+      fc.array(fc.oneof(word, fc.stringMatching(/^[0-9]{1,2}$/)), { minLength: 30, maxLength: 34 }).map((parts) => `/${parts.join('/')}`),
+      path,
+    );
+    const templater = createRouteTemplater(isIdSegment, 50);
+    fc.assert(
+      fc.property(fc.array(pathOf, { minLength: 1, maxLength: 20 }), (paths) => {
+        for (const p of paths) expect(templater(p)).toBe(deriveRoute(p));
+      }),
+      { numRuns: 1000 },
+    );
+  });
 
   it('never throws, stays bounded, and is stable: a template templates to itself', () => {
     fc.assert(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { deriveRoute, isIdSegment, objectIdOf } from './route-template.js';
+import { createRouteTemplater, deriveRoute, fits, isIdSegment, objectIdOf } from './route-template.js';
 
 describe('deriveRoute', () => {
   it.each([
@@ -38,6 +38,51 @@ describe('deriveRoute', () => {
 
   it('survives malformed percent escapes', () => {
     expect(deriveRoute('/x/%E0%A4%A/42')).toBe('/x/%E0%A4%A/{id}');
+  });
+});
+
+describe('createRouteTemplater', () => {
+  it('judges the words of a shape once: a path differing only in numeric ids is answered without them', () => {
+    const judged: string[] = [];
+    const templater = createRouteTemplater((segment) => {
+      judged.push(segment);
+      return isIdSegment(segment);
+    });
+    expect(templater('/users/42/account')).toBe('/users/{id}/account');
+    expect(judged).toEqual(['users', 'account']);
+    expect(templater('/users/977/account')).toBe('/users/{id}/account');
+    expect(templater('/users/3/account')).toBe('/users/{id}/account');
+    expect(judged).toEqual(['users', 'account']);
+    // Another shape, a query, a UUID: derived (and judged) each time.
+    expect(templater('/users/42/settings')).toBe('/users/{id}/settings');
+    expect(templater('/users/42/account?x=1')).toBe('/users/{id}/account');
+    expect(templater('/orders/550e8400-e29b-41d4-a716-446655440000')).toBe('/orders/{id}');
+    expect(templater('/orders/550e8400-e29b-41d4-a716-446655440001')).toBe('/orders/{id}');
+    expect(judged.filter((s) => s === 'orders')).toHaveLength(2);
+  });
+
+  it('answers from its cache only a route that is the path with its digit runs as ids', () => {
+    expect(fits('/users/{id}/account', '/users/42/account')).toBe(true);
+    expect(fits('/', '/')).toBe(true);
+    expect(fits('/users/{id}/', '/users/7/')).toBe(true);
+    expect(fits('/users/{id}/account', '/users/4a/account')).toBe(false); // not a digit run
+    expect(fits('/users/{id}/account', '/users/42/acount')).toBe(false); // another word
+    expect(fits('/users/{id}/account', '/users/42/account/x')).toBe(false); // more segments
+    expect(fits('/users/{id}/account/x', '/users/42/account')).toBe(false); // fewer
+    expect(fits('/users/42/account', '/users/42/account')).toBe(false); // a digit run left as it is
+    expect(fits('/users/{id}', '/users/')).toBe(false); // an empty segment is no id
+    expect(fits(`/${'a/'.repeat(32)}a`, `/${'a/'.repeat(32)}a`)).toBe(false); // past the 32 segments a route keeps
+  });
+
+  it('keeps at most its limit of shapes', () => {
+    const judged: string[] = [];
+    const templater = createRouteTemplater((segment) => {
+      judged.push(segment);
+      return isIdSegment(segment);
+    }, 2);
+    for (const word of ['a', 'b', 'c']) templater(`/${word}/1`);
+    templater('/a/2'); // the cache was cleared when the third shape came
+    expect(judged).toEqual(['a', 'b', 'c', 'a']);
   });
 });
 

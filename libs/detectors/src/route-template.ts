@@ -96,6 +96,82 @@ export function deriveRoute(path: string, isId: (segment: string) => boolean = i
   return bounded(route);
 }
 
+/**
+ * `deriveRoute` with its templates remembered by the shape of the path:
+ * its characters, with each run of digits between slashes standing as one
+ * id. Most paths differ from others of their route only in numeric ids, so
+ * a path whose shape was seen gets the same route string back, checked
+ * against the path character by character, with nothing allocated; and
+ * every event of a route shares one string (whose hash V8 then keeps).
+ * Paths with a query, fragment, scheme or `%` escape, and routes with other
+ * kinds of ids, are derived each time. At most `limit` shapes are kept.
+ */
+export function createRouteTemplater(isId: (segment: string) => boolean = isIdSegment, limit = 10_000): (path: string) => string {
+  const byShape = new Map<number, string>();
+  return (path) => {
+    const shape = shapeOf(path);
+    if (shape === undefined) return deriveRoute(path, isId);
+    const known = byShape.get(shape);
+    if (known !== undefined && fits(known, path)) return known;
+    const route = deriveRoute(path, isId);
+    if (fits(route, path)) {
+      if (byShape.size >= limit) byShape.clear();
+      byShape.set(shape, route);
+    }
+    return route;
+  };
+}
+
+/** FNV-1a over a plain path (`/`-rooted; no `?`, `#`, `%`), each all-digit segment hashed as one marker; undefined for other paths. */
+function shapeOf(path: string): number | undefined {
+  if (path.length === 0 || path.length > MAX_ROUTE_LENGTH || path.charCodeAt(0) !== 47) return undefined;
+  let h = 0x811c9dc5;
+  let segmentStart = 1;
+  let digitsOnly = true;
+  for (let i = 1; i <= path.length; i++) {
+    const c = i < path.length ? path.charCodeAt(i) : 47;
+    if (c === 63 || c === 35 || c === 37) return undefined; // ? # %
+    if (c === 47) {
+      if (digitsOnly && i > segmentStart) h = Math.imul(h ^ 0x7b, 16777619); // the id marker
+      else for (let k = segmentStart; k < i; k++) h = Math.imul(h ^ path.charCodeAt(k), 16777619);
+      h = Math.imul(h ^ 47, 16777619);
+      segmentStart = i + 1;
+      digitsOnly = true;
+    } else if (c < 48 || c > 57) digitsOnly = false;
+  }
+  return h;
+}
+
+/** True when `route` is `path` with its all-digit segments as `{id}` and every other segment as it is (at most MAX_SEGMENTS). */
+export function fits(route: string, path: string): boolean {
+  let r = 0;
+  let p = 0;
+  let segments = 0;
+  for (;;) {
+    if (++segments > MAX_SEGMENTS) return false;
+    const rEnd = indexOrEnd(route, r);
+    const pEnd = indexOrEnd(path, p);
+    if (rEnd - r === 4 && route.startsWith('{id}', r)) {
+      if (!digitsBetween(path, p, pEnd)) return false;
+    } else {
+      if (rEnd - r !== pEnd - p) return false;
+      for (let k = 0; k < rEnd - r; k++) if (route.charCodeAt(r + k) !== path.charCodeAt(p + k)) return false;
+      // A digit run kept as it is would have been an id: this route is not this path's.
+      if (digitsBetween(path, p, pEnd)) return false;
+    }
+    const rDone = rEnd === route.length;
+    const pDone = pEnd === path.length;
+    if (rDone || pDone) return rDone && pDone;
+    r = rEnd + 1;
+    p = pEnd + 1;
+  }
+}
+
+function indexOrEnd(text: string, from: number): number {
+  const i = text.indexOf('/', from);
+  return i < 0 ? text.length : i;
+}
+
 /** The same template for a path with `%` escapes: each segment is judged decoded. */
 function deriveDecoded(p: string, isId: (segment: string) => boolean): string {
   const segments = p.split('/');
