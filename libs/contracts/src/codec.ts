@@ -143,15 +143,16 @@ export function createCodec<T extends object>(contract: Contract<T>, options: Co
     sniff: sniffEncoding,
     decode: async (bytes: Buffer | null | undefined): Promise<T> => decodeOne(bytes),
     async decodeAll<U>(messages: readonly (Buffer | null | undefined)[], then?: (value: T) => U): Promise<(T | U | DecodeError)[]> {
-      const out: (T | U | DecodeError)[] = [];
-      for (const bytes of messages) {
+      // Sized once and indexed: this runs for every message, and an iterator or a growing array here is garbage per message.
+      const out = new Array<T | U | DecodeError>(messages.length);
+      for (let i = 0; i < messages.length; i++) {
         try {
-          const decoded = decodeOne(bytes);
+          const decoded = decodeOne(messages[i]);
           const value = decoded instanceof Promise ? await decoded : decoded;
-          out.push(then ? then(value) : value);
+          out[i] = then ? then(value) : value;
         } catch (err) {
           if (!(err instanceof DecodeError)) throw err;
-          out.push(err);
+          out[i] = err;
         }
       }
       return out;

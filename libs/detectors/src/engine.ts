@@ -482,7 +482,7 @@ export class DetectionEngine {
         let windows = subjectsByState.get(state);
         if (!windows) subjectsByState.set(state, (windows = []));
         let s: SubjectBatch | undefined;
-        for (const b of windows) if (b.w5 === w5) s = b;
+        for (let k = 0; k < windows.length; k++) if (windows[k]!.w5 === w5) s = windows[k];
         if (!s) {
           s = { api: e.api, subject, state, w5, routes: routeSet, loginPrincipals: undefined, userAgents: [], eventIds: [], paths: [] };
           windows.push(s);
