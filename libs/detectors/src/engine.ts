@@ -6,6 +6,7 @@ import { findingId } from './finding-id.js';
 import { BoundedMap } from './lru.js';
 import { emptyShard, type KeyParts, type ShardOps, type ShardResult, type StateStore, type TextRead } from '@vigil/state';
 import { addToHour, countRouteEvent, emptyRouteCounts, hasRateLimit, routeCountFields, routeCountN, type RouteCounts } from './route-counters.js';
+import { isDigits } from './route-template.js';
 import { LATENCY_BINS, SIZE_BINS } from './stats.js';
 import { addCapped, SubjectState, SW, type CappedSet, type ObjectWindow } from './subject-state.js';
 import { emptyThreats, type ThreatMatcher } from './threats.js';
@@ -1007,9 +1008,21 @@ interface SubjectRouteBatch {
 
 /** A subject's calls on one route template in one enumeration window, after this batch. */
 function subjectRouteView(sr: SubjectRouteBatch, windowMs: number): SubjectRouteWindow {
-  const numeric = sr.ids.filter((x) => /^\d{1,15}$/.test(x)).map(Number);
+  // One pass over the batch's ids, nothing built but the sample: this runs for every subject and route a batch touches.
+  const sampleIds: string[] = [];
+  let numeric = 0;
   let seq = 0;
-  for (let i = 1; i < numeric.length; i++) if (Math.abs(numeric[i]! - numeric[i - 1]!) <= 2 && numeric[i] !== numeric[i - 1]) seq++;
+  let previous = 0;
+  for (let i = 0; i < sr.ids.length; i++) {
+    const id = sr.ids[i]!;
+    if (sampleIds.length < 10 && !sampleIds.includes(id)) sampleIds.push(id);
+    if (id.length > 15 || !isDigits(id)) continue;
+    const value = Number(id);
+    // Consecutive numeric ids at most 2 apart (and not the same) count as a sequential step.
+    if (numeric > 0 && Math.abs(value - previous) <= 2 && value !== previous) seq++;
+    previous = value;
+    numeric++;
+  }
   return {
     api: sr.api,
     subject: sr.subject,
@@ -1021,8 +1034,8 @@ function subjectRouteView(sr: SubjectRouteBatch, windowMs: number): SubjectRoute
     n: sr.objects.n,
     ok: sr.objects.ok,
     denied: sr.objects.denied,
-    sequentialShare: numeric.length > 2 ? seq / (numeric.length - 1) : undefined,
-    sampleIds: [...new Set(sr.ids)].slice(0, 10),
+    sequentialShare: numeric > 2 ? seq / (numeric - 1) : undefined,
+    sampleIds,
     sampleEventIds: sr.eventIds,
   };
 }
