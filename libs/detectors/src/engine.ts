@@ -118,14 +118,56 @@ interface ShardBuilder {
 
 const keyOf = (parts: KeyParts) => parts.join('\u0000');
 
-/** The acting subject of an inbound event: for login routes the IP (it is the one trying principals), else principal > IP > client. */
-function subjectOf(e: EnrichedEvent): Subject | undefined {
-  if (e.direction !== 'inbound') return undefined;
-  if (e.login && e.clientIp) return { kind: 'ip', value: e.clientIp };
-  if (e.principal) return { kind: 'principal', value: e.principal };
-  if (e.clientIp) return { kind: 'ip', value: e.clientIp };
-  if (e.clientId) return { kind: 'client', value: e.clientId };
-  return undefined;
+/** The kinds of subject that act (make calls); routes and apis are subjects of findings only. */
+type ActorKind = 'ip' | 'principal' | 'client';
+
+/** A batch's acting subject: its name in keys and checkpoints (`kind:value`), and its state's id (`api\u0000kind:value`). */
+interface Actor {
+  subject: Subject;
+  key: string;
+  id: string;
+}
+
+/**
+ * The acting subject of each inbound event: for login routes the IP (it is
+ * the one trying principals), else principal > IP > client. One Actor per
+ * subject and api in the batch, shared by its events: its key and id are
+ * built once, not per event.
+ */
+function actorsOf(events: readonly EnrichedEvent[]): (Actor | undefined)[] {
+  const byApi = new Map<string, Record<ActorKind, Map<string, Actor>>>();
+  const actors = new Array<Actor | undefined>(events.length);
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i]!;
+    if (e.direction !== 'inbound') continue;
+    let kind: ActorKind;
+    let value: string;
+    if (e.login && e.clientIp) {
+      kind = 'ip';
+      value = e.clientIp;
+    } else if (e.principal) {
+      kind = 'principal';
+      value = e.principal;
+    } else if (e.clientIp) {
+      kind = 'ip';
+      value = e.clientIp;
+    } else if (e.clientId) {
+      kind = 'client';
+      value = e.clientId;
+    } else continue;
+    let kinds = byApi.get(e.api);
+    if (!kinds) byApi.set(e.api, (kinds = { ip: new Map(), principal: new Map(), client: new Map() }));
+    const known = kinds[kind];
+    let actor = known.get(value);
+    if (!actor) {
+      const subject: Subject = { kind, value };
+      const key = subjectKey(subject);
+      actor = { subject, key, id: `${e.api}\u0000${key}` };
+      known.set(value, actor);
+    }
+    actors[i] = actor;
+  }
+  return actors;
 }
 
 /**
@@ -326,7 +368,7 @@ export class DetectionEngine {
     this.windowClock = Math.max(this.windowClock, holdAt === undefined ? now : Math.min(now, holdAt));
     const windowsAt = this.windowClock;
     const cfg = this.config;
-    const actors = events.map(subjectOf);
+    const actors = actorsOf(events);
     const { held, states, refusedRoutes } = await this.prepare(events, actors, now);
 
     const shards = new Map<string, ShardBuilder>();
@@ -451,7 +493,7 @@ export class DetectionEngine {
 
       const state = states[i];
       if (state) {
-        const subject = actors[i]!;
+        const subject = actors[i]!.subject;
         const bytes = e.responseBytes;
         const hour = state.hour(Math.floor(e.timestamp / HOUR), now, 3 * HOUR);
         // The 5-minute window holds the per-minute counts too (m0…m4).
@@ -779,18 +821,17 @@ export class DetectionEngine {
    */
   private async prepare(
     events: EnrichedEvent[],
-    actors: readonly (Subject | undefined)[],
+    actors: readonly (Actor | undefined)[],
     now: number,
   ): Promise<{ held: Map<string, SubjectState>; states: (SubjectState | undefined)[]; refusedRoutes: number }> {
     const held = new Map<string, SubjectState>();
     const ids: (string | undefined)[] = new Array(events.length);
     const missing = new Map<string, Set<string>>();
     for (let i = 0; i < events.length; i++) {
-      const subject = actors[i];
-      if (!subject) continue;
+      const actor = actors[i];
+      if (!actor) continue;
       const api = events[i]!.api;
-      const sk = subjectKey(subject);
-      const id = `${api}\u0000${sk}`;
+      const id = actor.id;
       ids[i] = id;
       if (held.has(id)) continue;
       const state = this.subjects.get(id) ?? this.revived(id);
@@ -798,7 +839,7 @@ export class DetectionEngine {
       else {
         let sks = missing.get(api);
         if (!sks) missing.set(api, (sks = new Set()));
-        sks.add(sk);
+        sks.add(actor.key);
       }
     }
     const hNow = Math.floor(now / HOUR);
