@@ -10,8 +10,6 @@ export interface GcFigures {
   allocatedBytes: number;
   /** Main-thread pauses (V8's own cost of each collection); its helper threads' work is not in it. */
   pauseMs: number;
-  scavenges: number;
-  markCompacts: number;
 }
 
 export function measureGc(): { stop(): GcFigures } {
@@ -23,14 +21,12 @@ export function measureGc(): { stop(): GcFigures } {
       const endUsed = getHeapStatistics().used_heap_size;
       const statistics = profiler.stop()?.statistics ?? [];
       // Allocated = what the heap grew by between one collection's end and the next one's start.
-      const figures: GcFigures = { allocatedBytes: 0, pauseMs: 0, scavenges: 0, markCompacts: 0 };
+      const figures: GcFigures = { allocatedBytes: 0, pauseMs: 0 };
       let usedAfter = startUsed;
       for (const gc of statistics) {
         figures.allocatedBytes += Math.max(0, gc.beforeGC.heapStatistics.usedHeapSize - usedAfter);
         usedAfter = gc.afterGC.heapStatistics.usedHeapSize;
         figures.pauseMs += gc.cost / 1000;
-        if (gc.gcType === 'Scavenge' || gc.gcType === 'MinorMarkCompact') figures.scavenges++;
-        else if (gc.gcType === 'MarkSweepCompact') figures.markCompacts++;
       }
       figures.allocatedBytes += Math.max(0, endUsed - usedAfter);
       return figures;

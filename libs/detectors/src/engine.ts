@@ -121,22 +121,27 @@ const keyOf = (parts: KeyParts) => parts.join('\u0000');
 /** The kinds of subject that act (make calls); routes and apis are subjects of findings only. */
 type ActorKind = 'ip' | 'principal' | 'client';
 
-/** A batch's acting subject: its name in keys and checkpoints (`kind:value`), and its state's id (`api\u0000kind:value`). */
+/** A batch's acting subject on one api: its name in keys and checkpoints (`kind:value`), its state's id (`api\u0000kind:value`), its state, and the 5-minute windows the batch touched. */
 interface Actor {
+  api: string;
   subject: Subject;
   key: string;
   id: string;
+  /** Set by `prepare`: held in memory, revived, or read back from its checkpoint. */
+  state: SubjectState | undefined;
+  windows: SubjectBatch[];
 }
 
 /**
  * The acting subject of each inbound event: for login routes the IP (it is
  * the one trying principals), else principal > IP > client. One Actor per
  * subject and api in the batch, shared by its events: its key and id are
- * built once, not per event.
+ * built once, not per event. Returns each event's actor, and the distinct ones.
  */
-function actorsOf(events: readonly EnrichedEvent[]): (Actor | undefined)[] {
+function actorsOf(events: readonly EnrichedEvent[]): { perEvent: (Actor | undefined)[]; distinct: Actor[] } {
   const byApi = new Map<string, Record<ActorKind, Map<string, Actor>>>();
-  const actors = new Array<Actor | undefined>(events.length);
+  const perEvent = new Array<Actor | undefined>(events.length);
+  const distinct: Actor[] = [];
   for (let i = 0; i < events.length; i++) {
     const e = events[i]!;
     if (e.direction !== 'inbound') continue;
@@ -162,12 +167,13 @@ function actorsOf(events: readonly EnrichedEvent[]): (Actor | undefined)[] {
     if (!actor) {
       const subject: Subject = { kind, value };
       const key = subjectKey(subject);
-      actor = { subject, key, id: `${e.api}\u0000${key}` };
+      actor = { api: e.api, subject, key, id: `${e.api}\u0000${key}`, state: undefined, windows: [] };
       known.set(value, actor);
+      distinct.push(actor);
     }
-    actors[i] = actor;
+    perEvent[i] = actor;
   }
-  return actors;
+  return { perEvent, distinct };
 }
 
 /**
@@ -368,8 +374,8 @@ export class DetectionEngine {
     this.windowClock = Math.max(this.windowClock, holdAt === undefined ? now : Math.min(now, holdAt));
     const windowsAt = this.windowClock;
     const cfg = this.config;
-    const actors = actorsOf(events);
-    const { held, states, refusedRoutes } = await this.prepare(events, actors, now);
+    const { perEvent: actors, distinct } = actorsOf(events);
+    const { held, refusedRoutes } = await this.prepare(events, distinct, now);
 
     const shards = new Map<string, ShardBuilder>();
     const shard = (tag: string): ShardBuilder => {
@@ -450,7 +456,6 @@ export class DetectionEngine {
     /** The same routes by api, direction and route, for the per-event lookup (no key to build). */
     const routeIndex = new Map<string, { inbound: Map<string, RouteAcc>; outbound: Map<string, RouteAcc> }>();
     const subjects: SubjectBatch[] = [];
-    const subjectsByState = new Map<SubjectState, SubjectBatch[]>();
     const subjectRoutes = new Map<ObjectWindow, SubjectRouteBatch>();
     const logins: LoginAcc[] = [];
 
@@ -491,9 +496,10 @@ export class DetectionEngine {
         r.newSigs.push({ sig: e.responseSignature, handle, eventId: e.id, timestamp: e.timestamp });
       }
 
-      const state = states[i];
-      if (state) {
-        const subject = actors[i]!.subject;
+      const actor = actors[i];
+      if (actor) {
+        const state = actor.state!;
+        const subject = actor.subject;
         const bytes = e.responseBytes;
         const hour = state.hour(Math.floor(e.timestamp / HOUR), now, 3 * HOUR);
         // The 5-minute window holds the per-minute counts too (m0…m4).
@@ -522,8 +528,7 @@ export class DetectionEngine {
         }
         const routeSet = state.routeSet(w5, now, w5Ttl);
         addCapped(routeSet, rk, 64);
-        let windows = subjectsByState.get(state);
-        if (!windows) subjectsByState.set(state, (windows = []));
+        const windows = actor.windows;
         let s: SubjectBatch | undefined;
         for (let k = 0; k < windows.length; k++) if (windows[k]!.w5 === w5) s = windows[k];
         if (!s) {
@@ -815,37 +820,29 @@ export class DetectionEngine {
    * matcher when it changed), the checkpoints of the batch's subjects this
    * process does not hold, and the admission of routes not admitted today
    * (`maxRoutesPerApi`; events of a refused route are moved to `{other}`).
-   * Returns every subject of the batch by `api\u0000kind:value`, each
-   * event's subject state (undefined for events without one), and how many
-   * events were moved.
+   * Gives each actor its state; returns every subject of the batch by
+   * `api\u0000kind:value`, and how many events were moved.
    */
-  private async prepare(
-    events: EnrichedEvent[],
-    actors: readonly (Actor | undefined)[],
-    now: number,
-  ): Promise<{ held: Map<string, SubjectState>; states: (SubjectState | undefined)[]; refusedRoutes: number }> {
+  private async prepare(events: EnrichedEvent[], actors: readonly Actor[], now: number): Promise<{ held: Map<string, SubjectState>; refusedRoutes: number }> {
     const held = new Map<string, SubjectState>();
-    const ids: (string | undefined)[] = new Array(events.length);
-    const missing = new Map<string, Set<string>>();
-    for (let i = 0; i < events.length; i++) {
-      const actor = actors[i];
-      if (!actor) continue;
-      const api = events[i]!.api;
-      const id = actor.id;
-      ids[i] = id;
-      if (held.has(id)) continue;
-      const state = this.subjects.get(id) ?? this.revived(id);
-      if (state) held.set(id, state);
-      else {
-        let sks = missing.get(api);
-        if (!sks) missing.set(api, (sks = new Set()));
-        sks.add(actor.key);
+    const missing = new Map<string, Actor[]>();
+    for (const actor of actors) {
+      const state = this.subjects.get(actor.id) ?? this.revived(actor.id);
+      if (state) {
+        actor.state = state;
+        held.set(actor.id, state);
+      } else {
+        let ofApi = missing.get(actor.api);
+        if (!ofApi) missing.set(actor.api, (ofApi = []));
+        ofApi.push(actor);
       }
     }
     const hNow = Math.floor(now / HOUR);
     const reads: TextRead[] = [];
-    for (const [api, sks] of missing) for (const k of CHECKPOINT_HOURS) reads.push({ tag: api, key: ['sc', hNow + k], fields: [...sks] });
-    const states = () => ids.map((id) => (id === undefined ? undefined : held.get(id)));
+    for (const [api, ofApi] of missing) {
+      const fields = ofApi.map((a) => a.key);
+      for (const k of CHECKPOINT_HOURS) reads.push({ tag: api, key: ['sc', hNow + k], fields });
+    }
     // Routes not admitted for today in this process: asked for, per api (the batch's distinct routes first: no key per event).
     const day = Math.floor(now / DAY);
     const batchRoutes = new Map<string, { inbound: Set<string>; outbound: Set<string> }>();
@@ -867,7 +864,7 @@ export class DetectionEngine {
       }
     }
     const admit = [...asked].map(([api, rks]) => ({ tag: api, key: ['routes', day], members: rks, cap: this.config.maxRoutesPerApi, ttlMs: 2 * DAY }));
-    if (!this.loadThreats && reads.length === 0 && admit.length === 0) return { held, states: states(), refusedRoutes: 0 };
+    if (!this.loadThreats && reads.length === 0 && admit.length === 0) return { held, refusedRoutes: 0 };
     const prepared = await this.store.prepare({ threats: this.loadThreats !== undefined, texts: reads, admit, now });
     const refused = new Set<string>();
     admit.forEach((a, i) => {
@@ -890,23 +887,23 @@ export class DetectionEngine {
       this.threatsVersion = prepared.threatsVersion;
     }
     let at = 0;
-    for (const [api, sks] of missing) {
+    for (const ofApi of missing.values()) {
       const buckets = prepared.texts.slice(at, at + CHECKPOINT_HOURS.length);
       at += CHECKPOINT_HOURS.length;
-      [...sks].forEach((sk, i) => {
-        const id = `${api}\u0000${sk}`;
+      ofApi.forEach((actor, i) => {
         // Another batch in flight may have read it meanwhile: one state per subject.
-        let state = this.subjects.get(id) ?? this.revived(id);
+        let state = this.subjects.get(actor.id) ?? this.revived(actor.id);
         if (!state) {
           const k = buckets.findIndex((b) => b[i] !== null && b[i] !== undefined);
           state = k >= 0 ? SubjectState.fromCheckpoint(buckets[k]![i]!) : new SubjectState();
           if (k >= 0) state.checkpointHour = hNow + CHECKPOINT_HOURS[k]!;
-          this.subjects.set(id, state);
+          this.subjects.set(actor.id, state);
         }
-        held.set(id, state);
+        actor.state = state;
+        held.set(actor.id, state);
       });
     }
-    return { held, states: states(), refusedRoutes };
+    return { held, refusedRoutes };
   }
 
   /** A changed subject the cache pushed out before its checkpoint was written: held again, as it is. */

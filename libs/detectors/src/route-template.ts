@@ -39,12 +39,7 @@ function isOpaqueToken(segment: string): boolean {
 
 /** True for a non-empty run of ASCII digits: the commonest id, told without a regular expression. */
 export function isDigits(segment: string): boolean {
-  if (segment.length === 0) return false;
-  for (let i = 0; i < segment.length; i++) {
-    const c = segment.charCodeAt(i);
-    if (c < 48 || c > 57) return false;
-  }
-  return true;
+  return digitsBetween(segment, 0, segment.length);
 }
 
 /** True when `text` holds only ASCII digits from `start` to `end` (not empty): an id, told without a substring. */

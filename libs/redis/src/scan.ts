@@ -10,12 +10,12 @@ function keyspaceNodes(client: RedisClient): Redis[] {
   return isCluster(client) ? client.nodes('master') : [client];
 }
 
-async function scanNode(node: Redis, pattern: string, each: (keys: string[], node: Redis) => Promise<void>): Promise<void> {
+async function scanNode(node: Redis, pattern: string, each: (keys: string[]) => Promise<void>): Promise<void> {
   let cursor = '0';
   do {
     const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', PAGE);
     cursor = next;
-    if (keys.length > 0) await each(keys, node);
+    if (keys.length > 0) await each(keys);
   } while (cursor !== '0');
 }
 
