@@ -43,7 +43,7 @@ import { createCodec, createSchemaRegistry, transactionContract, type ApiTransac
 import { defaultDetectorsConfig, parseThreatsDocument } from '@vigil/detectors';
 import { DEFAULT_CHECKPOINT_INTERVAL_MS } from '@vigil/detector';
 import { createKafkaClient, type Admin, type OutgoingMessage, type Producer } from '@vigil/kafka';
-import { closeRedis, connectRedis, createRedis, deletePrefix, type Redis } from '@vigil/redis';
+import { closeRedis, connectRedis, createRedis, deletePrefix, scanKeys, type Redis } from '@vigil/redis';
 import { createRandom, scenarios, type Random } from '@vigil/simulator';
 import { saveThreatsDocument } from '@vigil/state';
 import { createLogger } from '@vigil/telemetry';
@@ -434,7 +434,6 @@ async function soakRedisMemory(
   redis: Redis,
   prefix: string,
 ): Promise<{ keys: number; bytes: number; byFamily: Record<string, number>; keysByFamily: Record<string, number>; maxKeyByFamily: Record<string, number>; entriesByFamily: Record<string, number>; maxEntriesByFamily: Record<string, number>; withoutTtl: Record<string, number> }> {
-  let cursor = '0';
   let keys = 0;
   let bytes = 0;
   const withoutTtl: Record<string, number> = {};
@@ -443,10 +442,7 @@ async function soakRedisMemory(
   const maxKeyByFamily: Record<string, number> = {};
   const entriesByFamily: Record<string, number> = {};
   const maxEntriesByFamily: Record<string, number> = {};
-  do {
-    const [next, batch] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 2000);
-    cursor = next;
-    if (batch.length === 0) continue;
+  await scanKeys(redis, `${prefix}:*`, async (batch) => {
     // MEMORY USAGE and PTTL for every key, and HLEN for the keys of the entry-capped (hash) families.
     const p = redis.pipeline();
     const at: number[] = [];
@@ -478,7 +474,7 @@ async function soakRedisMemory(
         maxEntriesByFamily[f] = Math.max(maxEntriesByFamily[f] ?? 0, n);
       }
     });
-  } while (cursor !== '0');
+  });
   return { keys, bytes, byFamily, keysByFamily, maxKeyByFamily, entriesByFamily, maxEntriesByFamily, withoutTtl };
 }
 

@@ -375,7 +375,7 @@ export class DetectionEngine {
     const windowsAt = this.windowClock;
     const cfg = this.config;
     const { perEvent: actors, distinct } = actorsOf(events);
-    const { held, refusedRoutes } = await this.prepare(events, distinct, now);
+    const refusedRoutes = await this.prepare(events, distinct, now);
 
     const shards = new Map<string, ShardBuilder>();
     const shard = (tag: string): ShardBuilder => {
@@ -584,9 +584,9 @@ export class DetectionEngine {
     if (source) this.countedThrough.set(source.key, Math.max(through ?? -1, source.offsets[source.offsets.length - 1]!));
     const changed = ++this.changes;
     if (this.deferCheckpoints) {
-      for (const [id, state] of held) {
-        this.dirty.set(id, state);
-        state.changedAt = changed;
+      for (const actor of distinct) {
+        this.dirty.set(actor.id, actor.state!);
+        actor.state!.changedAt = changed;
       }
     }
 
@@ -624,7 +624,7 @@ export class DetectionEngine {
         if (state && !this.subjects.has(id)) evicted.push([id, state]);
       }
     }
-    this.checkpointOps(this.deferCheckpoints ? evicted : held, now, (tag) => shard(tag).ops);
+    this.checkpointOps(this.deferCheckpoints ? evicted : distinct.map((a): [string, SubjectState] => [a.id, a.state!]), now, (tag) => shard(tag).ops);
 
     // Reads: current windows, and baselines the caches do not hold for this hour.
     const W = cfg.windowMinutes;
@@ -820,18 +820,14 @@ export class DetectionEngine {
    * matcher when it changed), the checkpoints of the batch's subjects this
    * process does not hold, and the admission of routes not admitted today
    * (`maxRoutesPerApi`; events of a refused route are moved to `{other}`).
-   * Gives each actor its state; returns every subject of the batch by
-   * `api\u0000kind:value`, and how many events were moved.
+   * Gives each actor its state; returns how many events were moved.
    */
-  private async prepare(events: EnrichedEvent[], actors: readonly Actor[], now: number): Promise<{ held: Map<string, SubjectState>; refusedRoutes: number }> {
-    const held = new Map<string, SubjectState>();
+  private async prepare(events: EnrichedEvent[], actors: readonly Actor[], now: number): Promise<number> {
     const missing = new Map<string, Actor[]>();
     for (const actor of actors) {
       const state = this.subjects.get(actor.id) ?? this.revived(actor.id);
-      if (state) {
-        actor.state = state;
-        held.set(actor.id, state);
-      } else {
+      if (state) actor.state = state;
+      else {
         let ofApi = missing.get(actor.api);
         if (!ofApi) missing.set(actor.api, (ofApi = []));
         ofApi.push(actor);
@@ -864,7 +860,7 @@ export class DetectionEngine {
       }
     }
     const admit = [...asked].map(([api, rks]) => ({ tag: api, key: ['routes', day], members: rks, cap: this.config.maxRoutesPerApi, ttlMs: 2 * DAY }));
-    if (!this.loadThreats && reads.length === 0 && admit.length === 0) return { held, refusedRoutes: 0 };
+    if (!this.loadThreats && reads.length === 0 && admit.length === 0) return 0;
     const prepared = await this.store.prepare({ threats: this.loadThreats !== undefined, texts: reads, admit, now });
     const refused = new Set<string>();
     admit.forEach((a, i) => {
@@ -900,10 +896,9 @@ export class DetectionEngine {
           this.subjects.set(actor.id, state);
         }
         actor.state = state;
-        held.set(actor.id, state);
       });
     }
-    return { held, refusedRoutes };
+    return refusedRoutes;
   }
 
   /** A changed subject the cache pushed out before its checkpoint was written: held again, as it is. */

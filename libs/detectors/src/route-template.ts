@@ -59,8 +59,9 @@ function digitsBetween(text: string, start: number, end: number): boolean {
  * A run of digits is an id whatever `isId` says (as it is for `isIdSegment`).
  *
  * This runs for every event without a `route`: the segments the route keeps
- * are copied as runs of the path, not split and joined (a path without a
- * `%` escape; those take the decoding path below).
+ * are copied as runs of the path, not split and joined, and a segment is
+ * cut out of the path only to be judged (decoded first when the path holds
+ * a `%` escape).
  */
 export function deriveRoute(path: string, isId: (segment: string) => boolean = isIdSegment): string {
   let p = path;
@@ -68,7 +69,7 @@ export function deriveRoute(path: string, isId: (segment: string) => boolean = i
   if (cut >= 0) p = p.slice(0, cut);
   const schemeless = /^[a-z][a-z0-9+.-]*:\/\/[^/]*/i.exec(p);
   if (schemeless) p = p.slice(schemeless[0].length) || '/';
-  if (p.includes('%')) return deriveDecoded(p, isId);
+  const encoded = p.includes('%'); // without a %, decoding changes nothing
   let route = '';
   let keptFrom = 0; // where the run of kept segments not yet added to the route starts
   let start = 0;
@@ -80,7 +81,7 @@ export function deriveRoute(path: string, isId: (segment: string) => boolean = i
     }
     const slash = p.indexOf('/', start);
     const end = slash < 0 ? p.length : slash;
-    if (end > start && (digitsBetween(p, start, end) || isId(p.slice(start, end)))) {
+    if (end > start && (digitsBetween(p, start, end) || isId(encoded ? decoded(p.slice(start, end)) : p.slice(start, end)))) {
       route += `${p.slice(keptFrom, start)}{id}`;
       keptFrom = end;
     }
@@ -165,21 +166,6 @@ export function fits(route: string, path: string): boolean {
 function indexOrEnd(text: string, from: number): number {
   const i = text.indexOf('/', from);
   return i < 0 ? text.length : i;
-}
-
-/** The same template for a path with `%` escapes: each segment is judged decoded. */
-function deriveDecoded(p: string, isId: (segment: string) => boolean): string {
-  const segments = p.split('/');
-  let route = '';
-  for (let i = 0; i < segments.length; i++) {
-    if (i >= MAX_SEGMENTS) {
-      route += '/{rest}';
-      break;
-    }
-    const raw = segments[i]!;
-    route += `${i === 0 ? '' : '/'}${isId(decoded(raw)) ? '{id}' : raw}`;
-  }
-  return bounded(route);
 }
 
 function bounded(template: string): string {
