@@ -8,7 +8,7 @@ import { emptyShard, type KeyParts, type ShardOps, type ShardResult, type StateS
 import { addToHour, countRouteEvent, emptyRouteCounts, hasRateLimit, routeCountFields, routeCountN, type RouteCounts } from './route-counters.js';
 import { isDigits } from './route-template.js';
 import { LATENCY_BINS, SIZE_BINS } from './stats.js';
-import { addCapped, SubjectState, SW, type CappedSet, type ObjectWindow } from './subject-state.js';
+import { addCapped, SubjectState, SW, type CappedSet, type HourCounts, type ObjectWindow } from './subject-state.js';
 import { emptyThreats, type ThreatMatcher } from './threats.js';
 import type {
   ApiWindow,
@@ -121,7 +121,20 @@ const keyOf = (parts: KeyParts) => parts.join('\u0000');
 /** The kinds of subject that act (make calls); routes and apis are subjects of findings only. */
 type ActorKind = 'ip' | 'principal' | 'client';
 
-/** A batch's acting subject on one api: its name in keys and checkpoints (`kind:value`), its state's id (`api\u0000kind:value`), its state, and the 5-minute windows the batch touched. */
+/** An acting subject on one api as the engine names it: built once and kept across batches, not per batch. */
+interface Identity {
+  api: string;
+  subject: Subject;
+  /** Its name in keys and checkpoints (`kind:value`). */
+  key: string;
+  /** Its state's id (`api\u0000kind:value`). */
+  id: string;
+  /** The batch that last listed it, and its actor there (read only while that batch lists its actors). */
+  listedIn: number;
+  actor: Actor | undefined;
+}
+
+/** A batch's acting subject on one api: its identity, its state, and the 5-minute windows the batch touched. */
 interface Actor {
   api: string;
   subject: Subject;
@@ -133,47 +146,75 @@ interface Actor {
 }
 
 /**
- * The acting subject of each inbound event: for login routes the IP (it is
- * the one trying principals), else principal > IP > client. One Actor per
- * subject and api in the batch, shared by its events: its key and id are
- * built once, not per event. Returns each event's actor, and the distinct ones.
+ * Subject identities by api, kind and value, kept across batches: a subject's key and id strings are
+ * built once (and hashed once), not for every batch it appears in. Bounded: past `limit` it is emptied
+ * before a batch, and identities are built again as subjects come back.
  */
-function actorsOf(events: readonly EnrichedEvent[]): { perEvent: (Actor | undefined)[]; distinct: Actor[] } {
-  const byApi = new Map<string, Record<ActorKind, Map<string, Actor>>>();
-  const perEvent = new Array<Actor | undefined>(events.length);
-  const distinct: Actor[] = [];
-  for (let i = 0; i < events.length; i++) {
-    const e = events[i]!;
-    if (e.direction !== 'inbound') continue;
-    let kind: ActorKind;
-    let value: string;
-    if (e.login && e.clientIp) {
-      kind = 'ip';
-      value = e.clientIp;
-    } else if (e.principal) {
-      kind = 'principal';
-      value = e.principal;
-    } else if (e.clientIp) {
-      kind = 'ip';
-      value = e.clientIp;
-    } else if (e.clientId) {
-      kind = 'client';
-      value = e.clientId;
-    } else continue;
-    let kinds = byApi.get(e.api);
-    if (!kinds) byApi.set(e.api, (kinds = { ip: new Map(), principal: new Map(), client: new Map() }));
-    const known = kinds[kind];
-    let actor = known.get(value);
-    if (!actor) {
-      const subject: Subject = { kind, value };
-      const key = subjectKey(subject);
-      actor = { api: e.api, subject, key, id: `${e.api}\u0000${key}`, state: undefined, windows: [] };
-      known.set(value, actor);
-      distinct.push(actor);
+class Identities {
+  private byApi = new Map<string, Record<ActorKind, Map<string, Identity>>>();
+  private size = 0;
+  private batches = 0;
+  constructor(private readonly limit: number) {}
+
+  /**
+   * The acting subject of each inbound event: for login routes the IP (it is
+   * the one trying principals), else principal > IP > client. One Actor per
+   * subject and api in the batch, shared by its events. Returns each event's
+   * actor, and the distinct ones. Synchronous: no other batch lists its actors
+   * meanwhile.
+   */
+  actorsOf(events: readonly EnrichedEvent[]): { perEvent: (Actor | undefined)[]; distinct: Actor[] } {
+    if (this.size > this.limit) this.clear();
+    const batch = ++this.batches;
+    const perEvent = new Array<Actor | undefined>(events.length);
+    const distinct: Actor[] = [];
+    const listed: Identity[] = [];
+    for (let i = 0; i < events.length; i++) {
+      const e = events[i]!;
+      if (e.direction !== 'inbound') continue;
+      let kind: ActorKind;
+      let value: string;
+      if (e.login && e.clientIp) {
+        kind = 'ip';
+        value = e.clientIp;
+      } else if (e.principal) {
+        kind = 'principal';
+        value = e.principal;
+      } else if (e.clientIp) {
+        kind = 'ip';
+        value = e.clientIp;
+      } else if (e.clientId) {
+        kind = 'client';
+        value = e.clientId;
+      } else continue;
+      let kinds = this.byApi.get(e.api);
+      if (!kinds) this.byApi.set(e.api, (kinds = { ip: new Map(), principal: new Map(), client: new Map() }));
+      const known = kinds[kind];
+      let identity = known.get(value);
+      if (!identity) {
+        const subject: Subject = { kind, value };
+        const key = subjectKey(subject);
+        identity = { api: e.api, subject, key, id: `${e.api}\u0000${key}`, listedIn: 0, actor: undefined };
+        known.set(value, identity);
+        this.size++;
+      }
+      if (identity.listedIn !== batch) {
+        identity.listedIn = batch;
+        identity.actor = { api: identity.api, subject: identity.subject, key: identity.key, id: identity.id, state: undefined, windows: [] };
+        distinct.push(identity.actor);
+        listed.push(identity);
+      }
+      perEvent[i] = identity.actor;
     }
-    perEvent[i] = actor;
+    // The batch's actors (and through them its windows) are not kept past it.
+    for (const identity of listed) identity.actor = undefined;
+    return { perEvent, distinct };
   }
-  return { perEvent, distinct };
+
+  clear(): void {
+    this.byApi = new Map();
+    this.size = 0;
+  }
 }
 
 /**
@@ -206,6 +247,7 @@ export class DetectionEngine {
   private windowClock = 0;
   private lastClosedMinute: number | undefined;
   private readonly subjects: BoundedMap<string, SubjectState>;
+  private readonly identities: Identities;
   private readonly routeBaselines: BoundedMap<string, { hour: number; stats: RouteWindow['baseline'] }>;
   /** Api expectations by `api\u0000direction\u0000hour`. */
   private readonly apiBaselines: BoundedMap<string, ApiBaseline>;
@@ -231,6 +273,7 @@ export class DetectionEngine {
     this.loadThreats = options.loadThreats;
     const limit = options.cacheLimit ?? 100_000;
     this.deferCheckpoints = options.checkpoints === 'deferred';
+    this.identities = new Identities(limit);
     this.subjects = new BoundedMap(limit, (id) => {
       if (this.dirty.has(id)) this.evictedDirty.add(id);
     });
@@ -251,6 +294,7 @@ export class DetectionEngine {
    */
   forgetSubjects(): void {
     this.subjects.clear();
+    this.identities.clear();
     this.dirty.clear();
     this.evictedDirty.clear();
     this.countedThrough.clear();
@@ -374,7 +418,7 @@ export class DetectionEngine {
     this.windowClock = Math.max(this.windowClock, holdAt === undefined ? now : Math.min(now, holdAt));
     const windowsAt = this.windowClock;
     const cfg = this.config;
-    const { perEvent: actors, distinct } = actorsOf(events);
+    const { perEvent: actors, distinct } = this.identities.actorsOf(events);
     const refusedRoutes = await this.prepare(events, distinct, now);
 
     const shards = new Map<string, ShardBuilder>();
@@ -450,6 +494,8 @@ export class DetectionEngine {
       signatures: Set<string>;
       eventIds: string[];
       newSigs: { sig: string; handle: Handle; eventId: string; timestamp: number }[];
+      /** Subjects' object windows on this route by enumeration window (`${rk} ${wb}`): one key string a batch, not one an event. */
+      objectKeys: Map<number, string>;
     }
     interface LoginAcc { api: string; route: string; rk: string; w5: number; n: number; failures: number; ips: Set<string>; principals: Set<string>; eventIds: string[] }
     const routes = new Map<string, RouteAcc>();
@@ -474,7 +520,7 @@ export class DetectionEngine {
       if (!r) {
         const dir = e.direction === 'inbound' ? 'i' : 'o';
         const rk = `${dir}${e.route}`;
-        r = { api: e.api, direction: e.direction, route: e.route, rk, minutes: new Map(), minRateLimit: new Map(), logins: new Map(), signatures: new Set(), eventIds: [], newSigs: [] };
+        r = { api: e.api, direction: e.direction, route: e.route, rk, minutes: new Map(), minRateLimit: new Map(), logins: new Map(), signatures: new Set(), eventIds: [], newSigs: [], objectKeys: new Map() };
         sameDirection.set(e.route, r);
         routes.set(`${tag}\u0000${rk}`, r);
         firstSeen(tag, ['rmeta', rk], 'first', e.timestamp, 4, 30 * DAY);
@@ -532,7 +578,7 @@ export class DetectionEngine {
         let s: SubjectBatch | undefined;
         for (let k = 0; k < windows.length; k++) if (windows[k]!.w5 === w5) s = windows[k];
         if (!s) {
-          s = { api: e.api, subject, state, w5, routes: routeSet, loginPrincipals: undefined, userAgents: [], eventIds: [], paths: [] };
+          s = { api: e.api, subject, state, w5, counts: c, hourCounts: hour, routes: routeSet, loginPrincipals: undefined, userAgents: [], eventIds: [], paths: [] };
           windows.push(s);
           subjects.push(s);
         }
@@ -547,7 +593,9 @@ export class DetectionEngine {
         // Object ids per subject and route template (enumeration).
         if (e.objectId !== undefined) {
           const wb = Math.floor(e.timestamp / bolaMs);
-          const objects = state.objectWindow(`${rk} ${wb}`, now, 3 * bolaMs);
+          let objectsKey = r.objectKeys.get(wb);
+          if (objectsKey === undefined) r.objectKeys.set(wb, (objectsKey = `${rk} ${wb}`));
+          const objects = state.objectWindow(objectsKey, now, 3 * bolaMs);
           if (objects.ids.size < 1000) objects.ids.add(e.objectId);
           if (count) {
             objects.n++;
@@ -966,6 +1014,9 @@ interface SubjectBatch {
   subject: Subject;
   state: SubjectState;
   w5: number;
+  /** The window's counters and its hour's counts in the subject's state (the view reads them without a lookup). */
+  counts: number[];
+  hourCounts: HourCounts;
   routes: CappedSet;
   loginPrincipals: CappedSet | undefined;
   /** Distinct, in order of first appearance (up to 5 and 10). */
@@ -983,7 +1034,7 @@ function subjectView(s: SubjectBatch, now: number): SubjectWindow {
     state.baseline = p && p.expiresAt > now ? { hour, n: p.n, bytes: p.bs } : { hour, n: 0, bytes: 0 };
   }
   const prev = state.baseline;
-  const w = state.windows.get(s.w5)!.c;
+  const w = s.counts;
   // The busiest minute of the window so far (m0…m4).
   let peakMinute = s.w5 * 5;
   let peakN = 0;
@@ -996,7 +1047,7 @@ function subjectView(s: SubjectBatch, now: number): SubjectWindow {
   }
   // Baseline: the previous clock hour plus this hour before the window, per minute (a subject that
   // started 50 minutes ago at a steady rate is judged against that rate, not as new).
-  const cur = state.hours.get(hour)!;
+  const cur = s.hourCounts;
   const minutesBefore = 60 + Math.max(0, s.w5 * 5 - hour * 60);
   const before = Math.max(0, prev.n + cur.n - w[SW.n]!);
   const bytesBefore = Math.max(0, prev.bytes + cur.bs - w[SW.bs]!);
