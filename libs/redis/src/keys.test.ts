@@ -34,6 +34,19 @@ describe('Redis keys', () => {
     expect(unicode).toMatch(/^(%E2%82%AC)+#[A-Za-z0-9_-]{16}$/);
   });
 
+  it('escapes every ASCII input as the per-character escape does, at any length', () => {
+    const perChar = (s: string) => Array.from(s, (ch) => (/^[A-Za-z0-9._~@/-]$/.test(ch) ? ch : `%${ch.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`)).join('');
+    let seed = 7;
+    const next = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff);
+    for (let n = 0; n < 2000; n++) {
+      const text = Array.from({ length: next() % 80 }, () => String.fromCharCode(next() % 128)).join('');
+      const escaped = perChar(text);
+      if (escaped.length <= MAX_KEY_PART) expect(escapeKeyPart(text)).toBe(escaped);
+      else expect(escapeKeyPart(text)).toMatch(/#[A-Za-z0-9_-]{16}$/);
+    }
+    expect(escapeKeyPart('i/users/{id}/account')).toBe('i/users/%7Bid%7D/account');
+  });
+
   it('refuses a prefix that could break the key layout', () => {
     expect(() => createKeyspace('a:b')).toThrow(StateError);
     expect(() => createKeyspace('')).toThrow(StateError);

@@ -15,6 +15,11 @@ const SAFE = /^[A-Za-z0-9._~@/-]*$/;
 
 export function escapeKeyPart(part: string, maxLength = MAX_KEY_PART): string {
   if (SAFE.test(part) && part.length <= maxLength) return part;
+  // Route templates (`{id}`), IPv6 addresses and the like: ASCII, escaped from a table, no array per character.
+  if (part.length <= maxLength) {
+    const ascii = escapeAscii(part);
+    if (ascii !== undefined && ascii.length <= maxLength) return ascii;
+  }
   const pieces = Array.from(part, escapeChar);
   const full = pieces.join('');
   if (full.length <= maxLength) return full;
@@ -31,6 +36,20 @@ export function escapeKeyPart(part: string, maxLength = MAX_KEY_PART): string {
 function escapeChar(ch: string): string {
   if (SAFE.test(ch)) return ch;
   return Array.from(Buffer.from(ch, 'utf8'), (b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join('');
+}
+
+/** Each ASCII character as `escapeChar` writes it. */
+const ASCII_ESCAPED = Array.from({ length: 128 }, (_, code) => escapeChar(String.fromCharCode(code)));
+
+/** `part` escaped as `escapeChar` would, character by character; undefined when it holds a non-ASCII character. */
+function escapeAscii(part: string): string | undefined {
+  let out = '';
+  for (let i = 0; i < part.length; i++) {
+    const code = part.charCodeAt(i);
+    if (code >= 128) return undefined;
+    out += ASCII_ESCAPED[code]!;
+  }
+  return out;
 }
 
 export function unescapeKeyPart(escaped: string): string {
