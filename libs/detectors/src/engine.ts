@@ -136,10 +136,7 @@ interface Identity {
 
 /** A batch's acting subject on one api: its identity, its state, and the 5-minute windows the batch touched. */
 interface Actor {
-  api: string;
-  subject: Subject;
-  key: string;
-  id: string;
+  identity: Identity;
   /** Set by `prepare`: held in memory, revived, or read back from its checkpoint. */
   state: SubjectState | undefined;
   windows: SubjectBatch[];
@@ -200,7 +197,7 @@ class Identities {
       }
       if (identity.listedIn !== batch) {
         identity.listedIn = batch;
-        identity.actor = { api: identity.api, subject: identity.subject, key: identity.key, id: identity.id, state: undefined, windows: [] };
+        identity.actor = { identity, state: undefined, windows: [] };
         distinct.push(identity.actor);
         listed.push(identity);
       }
@@ -545,7 +542,7 @@ export class DetectionEngine {
       const actor = actors[i];
       if (actor) {
         const state = actor.state!;
-        const subject = actor.subject;
+        const subject = actor.identity.subject;
         const bytes = e.responseBytes;
         const hour = state.hour(Math.floor(e.timestamp / HOUR), now, 3 * HOUR);
         // The 5-minute window holds the per-minute counts too (m0…m4).
@@ -633,7 +630,7 @@ export class DetectionEngine {
     const changed = ++this.changes;
     if (this.deferCheckpoints) {
       for (const actor of distinct) {
-        this.dirty.set(actor.id, actor.state!);
+        this.dirty.set(actor.identity.id, actor.state!);
         actor.state!.changedAt = changed;
       }
     }
@@ -672,7 +669,7 @@ export class DetectionEngine {
         if (state && !this.subjects.has(id)) evicted.push([id, state]);
       }
     }
-    this.checkpointOps(this.deferCheckpoints ? evicted : distinct.map((a): [string, SubjectState] => [a.id, a.state!]), now, (tag) => shard(tag).ops);
+    this.checkpointOps(this.deferCheckpoints ? evicted : distinct.map((a): [string, SubjectState] => [a.identity.id, a.state!]), now, (tag) => shard(tag).ops);
 
     // Reads: current windows, and baselines the caches do not hold for this hour.
     const W = cfg.windowMinutes;
@@ -873,18 +870,18 @@ export class DetectionEngine {
   private async prepare(events: EnrichedEvent[], actors: readonly Actor[], now: number): Promise<number> {
     const missing = new Map<string, Actor[]>();
     for (const actor of actors) {
-      const state = this.subjects.get(actor.id) ?? this.revived(actor.id);
+      const state = this.subjects.get(actor.identity.id) ?? this.revived(actor.identity.id);
       if (state) actor.state = state;
       else {
-        let ofApi = missing.get(actor.api);
-        if (!ofApi) missing.set(actor.api, (ofApi = []));
+        let ofApi = missing.get(actor.identity.api);
+        if (!ofApi) missing.set(actor.identity.api, (ofApi = []));
         ofApi.push(actor);
       }
     }
     const hNow = Math.floor(now / HOUR);
     const reads: TextRead[] = [];
     for (const [api, ofApi] of missing) {
-      const fields = ofApi.map((a) => a.key);
+      const fields = ofApi.map((a) => a.identity.key);
       for (const k of CHECKPOINT_HOURS) reads.push({ tag: api, key: ['sc', hNow + k], fields });
     }
     // Routes not admitted for today in this process: asked for, per api (the batch's distinct routes first: no key per event).
@@ -936,12 +933,12 @@ export class DetectionEngine {
       at += CHECKPOINT_HOURS.length;
       ofApi.forEach((actor, i) => {
         // Another batch in flight may have read it meanwhile: one state per subject.
-        let state = this.subjects.get(actor.id) ?? this.revived(actor.id);
+        let state = this.subjects.get(actor.identity.id) ?? this.revived(actor.identity.id);
         if (!state) {
           const k = buckets.findIndex((b) => b[i] !== null && b[i] !== undefined);
           state = k >= 0 ? SubjectState.fromCheckpoint(buckets[k]![i]!) : new SubjectState();
           if (k >= 0) state.checkpointHour = hNow + CHECKPOINT_HOURS[k]!;
-          this.subjects.set(actor.id, state);
+          this.subjects.set(actor.identity.id, state);
         }
         actor.state = state;
       });
