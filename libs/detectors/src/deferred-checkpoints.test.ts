@@ -14,16 +14,24 @@ function traffic(): ApiTransaction[] {
   return [...background({ from: T0 - 20 * MINUTE, to: T0 + 3 * MINUTE, perMinute: 20 }), ...attack].sort((a, b) => a.timestamp - b.timestamp);
 }
 
-/** Counts the subject checkpoints each apply writes; `failAt` makes that apply (1-based) throw once. */
+/**
+ * Counts the subject checkpoints each apply writes; `failAt` makes that apply (1-based) throw once;
+ * `textDelayMs` holds an apply that writes checkpoints only (a checkpoint's) that long: a slow write that
+ * batches' writes overtake.
+ */
 class WatchedStore extends MemoryStateStore {
   checkpointWrites = 0;
   calls = 0;
-  constructor(private readonly failAt?: number) {
+  constructor(
+    private readonly failAt?: number,
+    private readonly textDelayMs = 0,
+  ) {
     super();
   }
   override async apply(request: StatePlan) {
     this.calls++;
     if (this.calls === this.failAt) throw new Error('store unavailable');
+    if (this.textDelayMs > 0 && request.shards.every((s) => s.incr.length === 0)) await new Promise((resolve) => setTimeout(resolve, this.textDelayMs));
     for (const shard of request.shards) for (const t of shard.texts) this.checkpointWrites += t.fields.length;
     return super.apply(request);
   }
@@ -79,6 +87,73 @@ describe('deferred subject checkpoints', () => {
     const second = new DetectionEngine({ config, store, checkpoints: 'deferred' });
     const after = await run(second, events.slice(split), SIZE);
     expect(brief([...before, ...after])).toEqual(brief(reference));
+  });
+
+  it('taken while the next batch runs, hold each subject as it was at the call (what the offsets committed after it say)', async () => {
+    const events = traffic();
+    const split = splitAt(events);
+    const mallory = async (store: MemoryStateStore) => {
+      const hour = Math.floor(events.slice(0, split).filter((e) => e.principal === 'mallory').at(-1)!.timestamp / 3_600_000);
+      return (await store.prepare({ threats: false, texts: [{ tag: 'accounts', key: ['sc', hour], fields: ['principal:mallory'] }] })).texts[0]![0];
+    };
+    // What a checkpoint after the first part alone holds.
+    const alone = new WatchedStore();
+    const reference = new DetectionEngine({ config, store: alone, checkpoints: 'deferred' });
+    await run(reference, events.slice(0, split), SIZE);
+    await reference.checkpoint();
+    expect(await mallory(alone)).toEqual(expect.any(String));
+
+    const store = new WatchedStore();
+    // One subject a slice: the checkpoint yields to the event loop after each subject it serialises.
+    const engine = new DetectionEngine({ config, store, checkpoints: 'deferred', checkpointSlice: 1 });
+    await run(engine, events.slice(0, split), SIZE);
+    let settled = false;
+    const pending = engine.checkpoint().then((written) => {
+      settled = true;
+      return written;
+    });
+    // The next batch (38 more of mallory's reads) runs while the checkpoint is being serialised.
+    expect(events.slice(split, split + SIZE).filter((e) => e.principal === 'mallory').length).toBeGreaterThan(10);
+    await engine.process(events.slice(split, split + SIZE));
+    expect(settled).toBe(false);
+    const written = await pending;
+    expect(written.subjects).toBe(store.checkpointWrites);
+    expect(await mallory(store)).toEqual(await mallory(alone));
+    // The batch's changes wait for the next checkpoint.
+    expect(engine.uncheckpointed).toBeGreaterThan(0);
+    expect((await engine.checkpoint()).subjects).toBeGreaterThan(0);
+    expect(await mallory(store)).not.toEqual(await mallory(alone));
+  });
+
+  it('taken while later batches push changed subjects out of the cache, are not overwritten by older state', async () => {
+    const events = traffic();
+    const split = splitAt(events);
+    const through = events.length;
+    const mallory = async (store: MemoryStateStore) => {
+      const hour = Math.floor(events.slice(0, through).filter((e) => e.principal === 'mallory').at(-1)!.timestamp / 3_600_000);
+      return (await store.prepare({ threats: false, texts: [{ tag: 'accounts', key: ['sc', hour], fields: ['principal:mallory'] }] })).texts[0]![0];
+    };
+    // After the split, batches of 10: the last ones hold background clients only, and push mallory out.
+    const rest = async (engine: DetectionEngine) => {
+      for (let at = split; at < through; at += 10) await engine.process(events.slice(at, at + 10));
+    };
+    expect(events.slice(through - 20).some((e) => e.principal === 'mallory')).toBe(false);
+    const alone = new WatchedStore();
+    const reference = new DetectionEngine({ config, store: alone, checkpoints: 'deferred' });
+    await run(reference, events.slice(0, split), SIZE);
+    await rest(reference);
+    await reference.checkpoint();
+
+    // Checkpoint writes take a while: the checkpoint's slices are still being written when later batches push mallory out.
+    const store = new WatchedStore(undefined, 50);
+    // Room for 5 subjects: the next batches push mallory out after changing her, while the checkpoint is under way.
+    const engine = new DetectionEngine({ config, store, checkpoints: 'deferred', checkpointSlice: 100, cacheLimit: 5 });
+    await run(engine, events.slice(0, split), SIZE);
+    const pending = engine.checkpoint();
+    await rest(engine);
+    await pending;
+    await engine.checkpoint();
+    expect(await mallory(store)).toEqual(await mallory(alone));
   });
 
   it('without a checkpoint, a new engine does not see the first one’s subjects (what the checkpoint carries)', async () => {

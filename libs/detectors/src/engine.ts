@@ -57,6 +57,12 @@ export interface EngineOptions {
    * a subject's checkpoint is written once an interval, not once a batch.
    */
   checkpoints?: 'batch' | 'deferred';
+  /**
+   * Deferred checkpoints are serialised and written this many subjects at a time (default 500: a few
+   * milliseconds' work, and one round trip each), so that a checkpoint of tens of thousands of
+   * subjects neither blocks the event loop nor holds the state store's connection for the whole of it.
+   */
+  checkpointSlice?: number;
 }
 
 /**
@@ -102,6 +108,26 @@ export interface ApiRate {
 }
 
 type Handle = { shard: number; index: number };
+
+/** One subject's checkpoint row, serialised: filed under `hour`, and deleted from `movedFrom` (the hour it was filed under before). */
+interface CheckpointRow {
+  api: string;
+  key: string;
+  hour: number;
+  text: string;
+  movedFrom: number | undefined;
+}
+
+/** A deferred checkpoint being serialised: each subject dirty when it was called, as it was then. */
+interface CheckpointRun {
+  now: number;
+  /** The subjects dirty at the call. */
+  taken: Set<SubjectState>;
+  /** Those serialised already (by the checkpoint, or by a batch before changing them). */
+  serialised: Set<SubjectState>;
+  /** Rows serialised and not yet written. */
+  ready: CheckpointRow[];
+}
 
 interface HashAcc {
   key: KeyParts;
@@ -260,6 +286,11 @@ export class DetectionEngine {
   private readonly evictedDirty = new Set<string>();
   /** Per batch source, the highest offset whose event is counted in subject state. */
   private readonly countedThrough = new Map<string, number>();
+  private readonly checkpointSlice: number;
+  /** The checkpoint being serialised (a batch serialises its own subjects into it before changing them). */
+  private checkpointRun: CheckpointRun | undefined;
+  /** The checkpoint under way, from its call until its write is done (subject writes stay in its order). */
+  private checkpointing: Promise<unknown> | undefined;
 
   constructor(options: EngineOptions) {
     this.config = options.config ?? defaultDetectorsConfig;
@@ -270,6 +301,7 @@ export class DetectionEngine {
     this.loadThreats = options.loadThreats;
     const limit = options.cacheLimit ?? 100_000;
     this.deferCheckpoints = options.checkpoints === 'deferred';
+    this.checkpointSlice = Math.max(1, options.checkpointSlice ?? 500);
     this.identities = new Identities(limit);
     this.subjects = new BoundedMap(limit, (id) => {
       if (this.dirty.has(id)) this.evictedDirty.add(id);
@@ -304,24 +336,64 @@ export class DetectionEngine {
 
   /**
    * Writes the checkpoints of every subject changed since its last one
-   * (`checkpoints: 'deferred'`), in one round trip. Their state is taken when
-   * this is called: a caller that commits offsets afterwards commits those of
-   * the batches processed before the call. On failure nothing is marked
-   * written; the next call writes them again.
+   * (`checkpoints: 'deferred'`). Their state is taken as it is when this is
+   * called: a caller that commits offsets afterwards commits those of the
+   * batches processed before the call. The subjects are serialised and
+   * written in slices (`checkpointSlice`, one round trip each), and batches go
+   * on between them: a batch serialises its own subjects first, before it
+   * changes them. On failure nothing is marked written; the next call writes
+   * them again.
    */
   async checkpoint(): Promise<{ subjects: number; dropped: number }> {
+    // One at a time: the subjects' writes reach the store in the order their states were taken.
+    while (this.checkpointing) await this.checkpointing.catch(() => undefined);
     if (this.dirty.size === 0) return { subjects: 0, dropped: 0 };
+    const run = this.checkpointInSlices();
+    this.checkpointing = run;
+    try {
+      return await run;
+    } finally {
+      this.checkpointing = undefined;
+    }
+  }
+
+  private async checkpointInSlices(): Promise<{ subjects: number; dropped: number }> {
     const upTo = this.changes;
     const now = this.watermark;
-    const shards = new Map<string, ShardOps>();
-    const written = this.checkpointOps(this.dirty, now, (tag) => {
-      let ops = shards.get(tag);
-      if (!ops) shards.set(tag, (ops = emptyShard(tag)));
-      return ops;
-    });
-    const results = await this.store.apply({ now, shards: [...shards.values()] });
-    this.markWritten(this.dirty, upTo);
-    return { subjects: written, dropped: results.reduce((sum, r) => sum + r.dropped, 0) };
+    const taken = [...this.dirty];
+    const run: CheckpointRun = { now, taken: new Set(taken.map(([, state]) => state)), serialised: new Set(), ready: [] };
+    this.checkpointRun = run;
+    let subjects = 0;
+    let dropped = 0;
+    try {
+      // A slice of subjects serialised, then written (its round trip lets the batches in flight go on), until all are.
+      let i = 0;
+      while (i < taken.length || run.ready.length > 0) {
+        for (const end = Math.min(taken.length, i + this.checkpointSlice); i < end; i++) {
+          const [id, state] = taken[i]!;
+          if (run.serialised.has(state)) continue;
+          run.serialised.add(state);
+          run.ready.push(checkpointRow(id, state, now));
+        }
+        // Every subject taken is serialised (here or by a batch, into `ready`): batches need not take theirs any more.
+        if (i >= taken.length) this.checkpointRun = undefined;
+        const rows = run.ready.splice(0);
+        if (rows.length === 0) continue;
+        const shards = new Map<string, ShardOps>();
+        this.checkpointOps(rows, (tag) => {
+          let ops = shards.get(tag);
+          if (!ops) shards.set(tag, (ops = emptyShard(tag)));
+          return ops;
+        });
+        const results = await this.store.apply({ now, shards: [...shards.values()] });
+        subjects += rows.length;
+        for (const r of results) dropped += r.dropped;
+      }
+    } finally {
+      this.checkpointRun = undefined;
+    }
+    this.markWritten(taken, upTo);
+    return { subjects, dropped };
   }
 
   /** Forgets the subjects among `written` that have not changed since change `upTo`. */
@@ -334,32 +406,23 @@ export class DetectionEngine {
   }
 
   /**
-   * Adds the checkpoint writes of `states` to their api's shard (one hash per
-   * api and hour of the subject's latest event; the copy under an hour it left
-   * is deleted). Returns how many were added.
+   * Adds checkpoint rows to their api's shard: one hash per api and hour of
+   * the subject's latest event; the copy under an hour it left is deleted.
    */
-  private checkpointOps(states: Iterable<[string, SubjectState]>, now: number, shard: (tag: string) => ShardOps): number {
+  private checkpointOps(rows: Iterable<CheckpointRow>, shard: (tag: string) => ShardOps): void {
     const checkpoints = new Map<string, [string, string][]>();
     const moved = new Map<string, string[]>();
-    let n = 0;
-    for (const [id, state] of states) {
-      const cut = id.indexOf('\u0000');
-      const api = id.slice(0, cut);
-      const sk = id.slice(cut + 1);
-      const hour = Math.floor(state.lastSeen! / HOUR);
-      const bucket = `${api}\u0000${hour}`;
+    for (const row of rows) {
+      const bucket = `${row.api}\u0000${row.hour}`;
       let fields = checkpoints.get(bucket);
       if (!fields) checkpoints.set(bucket, (fields = []));
-      fields.push([sk, state.toCheckpoint(now)]);
-      n++;
-      // Filed under a new hour: the copy under the previous one is dead (prepare reads the latest hour first).
-      if (state.checkpointHour !== undefined && state.checkpointHour !== hour) {
-        const old = `${api}\u0000${state.checkpointHour}`;
+      fields.push([row.key, row.text]);
+      if (row.movedFrom !== undefined) {
+        const old = `${row.api}\u0000${row.movedFrom}`;
         let olds = moved.get(old);
         if (!olds) moved.set(old, (olds = []));
-        olds.push(sk);
+        olds.push(row.key);
       }
-      state.checkpointHour = hour;
     }
     for (const [bucket, fields] of checkpoints) {
       const [tag, hour] = bucket.split('\u0000') as [string, string];
@@ -369,7 +432,6 @@ export class DetectionEngine {
       const [tag, hour] = bucket.split('\u0000') as [string, string];
       (shard(tag).textDeletes ??= []).push({ key: ['sc', Number(hour)], fields });
     }
-    return n;
   }
 
   /**
@@ -417,6 +479,17 @@ export class DetectionEngine {
     const cfg = this.config;
     const { perEvent: actors, distinct } = this.identities.actorsOf(events);
     const refusedRoutes = await this.prepare(events, distinct, now);
+    // A checkpoint being serialised takes this batch's subjects as they are, before the batch changes them.
+    const run = this.checkpointRun;
+    if (run) {
+      for (const actor of distinct) {
+        const state = actor.state!;
+        if (run.taken.has(state) && !run.serialised.has(state)) {
+          run.serialised.add(state);
+          run.ready.push(checkpointRow(actor.identity.id, state, run.now));
+        }
+      }
+    }
 
     const shards = new Map<string, ShardBuilder>();
     const shard = (tag: string): ShardBuilder => {
@@ -663,13 +736,15 @@ export class DetectionEngine {
     for (const sr of subjectRoutes.values()) srWindows.push(subjectRouteView(sr, bolaMs));
     // Per batch, every subject it touched; deferred, only changed subjects the cache pushed out (they are read back from here).
     const evicted: [string, SubjectState][] = [];
-    if (this.deferCheckpoints) {
+    // While a checkpoint is under way they wait for the next batch: its write, taken earlier, must not land after theirs.
+    if (this.deferCheckpoints && !this.checkpointing) {
       for (const id of this.evictedDirty) {
         const state = this.dirty.get(id);
         if (state && !this.subjects.has(id)) evicted.push([id, state]);
       }
     }
-    this.checkpointOps(this.deferCheckpoints ? evicted : distinct.map((a): [string, SubjectState] => [a.identity.id, a.state!]), now, (tag) => shard(tag).ops);
+    const rows = this.deferCheckpoints ? evicted.map(([id, state]) => checkpointRow(id, state, now)) : distinct.map((a) => checkpointRow(a.identity.id, a.state!, now));
+    this.checkpointOps(rows, (tag) => shard(tag).ops);
 
     // Reads: current windows, and baselines the caches do not hold for this hour.
     const W = cfg.windowMinutes;
@@ -998,6 +1073,18 @@ export type { ShardResult };
 
 function addDistinct(list: string[], value: string): void {
   if (!list.includes(value)) list.push(value);
+}
+
+/**
+ * A subject's checkpoint row as its state is now (`id` is `api\u0000kind:value`). Files it under the hour
+ * of its latest event, and notes the hour it leaves (its copy there is deleted with the write).
+ */
+function checkpointRow(id: string, state: SubjectState, now: number): CheckpointRow {
+  const cut = id.indexOf('\u0000');
+  const hour = Math.floor(state.lastSeen! / HOUR);
+  const movedFrom = state.checkpointHour !== undefined && state.checkpointHour !== hour ? state.checkpointHour : undefined;
+  state.checkpointHour = hour;
+  return { api: id.slice(0, cut), key: id.slice(cut + 1), hour, text: state.toCheckpoint(now), movedFrom };
 }
 
 /** `kind:value`, the value cut to 256 characters: how a subject is named in keys and checkpoints. */
