@@ -5,8 +5,9 @@
  *   (b) the detector consuming the same topic end to end with Redis state,
  * and prints one JSON line of figures. It then deletes its topics and its
  * Redis keys. BENCH_PARTITIONS (6), BENCH_CONCURRENCY (partitions the
- * detector processes at once, 2) and BENCH_MAX_BYTES (the fetch size per
- * partition of both consumers, 4 MiB) change the setup.
+ * detector processes at once, 2), BENCH_MAX_BYTES (the fetch size per
+ * partition of both consumers, 4 MiB) and BENCH_CHECKPOINT_MS (the
+ * detector's checkpoint interval, the service's default 5 s) change the setup.
  */
 import { hostname, cpus } from 'node:os';
 import { createCodec, transactionContract } from '@vigil/contracts';
@@ -112,6 +113,7 @@ async function main(): Promise<void> {
     detectors: defaultDetectorsConfig,
     maxBytesPerPartition: Number(env.BENCH_MAX_BYTES ?? 4 * 1024 * 1024),
     partitionsConcurrently: Number(env.BENCH_CONCURRENCY ?? 2),
+    checkpointIntervalMs: env.BENCH_CHECKPOINT_MS ? Number(env.BENCH_CHECKPOINT_MS) : undefined,
     onBatch: (info) => {
       batchMs.push(info.durationMs);
       consumed += info.events;
