@@ -111,6 +111,7 @@ type Handle = { shard: number; index: number };
 
 /** One subject's checkpoint row, serialised: filed under `hour`, and deleted from `movedFrom` (the hour it was filed under before). */
 interface CheckpointRow {
+  state: SubjectState;
   api: string;
   key: string;
   hour: number;
@@ -289,7 +290,7 @@ export class DetectionEngine {
   private readonly checkpointSlice: number;
   /** The checkpoint being serialised (a batch serialises its own subjects into it before changing them). */
   private checkpointRun: CheckpointRun | undefined;
-  /** The checkpoint under way, from its call until its write is done (subject writes stay in its order). */
+  /** The checkpoint under way, from its call until its last write is done (one at a time). */
   private checkpointing: Promise<unknown> | undefined;
 
   constructor(options: EngineOptions) {
@@ -345,7 +346,7 @@ export class DetectionEngine {
    * them again.
    */
   async checkpoint(): Promise<{ subjects: number; dropped: number }> {
-    // One at a time: the subjects' writes reach the store in the order their states were taken.
+    // One at a time.
     while (this.checkpointing) await this.checkpointing.catch(() => undefined);
     if (this.dirty.size === 0) return { subjects: 0, dropped: 0 };
     const run = this.checkpointInSlices();
@@ -736,11 +737,21 @@ export class DetectionEngine {
     for (const sr of subjectRoutes.values()) srWindows.push(subjectRouteView(sr, bolaMs));
     // Per batch, every subject it touched; deferred, only changed subjects the cache pushed out (they are read back from here).
     const evicted: [string, SubjectState][] = [];
-    // While a checkpoint is under way they wait for the next batch: its write, taken earlier, must not land after theirs.
-    if (this.deferCheckpoints && !this.checkpointing) {
+    if (this.deferCheckpoints) {
       for (const id of this.evictedDirty) {
         const state = this.dirty.get(id);
         if (state && !this.subjects.has(id)) evicted.push([id, state]);
+      }
+      // Written here as they are now: a checkpoint under way leaves them out, or its older rows would land after these.
+      const run = this.checkpointRun;
+      if (run && evicted.length > 0) {
+        const newer = new Set<SubjectState>();
+        for (const [, state] of evicted) {
+          if (!run.taken.has(state)) continue;
+          newer.add(state);
+          run.serialised.add(state);
+        }
+        if (newer.size > 0) run.ready = run.ready.filter((row) => !newer.has(row.state));
       }
     }
     const rows = this.deferCheckpoints ? evicted.map(([id, state]) => checkpointRow(id, state, now)) : distinct.map((a) => checkpointRow(a.identity.id, a.state!, now));
@@ -1084,7 +1095,7 @@ function checkpointRow(id: string, state: SubjectState, now: number): Checkpoint
   const hour = Math.floor(state.lastSeen! / HOUR);
   const movedFrom = state.checkpointHour !== undefined && state.checkpointHour !== hour ? state.checkpointHour : undefined;
   state.checkpointHour = hour;
-  return { api: id.slice(0, cut), key: id.slice(cut + 1), hour, text: state.toCheckpoint(now), movedFrom };
+  return { state, api: id.slice(0, cut), key: id.slice(cut + 1), hour, text: state.toCheckpoint(now), movedFrom };
 }
 
 /** `kind:value`, the value cut to 256 characters: how a subject is named in keys and checkpoints. */
