@@ -28,9 +28,15 @@ class WatchedStore extends MemoryStateStore {
   ) {
     super();
   }
+  /** Fails the next batch write (one with counters) that carries mallory's checkpoint. */
+  failMalloryWrite = false;
   override async apply(request: StatePlan) {
     this.calls++;
     if (this.calls === this.failAt) throw new Error('store unavailable');
+    if (this.failMalloryWrite && request.shards.some((s) => s.incr.length > 0 && s.texts.some((t) => t.fields.some(([f]) => f === 'principal:mallory')))) {
+      this.failMalloryWrite = false;
+      throw new Error('store unavailable');
+    }
     for (const shard of request.shards) for (const t of shard.texts) this.checkpointWrites += t.fields.length;
     const results = super.apply(request);
     if (this.replyDelayMs > 0 && request.shards.every((s) => s.incr.length === 0)) await new Promise((resolve) => setTimeout(resolve, this.replyDelayMs));
@@ -126,7 +132,8 @@ describe('deferred subject checkpoints', () => {
     expect(await mallory(store)).not.toEqual(await mallory(alone));
   });
 
-  it('taken while another batch pushes a changed subject out of the cache, do not write its older state after the newer one', async () => {
+  /** Mallory's batch and one of other clients that pushes her out of a 5-subject cache, run at once while a checkpoint is being written. */
+  async function pushedOutDuringCheckpoint(store: WatchedStore) {
     const events = traffic();
     const split = splitAt(events);
     const isMallory = (e: ApiTransaction) => e.principal === 'mallory';
@@ -135,22 +142,39 @@ describe('deferred subject checkpoints', () => {
     const others = events.slice(-30);
     expect(withMallory.filter(isMallory).length).toBeGreaterThan(10);
     expect(others.some(isMallory)).toBe(false);
-    // Her calls that the stored checkpoint holds (the hour counts' sum).
-    const stored = async (store: MemoryStateStore) => {
+    const engine = new DetectionEngine({ config, store, checkpoints: 'deferred', checkpointSlice: 10, cacheLimit: 5 });
+    await run(engine, events.slice(0, split), SIZE);
+    const checkpoint = engine.checkpoint();
+    const batches = await Promise.allSettled([engine.process(withMallory), engine.process(others)]);
+    /** Her calls that the stored checkpoint holds (the hour counts' sum). */
+    const stored = async () => {
       const hour = Math.floor(withMallory.filter(isMallory).at(-1)!.timestamp / 3_600_000);
       const text = (await store.prepare({ threats: false, texts: [{ tag: 'accounts', key: ['sc', hour], fields: ['principal:mallory'] }] })).texts[0]![0];
       return text ? (JSON.parse(text) as { h: [number, number, number, number][] }).h.reduce((sum, row) => sum + row[2], 0) : 0;
     };
+    return { engine, checkpoint, batches, stored, counted: [...events.slice(0, split), ...withMallory].filter(isMallory).length };
+  }
 
-    // The checkpoint's replies come late: its first slice is in flight while both batches run, at once.
-    const store = new WatchedStore(undefined, 50);
-    const engine = new DetectionEngine({ config, store, checkpoints: 'deferred', checkpointSlice: 10, cacheLimit: 5 });
-    await run(engine, events.slice(0, split), SIZE);
-    const pending = engine.checkpoint();
-    await Promise.all([engine.process(withMallory), engine.process(others)]);
-    await pending;
+  it('taken while another batch pushes a changed subject out of the cache, do not write its older state after the newer one', async () => {
+    // The checkpoint's replies come late: its first slice is in flight while both batches run.
+    const { engine, checkpoint, batches, stored, counted } = await pushedOutDuringCheckpoint(new WatchedStore(undefined, 50));
+    expect(batches.every((b) => b.status === 'fulfilled')).toBe(true);
+    await checkpoint;
     await engine.checkpoint();
-    expect(await stored(store)).toBe([...events.slice(0, split), ...withMallory].filter(isMallory).length);
+    expect(await stored()).toBe(counted);
+  });
+
+  it('fail when the batch write that carries a subject they left out fails: nothing is committed past it', async () => {
+    const store = new WatchedStore(undefined, 50);
+    store.failMalloryWrite = true;
+    const { engine, checkpoint, batches, stored, counted } = await pushedOutDuringCheckpoint(store);
+    expect(batches.filter((b) => b.status === 'rejected')).toHaveLength(1);
+    await expect(checkpoint).rejects.toThrow('store unavailable');
+    expect(store.failMalloryWrite).toBe(false);
+    // She is still to be written, as she is: the next checkpoint does.
+    expect(engine.uncheckpointed).toBeGreaterThan(0);
+    await engine.checkpoint();
+    expect(await stored()).toBe(counted);
   });
 
   it('without a checkpoint, a new engine does not see the first one’s subjects (what the checkpoint carries)', async () => {

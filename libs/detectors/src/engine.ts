@@ -128,6 +128,8 @@ interface CheckpointRun {
   serialised: Set<SubjectState>;
   /** Rows serialised and not yet written. */
   ready: CheckpointRow[];
+  /** Batch writes that carry subjects it left out (pushed out of the cache meanwhile): it succeeds only if they do. */
+  delegated: Promise<unknown>[];
 }
 
 interface HashAcc {
@@ -362,7 +364,7 @@ export class DetectionEngine {
     const upTo = this.changes;
     const now = this.watermark;
     const taken = [...this.dirty];
-    const run: CheckpointRun = { now, taken: new Set(taken.map(([, state]) => state)), serialised: new Set(), ready: [] };
+    const run: CheckpointRun = { now, taken: new Set(taken.map(([, state]) => state)), serialised: new Set(), ready: [], delegated: [] };
     this.checkpointRun = run;
     let subjects = 0;
     let dropped = 0;
@@ -390,6 +392,7 @@ export class DetectionEngine {
         subjects += rows.length;
         for (const r of results) dropped += r.dropped;
       }
+      await Promise.all(run.delegated);
     } finally {
       this.checkpointRun = undefined;
     }
@@ -737,12 +740,14 @@ export class DetectionEngine {
     for (const sr of subjectRoutes.values()) srWindows.push(subjectRouteView(sr, bolaMs));
     // Per batch, every subject it touched; deferred, only changed subjects the cache pushed out (they are read back from here).
     const evicted: [string, SubjectState][] = [];
+    let delegatedBy: CheckpointRun | undefined;
     if (this.deferCheckpoints) {
       for (const id of this.evictedDirty) {
         const state = this.dirty.get(id);
         if (state && !this.subjects.has(id)) evicted.push([id, state]);
       }
-      // Written here as they are now: a checkpoint under way leaves them out, or its older rows would land after these.
+      // Written here as they are now: a checkpoint under way leaves them out (its older rows would land after
+      // these), and waits for this batch's write.
       const run = this.checkpointRun;
       if (run && evicted.length > 0) {
         const newer = new Set<SubjectState>();
@@ -751,7 +756,10 @@ export class DetectionEngine {
           newer.add(state);
           run.serialised.add(state);
         }
-        if (newer.size > 0) run.ready = run.ready.filter((row) => !newer.has(row.state));
+        if (newer.size > 0) {
+          run.ready = run.ready.filter((row) => !newer.has(row.state));
+          delegatedBy = run;
+        }
       }
     }
     const rows = this.deferCheckpoints ? evicted.map(([id, state]) => checkpointRow(id, state, now)) : distinct.map((a) => checkpointRow(a.identity.id, a.state!, now));
@@ -814,7 +822,9 @@ export class DetectionEngine {
         for (const [field, by] of acc.fields) b.ops.incr.push({ key: acc.key, field, by, ttlMs: acc.ttlMs });
       }
     }
-    const results = await this.store.apply({ now, shards: builders.map((b) => b.ops) });
+    const applying = this.store.apply({ now, shards: builders.map((b) => b.ops) });
+    delegatedBy?.delegated.push(applying);
+    const results = await applying;
     if (evicted.length > 0) this.markWritten(evicted, changed);
     const got = (h: Handle) => results[h.shard]!.reads[h.index]!;
     const card = (h: Handle) => results[h.shard]!.setAdd[h.index]!;
