@@ -14,18 +14,11 @@ function traffic(): ApiTransaction[] {
   return [...background({ from: T0 - 20 * MINUTE, to: T0 + 3 * MINUTE, perMinute: 20 }), ...attack].sort((a, b) => a.timestamp - b.timestamp);
 }
 
-/**
- * Counts the subject checkpoints each apply writes; `failAt` makes that apply (1-based) throw once;
- * `replyDelayMs` delays the reply to an apply that writes checkpoints only (a checkpoint's slice): the
- * write lands at once, in order, as on a Redis connection, and the reply comes late.
- */
+/** Counts the subject checkpoints each apply writes; `failAt` makes that apply (1-based) throw once. */
 class WatchedStore extends MemoryStateStore {
   checkpointWrites = 0;
   calls = 0;
-  constructor(
-    private readonly failAt?: number,
-    private readonly replyDelayMs = 0,
-  ) {
+  constructor(private readonly failAt?: number) {
     super();
   }
   /** Fails the next batch write (one with counters) that carries mallory's checkpoint. */
@@ -38,9 +31,7 @@ class WatchedStore extends MemoryStateStore {
       throw new Error('store unavailable');
     }
     for (const shard of request.shards) for (const t of shard.texts) this.checkpointWrites += t.fields.length;
-    const results = super.apply(request);
-    if (this.replyDelayMs > 0 && request.shards.every((s) => s.incr.length === 0)) await new Promise((resolve) => setTimeout(resolve, this.replyDelayMs));
-    return results;
+    return super.apply(request);
   }
 }
 
@@ -132,7 +123,7 @@ describe('deferred subject checkpoints', () => {
     expect(await mallory(store)).not.toEqual(await mallory(alone));
   });
 
-  /** Mallory's batch and one of other clients that pushes her out of a 5-subject cache, run at once while a checkpoint is being written. */
+  /** Mallory's batch and one of other clients that pushes her out of a 5-subject cache, run at once while a checkpoint is being serialised. */
   async function pushedOutDuringCheckpoint(store: WatchedStore) {
     const events = traffic();
     const split = splitAt(events);
@@ -156,8 +147,7 @@ describe('deferred subject checkpoints', () => {
   }
 
   it('taken while another batch pushes a changed subject out of the cache, do not write its older state after the newer one', async () => {
-    // The checkpoint's replies come late: its first slice is in flight while both batches run.
-    const { engine, checkpoint, batches, stored, counted } = await pushedOutDuringCheckpoint(new WatchedStore(undefined, 50));
+    const { engine, checkpoint, batches, stored, counted } = await pushedOutDuringCheckpoint(new WatchedStore());
     expect(batches.every((b) => b.status === 'fulfilled')).toBe(true);
     await checkpoint;
     await engine.checkpoint();
@@ -165,7 +155,7 @@ describe('deferred subject checkpoints', () => {
   });
 
   it('fail when the batch write that carries a subject they left out fails: nothing is committed past it', async () => {
-    const store = new WatchedStore(undefined, 50);
+    const store = new WatchedStore();
     store.failMalloryWrite = true;
     const { engine, checkpoint, batches, stored, counted } = await pushedOutDuringCheckpoint(store);
     expect(batches.filter((b) => b.status === 'rejected')).toHaveLength(1);

@@ -58,9 +58,9 @@ export interface EngineOptions {
    */
   checkpoints?: 'batch' | 'deferred';
   /**
-   * Deferred checkpoints are serialised and written this many subjects at a time (default 500: a few
-   * milliseconds' work, and one round trip each), so that a checkpoint of tens of thousands of
-   * subjects neither blocks the event loop nor holds the state store's connection for the whole of it.
+   * Deferred checkpoints are serialised this many subjects at a time (default 500: a few milliseconds'
+   * work), yielding to the event loop in between, so that a checkpoint of tens of thousands of
+   * subjects does not stall the batches in flight for the whole of it. They are written in one round trip.
    */
   checkpointSlice?: number;
 }
@@ -126,7 +126,7 @@ interface CheckpointRun {
   taken: Set<SubjectState>;
   /** Those serialised already (by the checkpoint, or by a batch before changing them). */
   serialised: Set<SubjectState>;
-  /** Rows serialised and not yet written. */
+  /** Rows serialised, to be written. */
   ready: CheckpointRow[];
   /** Batch writes that carry subjects it left out (pushed out of the cache meanwhile): it succeeds only if they do. */
   delegated: Promise<unknown>[];
@@ -341,11 +341,11 @@ export class DetectionEngine {
    * Writes the checkpoints of every subject changed since its last one
    * (`checkpoints: 'deferred'`). Their state is taken as it is when this is
    * called: a caller that commits offsets afterwards commits those of the
-   * batches processed before the call. The subjects are serialised and
-   * written in slices (`checkpointSlice`, one round trip each), and batches go
-   * on between them: a batch serialises its own subjects first, before it
-   * changes them. On failure nothing is marked written; the next call writes
-   * them again.
+   * batches processed before the call. The subjects are serialised in slices
+   * (`checkpointSlice`), and batches go on between them: a batch serialises its
+   * own subjects first, before it changes them. They are written in one round
+   * trip. On failure nothing is marked written; the next call writes them
+   * again.
    */
   async checkpoint(): Promise<{ subjects: number; dropped: number }> {
     // One at a time.
@@ -366,38 +366,34 @@ export class DetectionEngine {
     const taken = [...this.dirty];
     const run: CheckpointRun = { now, taken: new Set(taken.map(([, state]) => state)), serialised: new Set(), ready: [], delegated: [] };
     this.checkpointRun = run;
-    let subjects = 0;
-    let dropped = 0;
+    let results: ShardResult[];
+    let rows: CheckpointRow[];
     try {
-      // A slice of subjects serialised, then written (its round trip lets the batches in flight go on), until all are.
-      let i = 0;
-      while (i < taken.length || run.ready.length > 0) {
-        for (const end = Math.min(taken.length, i + this.checkpointSlice); i < end; i++) {
-          const [id, state] = taken[i]!;
-          if (run.serialised.has(state)) continue;
-          run.serialised.add(state);
-          run.ready.push(checkpointRow(id, state, now));
-        }
-        // Every subject taken is serialised (here or by a batch, into `ready`): batches need not take theirs any more.
-        if (i >= taken.length) this.checkpointRun = undefined;
-        const rows = run.ready.splice(0);
-        if (rows.length === 0) continue;
-        const shards = new Map<string, ShardOps>();
-        this.checkpointOps(rows, (tag) => {
-          let ops = shards.get(tag);
-          if (!ops) shards.set(tag, (ops = emptyShard(tag)));
-          return ops;
-        });
-        const results = await this.store.apply({ now, shards: [...shards.values()] });
-        subjects += rows.length;
-        for (const r of results) dropped += r.dropped;
+      // Serialised a slice at a time, the batches in flight going on in between.
+      for (let i = 0; i < taken.length; i++) {
+        if (i > 0 && i % this.checkpointSlice === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+        const [id, state] = taken[i]!;
+        if (run.serialised.has(state)) continue;
+        run.serialised.add(state);
+        run.ready.push(checkpointRow(id, state, now));
       }
+      this.checkpointRun = undefined;
+      // Written at once, then committed by the caller: a process killed in between replays from the last commit
+      // with subjects a checkpoint ahead of it (counted twice); one write keeps that window one round trip long.
+      rows = run.ready;
+      const shards = new Map<string, ShardOps>();
+      this.checkpointOps(rows, (tag) => {
+        let ops = shards.get(tag);
+        if (!ops) shards.set(tag, (ops = emptyShard(tag)));
+        return ops;
+      });
+      results = await this.store.apply({ now, shards: [...shards.values()] });
       await Promise.all(run.delegated);
     } finally {
       this.checkpointRun = undefined;
     }
     this.markWritten(taken, upTo);
-    return { subjects, dropped };
+    return { subjects: rows.length, dropped: results.reduce((sum, r) => sum + r.dropped, 0) };
   }
 
   /** Forgets the subjects among `written` that have not changed since change `upTo`. */
