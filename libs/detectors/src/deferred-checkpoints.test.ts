@@ -43,6 +43,12 @@ function splitAt(events: readonly ApiTransaction[]): number {
   return split;
 }
 
+/** Mallory's checkpoint as stored under the hour of `at` (event time), or null. */
+async function malloryCheckpoint(store: MemoryStateStore, at: number): Promise<string | null> {
+  const read = await store.prepare({ threats: false, texts: [{ tag: 'accounts', key: ['sc', Math.floor(at / 3_600_000)], fields: ['principal:mallory'] }] });
+  return read.texts[0]![0] ?? null;
+}
+
 const brief = (findings: readonly Finding[]) => findings.map((f) => ({ id: f.id, severity: f.severity, evidence: f.evidence })).sort((a, b) => a.id.localeCompare(b.id));
 
 async function run(engine: DetectionEngine, events: readonly ApiTransaction[], size: number, options: { source?: boolean; retry?: boolean } = {}): Promise<Finding[]> {
@@ -90,10 +96,7 @@ describe('deferred subject checkpoints', () => {
   it('taken while the next batch runs, hold each subject as it was at the call (what the offsets committed after it say)', async () => {
     const events = traffic();
     const split = splitAt(events);
-    const mallory = async (store: MemoryStateStore) => {
-      const hour = Math.floor(events.slice(0, split).filter((e) => e.principal === 'mallory').at(-1)!.timestamp / 3_600_000);
-      return (await store.prepare({ threats: false, texts: [{ tag: 'accounts', key: ['sc', hour], fields: ['principal:mallory'] }] })).texts[0]![0];
-    };
+    const mallory = (store: MemoryStateStore) => malloryCheckpoint(store, events.slice(0, split).filter((e) => e.principal === 'mallory').at(-1)!.timestamp);
     // What a checkpoint after the first part alone holds.
     const alone = new WatchedStore();
     const reference = new DetectionEngine({ config, store: alone, checkpoints: 'deferred' });
@@ -139,8 +142,7 @@ describe('deferred subject checkpoints', () => {
     const batches = await Promise.allSettled([engine.process(withMallory), engine.process(others)]);
     /** Her calls that the stored checkpoint holds (the hour counts' sum). */
     const stored = async () => {
-      const hour = Math.floor(withMallory.filter(isMallory).at(-1)!.timestamp / 3_600_000);
-      const text = (await store.prepare({ threats: false, texts: [{ tag: 'accounts', key: ['sc', hour], fields: ['principal:mallory'] }] })).texts[0]![0];
+      const text = await malloryCheckpoint(store, withMallory.filter(isMallory).at(-1)!.timestamp);
       return text ? (JSON.parse(text) as { h: [number, number, number, number][] }).h.reduce((sum, row) => sum + row[2], 0) : 0;
     };
     return { engine, checkpoint, batches, stored, counted: [...events.slice(0, split), ...withMallory].filter(isMallory).length };

@@ -122,10 +122,8 @@ interface CheckpointRow {
 /** A deferred checkpoint being serialised: each subject dirty when it was called, as it was then. */
 interface CheckpointRun {
   now: number;
-  /** The subjects dirty at the call. */
-  taken: Set<SubjectState>;
-  /** Those serialised already (by the checkpoint, or by a batch before changing them). */
-  serialised: Set<SubjectState>;
+  /** The subjects dirty at the call and not serialised yet (by the checkpoint, or by a batch before changing them). */
+  pending: Set<SubjectState>;
   /** Rows serialised, to be written. */
   ready: CheckpointRow[];
   /** Batch writes that carry subjects it left out (pushed out of the cache meanwhile): it succeeds only if they do. */
@@ -364,7 +362,7 @@ export class DetectionEngine {
     const upTo = this.changes;
     const now = this.watermark;
     const taken = [...this.dirty];
-    const run: CheckpointRun = { now, taken: new Set(taken.map(([, state]) => state)), serialised: new Set(), ready: [], delegated: [] };
+    const run: CheckpointRun = { now, pending: new Set(taken.map(([, state]) => state)), ready: [], delegated: [] };
     this.checkpointRun = run;
     let results: ShardResult[];
     let rows: CheckpointRow[];
@@ -373,9 +371,7 @@ export class DetectionEngine {
       for (let i = 0; i < taken.length; i++) {
         if (i > 0 && i % this.checkpointSlice === 0) await new Promise<void>((resolve) => setImmediate(resolve));
         const [id, state] = taken[i]!;
-        if (run.serialised.has(state)) continue;
-        run.serialised.add(state);
-        run.ready.push(checkpointRow(id, state, now));
+        if (run.pending.delete(state)) run.ready.push(checkpointRow(id, state, now));
       }
       this.checkpointRun = undefined;
       // Written at once, then committed by the caller: a process killed in between replays from the last commit
@@ -482,13 +478,7 @@ export class DetectionEngine {
     // A checkpoint being serialised takes this batch's subjects as they are, before the batch changes them.
     const run = this.checkpointRun;
     if (run) {
-      for (const actor of distinct) {
-        const state = actor.state!;
-        if (run.taken.has(state) && !run.serialised.has(state)) {
-          run.serialised.add(state);
-          run.ready.push(checkpointRow(actor.identity.id, state, run.now));
-        }
-      }
+      for (const actor of distinct) if (run.pending.delete(actor.state!)) run.ready.push(checkpointRow(actor.identity.id, actor.state!, run.now));
     }
 
     const shards = new Map<string, ShardBuilder>();
@@ -742,20 +732,17 @@ export class DetectionEngine {
         const state = this.dirty.get(id);
         if (state && !this.subjects.has(id)) evicted.push([id, state]);
       }
-      // Written here as they are now: a checkpoint under way leaves them out (its older rows would land after
-      // these), and waits for this batch's write.
-      const run = this.checkpointRun;
+      // Written here as they are now: a checkpoint under way (the one found before counting: no await since) leaves
+      // them out, pending or serialised (its older rows would land after these), and waits for this batch's write.
       if (run && evicted.length > 0) {
         const newer = new Set<SubjectState>();
-        for (const [, state] of evicted) {
-          if (!run.taken.has(state)) continue;
-          newer.add(state);
-          run.serialised.add(state);
-        }
-        if (newer.size > 0) {
-          run.ready = run.ready.filter((row) => !newer.has(row.state));
-          delegatedBy = run;
-        }
+        for (const [, state] of evicted) newer.add(state);
+        let leftOut = false;
+        for (const state of newer) if (run.pending.delete(state)) leftOut = true;
+        const ready = run.ready.filter((row) => !newer.has(row.state));
+        if (ready.length < run.ready.length) leftOut = true;
+        run.ready = ready;
+        if (leftOut) delegatedBy = run;
       }
     }
     const rows = this.deferCheckpoints ? evicted.map(([id, state]) => checkpointRow(id, state, now)) : distinct.map((a) => checkpointRow(a.identity.id, a.state!, now));
