@@ -3,7 +3,7 @@ import { MemoryStateStore, type StatePlan } from '@vigil/state';
 import type { ApiTransaction, Finding } from '@vigil/contracts';
 import { detectorsConfigSchema } from './config.js';
 import { DetectionEngine, type BatchSource } from './engine.js';
-import { background, tx, T0, MINUTE } from './testing.js';
+import { background, tx, T0, HOUR, MINUTE } from './testing.js';
 
 const config = detectorsConfigSchema.parse({});
 const SIZE = 50;
@@ -167,6 +167,22 @@ describe('deferred subject checkpoints', () => {
     expect(engine.uncheckpointed).toBeGreaterThan(0);
     await engine.checkpoint();
     expect(await stored()).toBe(counted);
+  });
+
+  it('move a subject to the hour of its latest call and delete its copy under the old hour, even when a write failed in between', async () => {
+    const reads = (from: number) => Array.from({ length: 5 }, (_, i) => tx({ timestamp: from + i * 1000, path: `/users/${i + 1}/account`, principal: 'mallory' }));
+    // Applies: 1 the first batch, 2 the first checkpoint, 3 the second batch, 4 the second checkpoint (fails), 5 the third.
+    const store = new WatchedStore(4);
+    const engine = new DetectionEngine({ config, store, checkpoints: 'deferred' });
+    await engine.process(reads(T0 + 10 * MINUTE));
+    await engine.checkpoint();
+    expect(await malloryCheckpoint(store, T0)).toEqual(expect.any(String));
+    // An hour later: her checkpoint is filed under the next hour.
+    await engine.process(reads(T0 + HOUR + 10 * MINUTE));
+    await expect(engine.checkpoint()).rejects.toThrow('store unavailable');
+    expect((await engine.checkpoint()).subjects).toBe(1);
+    expect(await malloryCheckpoint(store, T0 + HOUR)).toEqual(expect.any(String));
+    expect(await malloryCheckpoint(store, T0)).toBeNull();
   });
 
   it('without a checkpoint, a new engine does not see the first one’s subjects (what the checkpoint carries)', async () => {

@@ -384,6 +384,7 @@ export class DetectionEngine {
         return ops;
       });
       results = await this.store.apply({ now, shards: [...shards.values()] });
+      filed(rows);
       await Promise.all(run.delegated);
     } finally {
       this.checkpointRun = undefined;
@@ -808,6 +809,7 @@ export class DetectionEngine {
     const applying = this.store.apply({ now, shards: builders.map((b) => b.ops) });
     delegatedBy?.delegated.push(applying);
     const results = await applying;
+    filed(rows);
     if (evicted.length > 0) this.markWritten(evicted, changed);
     const got = (h: Handle) => results[h.shard]!.reads[h.index]!;
     const card = (h: Handle) => results[h.shard]!.setAdd[h.index]!;
@@ -1087,8 +1089,16 @@ function checkpointRow(id: string, state: SubjectState, now: number): Checkpoint
   const cut = id.indexOf('\u0000');
   const hour = Math.floor(state.lastSeen! / HOUR);
   const movedFrom = state.checkpointHour !== undefined && state.checkpointHour !== hour ? state.checkpointHour : undefined;
-  state.checkpointHour = hour;
   return { state, api: id.slice(0, cut), key: id.slice(cut + 1), hour, text: state.toCheckpoint(now), movedFrom };
+}
+
+/**
+ * Notes the hour each written row is filed under, once its write succeeded: a row that was never written
+ * (its write failed, or a newer one took its place) leaves the subject's last written copy to be deleted
+ * by the next. Hours only move forward (a subject's latest event does), whatever order writes end in.
+ */
+function filed(rows: readonly CheckpointRow[]): void {
+  for (const row of rows) if (row.state.checkpointHour === undefined || row.hour > row.state.checkpointHour) row.state.checkpointHour = row.hour;
 }
 
 /** `kind:value`, the value cut to 256 characters: how a subject is named in keys and checkpoints. */
