@@ -8,6 +8,9 @@
  * detector processes at once, 2), BENCH_MAX_BYTES (the fetch size per
  * partition of both consumers, 4 MiB) and BENCH_CHECKPOINT_MS (the
  * detector's checkpoint interval, the service's default 5 s) change the setup.
+ * BENCH_FLOOR (decode, count or sorted; floor.ts) measures, in place of the
+ * detector, the least work any detector does with an event, as
+ * `floorEventsPerSec` and `floorRatio` (a diagnostic, not the target).
  */
 import { hostname, cpus } from 'node:os';
 import { createCodec, transactionContract } from '@vigil/contracts';
@@ -17,6 +20,7 @@ import { createKafkaClient, type ReceivedMessage } from '@vigil/kafka';
 import { closeRedis, connectRedis, createRedis, deletePrefix } from '@vigil/redis';
 import { RedisStateStore } from '@vigil/state';
 import { createLogger, createMetricsRegistry } from '@vigil/telemetry';
+import { floorMode, measureFloor } from './floor.js';
 import { measureGc, perEvent } from './gc-figures.js';
 import { benchTraffic } from './traffic.js';
 
@@ -25,6 +29,7 @@ const N = Number(env.BENCH_EVENTS ?? 1_000_000);
 const brokers = (env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(',');
 const redisUrl = env.REDIS_URL ?? 'redis://127.0.0.1:16379';
 const PARTITIONS = Number(env.BENCH_PARTITIONS ?? 6);
+const FLOOR = floorMode(env.BENCH_FLOOR);
 const run = Date.now().toString(36);
 const topic = `bench.transactions.${run}`;
 const logger = createLogger({ service: 'bench', level: env.BENCH_LOG_LEVEL ?? 'error' });
@@ -88,6 +93,34 @@ async function main(): Promise<void> {
   const rawGc = perEvent(gc.stop(), N);
   await raw.stop();
   note(`raw consumer: ${N} events in ${rawSeconds.toFixed(1)} s`);
+
+  if (FLOOR) {
+    // In the detector's place (second, after the bare consumer), so that both ratios are taken alike.
+    const floorEventsPerSec = await measureFloor(FLOOR, {
+      kafka,
+      topic,
+      events: N,
+      groupId: `bench-floor-${run}`,
+      maxBytesPerPartition: Number(env.BENCH_MAX_BYTES ?? 4 * 1024 * 1024),
+      partitionsConcurrently: Number(env.BENCH_CONCURRENCY ?? 2),
+    });
+    note(`floor (${FLOOR}): ${N} events at ${floorEventsPerSec}/s`);
+    await admin.deleteTopics([topic, `${topic}.dlq`, `${topic}.findings`]).catch(() => undefined);
+    await admin.disconnect();
+    const rawEventsPerSec = Math.round(N / rawSeconds);
+    process.stdout.write(
+      `${JSON.stringify({
+        events: N,
+        rawEventsPerSec,
+        floor: FLOOR,
+        floorEventsPerSec,
+        floorRatio: Math.round((floorEventsPerSec / rawEventsPerSec) * 1000) / 1000,
+        rawCpuUsPerEvent: Math.round(((rawCpu.user + rawCpu.system) / N) * 10) / 10,
+        machine: `${hostname()} ${cpus().length}x ${cpus()[0]?.model ?? 'cpu'} node ${process.version}`,
+      })}\n`,
+    );
+    return;
+  }
 
   // (b) The detector, end to end with Redis.
   const redis = createRedis({ url: redisUrl, connectionName: 'vigil-bench' });
