@@ -49,6 +49,22 @@ async function malloryCheckpoint(store: MemoryStateStore, at: number): Promise<s
   return read.texts[0]![0] ?? null;
 }
 
+/** Mallory's calls that her stored checkpoint holds (the sum of its hour counts), under the hour of `at`. */
+async function malloryCalls(store: MemoryStateStore, at: number): Promise<number> {
+  const text = await malloryCheckpoint(store, at);
+  return text ? (JSON.parse(text) as { h: [number, number, number, number][] }).h.reduce((sum, row) => sum + row[2], 0) : 0;
+}
+
+/** Processes `events[from, to)` in batches from partition 0, each event at its index as offset (or no offsets when `blind`). */
+async function consume(engine: DetectionEngine, events: readonly ApiTransaction[], from: number, to: number, options: { blind?: boolean; highWatermark?: number } = {}): Promise<void> {
+  for (let at = from; at < to; at += SIZE) {
+    const batch = events.slice(at, Math.min(at + SIZE, to));
+    const source: BatchSource = { key: 'transactions/0', offsets: batch.map((_, i) => at + i), highWatermark: options.highWatermark };
+    const { findings } = await engine.process(batch, options.blind ? {} : { source });
+    await engine.markPublished(findings);
+  }
+}
+
 const brief = (findings: readonly Finding[]) => findings.map((f) => ({ id: f.id, severity: f.severity, evidence: f.evidence })).sort((a, b) => a.id.localeCompare(b.id));
 
 async function run(engine: DetectionEngine, events: readonly ApiTransaction[], size: number, options: { source?: boolean; retry?: boolean } = {}): Promise<Finding[]> {
@@ -206,6 +222,54 @@ describe('deferred subject checkpoints', () => {
     // Without its offsets the engine cannot tell: the retry counts the batch's events again.
     const blind = brief(await run(new DetectionEngine({ config, store: new WatchedStore(failAt), checkpoints: 'deferred' }), events, SIZE, { retry: true }));
     expect(blind).not.toEqual(reference);
+  });
+
+  it('hold the offsets their subjects are counted up to: a restart that replays from an older commit does not count them twice', async () => {
+    const events = traffic();
+    const split = splitAt(events);
+    const isMallory = (e: ApiTransaction) => e.principal === 'mallory';
+    const lastCall = events.filter(isMallory).at(-1)!.timestamp;
+    const replay = async (blind: boolean) => {
+      const store = new WatchedStore();
+      const first = new DetectionEngine({ config, store, checkpoints: 'deferred' });
+      // The checkpoint holds the batch after `split`, but the commit that followed it is older (the batch was in
+      // flight, or the commit failed, or mallory was pushed out of the cache and written with a later batch).
+      await consume(first, events, 0, split + SIZE, { blind });
+      await first.checkpoint();
+      const second = new DetectionEngine({ config, store, checkpoints: 'deferred' });
+      await consume(second, events, split, events.length, { blind });
+      await second.checkpoint();
+      return malloryCalls(store, lastCall);
+    };
+    const calls = events.filter(isMallory).length;
+    expect(events.slice(split, split + SIZE).filter(isMallory).length).toBeGreaterThan(10);
+    expect(await replay(false)).toBe(calls);
+    // Without offsets, the replayed batch's calls are counted again.
+    expect(await replay(true)).toBe(calls + events.slice(split, split + SIZE).filter(isMallory).length);
+  });
+
+  it('ignore and replace an offset past the partition\'s high watermark (the topic was created again)', async () => {
+    const reads = (from: number, n: number) => Array.from({ length: n }, (_, i) => tx({ timestamp: from + i * 1000, path: `/users/${i + 1}/account`, principal: 'mallory' }));
+    const old = reads(T0, 5);
+    const fresh = reads(T0 + 10 * MINUTE, 10);
+    const run = async (highWatermarks: boolean) => {
+      const store = new WatchedStore();
+      const before = new DetectionEngine({ config, store, checkpoints: 'deferred' });
+      // The topic's earlier life: mallory's calls at offsets 1000-1004.
+      await before.process(old, { source: { key: 'transactions/0', offsets: old.map((_, i) => 1000 + i), highWatermark: highWatermarks ? 1005 : undefined } });
+      await before.checkpoint();
+      const after = new DetectionEngine({ config, store, checkpoints: 'deferred' });
+      // Created again: offsets start from 0.
+      for (const at of [0, 5]) {
+        const batch = fresh.slice(at, at + 5);
+        await after.process(batch, { source: { key: 'transactions/0', offsets: batch.map((_, i) => at + i), highWatermark: highWatermarks ? at + 5 : undefined } });
+      }
+      await after.checkpoint();
+      return malloryCalls(store, fresh.at(-1)!.timestamp);
+    };
+    expect(await run(true)).toBe(15);
+    // Without the high watermark, the old offset hides the new topic's first 1005 messages.
+    expect(await run(false)).toBe(5);
   });
 
   it('write a changed subject the cache pushes out with the next batch, and hold it again from memory', async () => {

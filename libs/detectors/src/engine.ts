@@ -66,14 +66,21 @@ export interface EngineOptions {
 }
 
 /**
- * Where a batch's events come from (a partition), with each event's offset: a
- * batch fetched again after a failure does not count its events into subject
- * state twice (`checkpoints: 'deferred'`, where a failure keeps that state).
+ * Where a batch's events come from (a partition), with each event's offset.
+ * Subject state notes the offset it has counted each partition up to (its
+ * fences, checkpointed with it), so a batch replayed from an older offset (a
+ * failed batch fetched again, a restart or a rebalance from the last commit)
+ * does not count a subject's events twice.
  */
 export interface BatchSource {
   key: string;
   /** One per event of the batch, in the batch's order; increasing. */
   offsets: readonly number[];
+  /**
+   * The partition's high watermark (the offset its next message will get), when known. A fence at or
+   * past it is from an earlier life of the topic (deleted and created again): it is ignored and replaced.
+   */
+  highWatermark?: number;
 }
 
 export interface BatchOutcome {
@@ -167,6 +174,8 @@ interface Actor {
   /** Set by `prepare`: held in memory, revived, or read back from its checkpoint. */
   state: SubjectState | undefined;
   windows: SubjectBatch[];
+  /** The offset its state has counted the batch's partition up to, when that reaches into the batch: its events up to it are not counted again. */
+  fence: number | undefined;
 }
 
 /**
@@ -224,7 +233,7 @@ class Identities {
       }
       if (identity.listedIn !== batch) {
         identity.listedIn = batch;
-        identity.actor = { identity, state: undefined, windows: [] };
+        identity.actor = { identity, state: undefined, windows: [], fence: undefined };
         distinct.push(identity.actor);
         listed.push(identity);
       }
@@ -285,8 +294,6 @@ export class DetectionEngine {
   private changes = 0;
   /** Changed subjects the cache pushed out: their checkpoints go with the next batch. */
   private readonly evictedDirty = new Set<string>();
-  /** Per batch source, the highest offset whose event is counted in subject state. */
-  private readonly countedThrough = new Map<string, number>();
   private readonly checkpointSlice: number;
   /** The checkpoint being serialised (a batch serialises its own subjects into it before changing them). */
   private checkpointRun: CheckpointRun | undefined;
@@ -327,7 +334,6 @@ export class DetectionEngine {
     this.identities.clear();
     this.dirty.clear();
     this.evictedDirty.clear();
-    this.countedThrough.clear();
   }
 
   /** Subjects whose changes no checkpoint holds yet (deferred checkpoints). */
@@ -451,23 +457,16 @@ export class DetectionEngine {
     try {
       return await this.processBatch(batch, options.holdAt, options.source);
     } catch (err) {
-      // The batch will be fetched again. Deferred: the subject state is kept, and the source's offsets
-      // say which events it holds already. Per batch: subjects it counted are read back from their last checkpoints.
+      // The batch will be fetched again. Deferred: the subject state is kept, and its fences (per source, the
+      // offset it has counted up to) say which events it holds already. Per batch: subjects it counted are read
+      // back from their last checkpoints.
       if (!this.deferCheckpoints) this.subjects.clear();
       throw err;
     }
   }
 
   private async processBatch(batch: readonly EnrichedEvent[], holdAt: number | undefined, source: BatchSource | undefined): Promise<BatchOutcome> {
-    const enriched = batch.slice();
-    // Events an earlier attempt at this batch counted into subject state already (it failed after counting).
-    let counted: Set<EnrichedEvent> | undefined;
-    const through = source ? this.countedThrough.get(source.key) : undefined;
-    if (source && through !== undefined && source.offsets[0]! <= through) {
-      counted = new Set();
-      for (let i = 0; i < enriched.length && source.offsets[i]! <= through; i++) counted.add(enriched[i]!);
-    }
-    const events = enriched.sort((a, b) => a.timestamp - b.timestamp);
+    const events = batch.slice().sort((a, b) => a.timestamp - b.timestamp);
     const latest = events[events.length - 1]!.timestamp;
     this.watermark = Math.max(this.watermark, latest);
     const now = this.watermark;
@@ -481,6 +480,9 @@ export class DetectionEngine {
     if (run) {
       for (const actor of distinct) if (run.pending.delete(actor.state!)) run.ready.push(checkpointRow(actor.identity.id, actor.state!, run.now));
     }
+    // Events a subject's state holds already (an earlier attempt at this batch counted them, or its checkpoint was
+    // written after them and the batch is replayed from an older commit): their offsets, only when some subject needs them.
+    const offsetOf = source ? replayedOffsets(batch, source, distinct) : undefined;
 
     const shards = new Map<string, ShardBuilder>();
     const shard = (tag: string): ShardBuilder => {
@@ -611,8 +613,8 @@ export class DetectionEngine {
         const hour = state.hour(Math.floor(e.timestamp / HOUR), now, 3 * HOUR);
         // The 5-minute window holds the per-minute counts too (m0…m4).
         const c = state.window(w5, now, w5Ttl).c;
-        // An event an earlier attempt counted is seen again (views, evidence), not counted again.
-        const count = counted === undefined || !counted.has(e);
+        // An event the state holds already is seen again (views, evidence), not counted again.
+        const count = actor.fence === undefined || offsetOf!.get(e)! > actor.fence;
         if (count) {
           hour.n++;
           if (bytes !== undefined) hour.bs += bytes;
@@ -690,7 +692,14 @@ export class DetectionEngine {
       }
     }
 
-    if (source) this.countedThrough.set(source.key, Math.max(through ?? -1, source.offsets[source.offsets.length - 1]!));
+    if (source) {
+      const last = source.offsets[source.offsets.length - 1]!;
+      for (const actor of distinct) {
+        const fence = actor.state!.fences.get(source.key);
+        const current = fence !== undefined && (source.highWatermark === undefined || fence < source.highWatermark);
+        if (!current || fence < last) actor.state!.fence(source.key, last);
+      }
+    }
     const changed = ++this.changes;
     if (this.deferCheckpoints) {
       for (const actor of distinct) {
@@ -1076,6 +1085,26 @@ function robust(hourCounts: number[]): { expected: number; spread: number } {
 }
 
 export type { ShardResult };
+
+/**
+ * Marks the batch's actors whose state holds some of its events already (`actor.fence`), and then gives each
+ * event's offset; undefined when no actor does (the usual batch: nothing to look up per event).
+ */
+function replayedOffsets(batch: readonly EnrichedEvent[], source: BatchSource, actors: readonly Actor[]): Map<EnrichedEvent, number> | undefined {
+  const first = source.offsets[0]!;
+  let any = false;
+  for (const actor of actors) {
+    const fence = actor.state!.fences.get(source.key);
+    if (fence === undefined || fence < first) continue;
+    if (source.highWatermark !== undefined && fence >= source.highWatermark) continue;
+    actor.fence = fence;
+    any = true;
+  }
+  if (!any) return undefined;
+  const offsets = new Map<EnrichedEvent, number>();
+  for (let i = 0; i < batch.length; i++) offsets.set(batch[i]!, source.offsets[i]!);
+  return offsets;
+}
 
 function addDistinct(list: string[], value: string): void {
   if (!list.includes(value)) list.push(value);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addCapped, SubjectState, SW } from './subject-state.js';
+import { addCapped, MAX_FENCES, SubjectState, SW } from './subject-state.js';
 
 const MINUTE = 60_000;
 
@@ -31,6 +31,23 @@ describe('subject state', () => {
     expect([...back.loginPrincipals.get(7)!.members]).toEqual(['victim "1"']);
     expect(back.objects.get('i/users/{id} 12')).toMatchObject({ n: 2, ok: 1, denied: 1, ids: new Set(['41', '42']) });
     expect(back.toCheckpoint(now)).toBe(s.toCheckpoint(now));
+  });
+
+  it('checkpoints the offsets it has counted each partition up to, at most MAX_FENCES partitions, and reads older checkpoints without them', () => {
+    const s = touched();
+    s.fence('transactions/3', 41);
+    s.fence('transactions/3', 97);
+    s.fence('transactions/"5"', 12);
+    const back = SubjectState.fromCheckpoint(s.toCheckpoint(now));
+    expect([...back.fences]).toEqual([['transactions/3', 97], ['transactions/"5"', 12]]);
+    for (let p = 0; p < MAX_FENCES + 10; p++) back.fence(`other/${p}`, p);
+    expect(back.fences.size).toBe(MAX_FENCES);
+    expect(back.fences.get('transactions/3')).toBeUndefined();
+    expect(back.fences.get(`other/${MAX_FENCES + 9}`)).toBe(MAX_FENCES + 9);
+    const { f: _fences, ...before } = JSON.parse(s.toCheckpoint(now)) as Record<string, unknown>;
+    const older = SubjectState.fromCheckpoint(JSON.stringify(before));
+    expect(older.fences.size).toBe(0);
+    expect(older.hours.get(99)).toMatchObject({ n: 5, bs: 1234 });
   });
 
   it('writes a changed entry anew and an unchanged one as before', () => {

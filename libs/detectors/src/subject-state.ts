@@ -16,6 +16,11 @@
  * taken over from a dead replica): an entry it overtook is kept, not
  * started again from zero, or the subject's windows would count part of
  * their calls depending on how its partition was interleaved with others.
+ *
+ * A state also says which events it holds: per partition, the offset up to
+ * which it has counted them (`fences`, checkpointed with it). A replay from
+ * an older commit (a crash, a rebalance, a failed batch fetched again) skips
+ * the events a subject holds already instead of counting them twice.
  */
 
 /** Counters of a 5-minute window, by position. m0…m4 are the window's minutes. */
@@ -92,8 +97,13 @@ type HourRow = [hour: number, expiresAt: number, n: number, bs: number];
 type SetRow = [w5: number, expiresAt: number, members: string[]];
 type ObjectRow = [key: string, expiresAt: number, n: number, ok: number, denied: number, ids: string[]];
 
+/** At most this many partitions' offsets per subject (a subject's calls come from one partition, or from a few: an IP's logins). */
+export const MAX_FENCES = 64;
+
 interface Checkpoint {
   l: number | null;
+  /** Per partition (batch source), the offset its events are counted up to; absent in checkpoints written before fences. */
+  f?: [source: string, offset: number][];
   w: WindowRow[];
   h: HourRow[];
   r: SetRow[];
@@ -116,6 +126,14 @@ export class SubjectState {
   checkpointHour: number | undefined;
   /** The engine's count of batches when one last changed it (not checkpointed): a checkpoint taken before that holds an older state. */
   changedAt = 0;
+  /** Per partition (batch source key), the highest offset whose events this state has counted. */
+  readonly fences = new Map<string, number>();
+
+  /** Notes that this state holds the source's events up to `offset` (a new source past `MAX_FENCES` replaces the oldest). */
+  fence(source: string, offset: number): void {
+    if (!this.fences.has(source) && this.fences.size >= MAX_FENCES) this.fences.delete(this.fences.keys().next().value as string);
+    this.fences.set(source, offset);
+  }
 
   // Get-or-start, one per kind of entry (no callback: these run for every event). A kept entry lives `ttlMs` past `now`.
   window(w5: number, now: number, ttlMs: number): WindowCounts {
@@ -153,7 +171,7 @@ export class SubjectState {
   /** The entries still alive at `now`, as JSON text (expired ones are dropped from this state too). */
   toCheckpoint(now: number): string {
     // The shape of `Checkpoint`, written row text by row text and joined once.
-    const parts = ['{"l":', JSON.stringify(this.lastSeen ?? null), ',"w":'];
+    const parts = ['{"l":', JSON.stringify(this.lastSeen ?? null), ',"f":', this.fences.size === 0 ? '[]' : JSON.stringify([...this.fences]), ',"w":'];
     pushRows(parts, this.windows, now, (k, v): WindowRow => [k, v.expiresAt, v.c]);
     parts.push(',"h":');
     pushRows(parts, this.hours, now, (k, v): HourRow => [k, v.expiresAt, v.n, v.bs]);
@@ -171,6 +189,7 @@ export class SubjectState {
     const c = JSON.parse(text) as Checkpoint;
     const s = new SubjectState();
     s.lastSeen = c.l ?? undefined;
+    for (const [source, offset] of c.f ?? []) s.fences.set(source, offset);
     for (const [w5, expiresAt, counts] of c.w) s.windows.set(w5, { expiresAt, text: undefined, c: counts });
     for (const [h, expiresAt, n, bs] of c.h) s.hours.set(h, { expiresAt, text: undefined, n, bs });
     for (const [w5, expiresAt, members] of c.r) s.routes.set(w5, { expiresAt, text: undefined, members: new Set(members) });

@@ -141,7 +141,7 @@ export function buildDetector(deps: DetectorDeps): DetectorService {
       if (e.timestamp > latest) latest = e.timestamp;
     }
     if (events.length > 0) pendingSince.set(partitionKey, Math.min(earliest, pendingSince.get(partitionKey) ?? Infinity));
-    const outcome = await engine.processEnriched(events, { holdAt: await clock.share(pendingSince, partitionKey), source: { key: partitionKey, offsets } });
+    const outcome = await engine.processEnriched(events, { holdAt: await clock.share(pendingSince, partitionKey), source: { key: partitionKey, offsets, highWatermark: Number(batch.highWatermark) } });
     // A suppressed finding is neither published nor marked published: if the
     // suppression is removed while its window is still open, it comes back.
     const published = deps.suppressions ? outcome.findings.filter((f) => !deps.suppressions!.find((s, now) => covers(s, f, now))) : outcome.findings;
