@@ -93,6 +93,9 @@ async function main(): Promise<void> {
   const rawGc = perEvent(gc.stop(), N);
   await raw.stop();
   note(`raw consumer: ${N} events in ${rawSeconds.toFixed(1)} s`);
+  const rawEventsPerSec = Math.round(N / rawSeconds);
+  const rawCpuUsPerEvent = Math.round(((rawCpu.user + rawCpu.system) / N) * 10) / 10;
+  const machine = `${hostname()} ${cpus().length}x ${cpus()[0]?.model ?? 'cpu'} node ${process.version}`;
 
   if (FLOOR) {
     // In the detector's place (second, after the bare consumer), so that both ratios are taken alike.
@@ -107,18 +110,8 @@ async function main(): Promise<void> {
     note(`floor (${FLOOR}): ${N} events at ${floorEventsPerSec}/s`);
     await admin.deleteTopics([topic, `${topic}.dlq`, `${topic}.findings`]).catch(() => undefined);
     await admin.disconnect();
-    const rawEventsPerSec = Math.round(N / rawSeconds);
-    process.stdout.write(
-      `${JSON.stringify({
-        events: N,
-        rawEventsPerSec,
-        floor: FLOOR,
-        floorEventsPerSec,
-        floorRatio: Math.round((floorEventsPerSec / rawEventsPerSec) * 1000) / 1000,
-        rawCpuUsPerEvent: Math.round(((rawCpu.user + rawCpu.system) / N) * 10) / 10,
-        machine: `${hostname()} ${cpus().length}x ${cpus()[0]?.model ?? 'cpu'} node ${process.version}`,
-      })}\n`,
-    );
+    const floorRatio = Math.round((floorEventsPerSec / rawEventsPerSec) * 1000) / 1000;
+    process.stdout.write(`${JSON.stringify({ events: N, rawEventsPerSec, floor: FLOOR, floorEventsPerSec, floorRatio, rawCpuUsPerEvent, machine })}\n`);
     return;
   }
 
@@ -175,7 +168,6 @@ async function main(): Promise<void> {
   await admin.disconnect();
 
   batchMs.sort((a, b) => a - b);
-  const rawEventsPerSec = Math.round(N / rawSeconds);
   const detectorEventsPerSec = Math.round(N / detectorSeconds);
   process.stdout.write(
     `${JSON.stringify({
@@ -188,7 +180,7 @@ async function main(): Promise<void> {
       redisRoundTripsPerEvent: Math.round((trips / N) * 100000) / 100000,
       rssMB: Math.round(peakRss / 1024 / 1024),
       // CPU time of this process (all its threads) per event in each phase: less sensitive to other load on the host than rates.
-      rawCpuUsPerEvent: Math.round(((rawCpu.user + rawCpu.system) / N) * 10) / 10,
+      rawCpuUsPerEvent,
       detectorCpuUsPerEvent: Math.round(((detectorCpu.user + detectorCpu.system) / N) * 10) / 10,
       // JS heap allocated and main-thread GC pauses per event in each phase: they depend on the code, not on the host's load.
       rawAllocatedBytesPerEvent: rawGc.allocatedBytesPerEvent,
@@ -198,7 +190,7 @@ async function main(): Promise<void> {
       batches: batchMs.length,
       findings,
       partitions: PARTITIONS,
-      machine: `${hostname()} ${cpus().length}x ${cpus()[0]?.model ?? 'cpu'} node ${process.version}`,
+      machine,
     })}\n`,
   );
 }

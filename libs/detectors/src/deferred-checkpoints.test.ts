@@ -55,23 +55,15 @@ async function malloryCalls(store: MemoryStateStore, at: number): Promise<number
   return text ? (JSON.parse(text) as { h: [number, number, number, number][] }).h.reduce((sum, row) => sum + row[2], 0) : 0;
 }
 
-/** Processes `events[from, to)` in batches from partition 0, each event at its index as offset (or no offsets when `blind`). */
-async function consume(engine: DetectionEngine, events: readonly ApiTransaction[], from: number, to: number, options: { blind?: boolean; highWatermark?: number } = {}): Promise<void> {
-  for (let at = from; at < to; at += SIZE) {
-    const batch = events.slice(at, Math.min(at + SIZE, to));
-    const source: BatchSource = { key: 'transactions/0', offsets: batch.map((_, i) => at + i), highWatermark: options.highWatermark };
-    const { findings } = await engine.process(batch, options.blind ? {} : { source });
-    await engine.markPublished(findings);
-  }
-}
-
 const brief = (findings: readonly Finding[]) => findings.map((f) => ({ id: f.id, severity: f.severity, evidence: f.evidence })).sort((a, b) => a.id.localeCompare(b.id));
 
-async function run(engine: DetectionEngine, events: readonly ApiTransaction[], size: number, options: { source?: boolean; retry?: boolean } = {}): Promise<Finding[]> {
+/** Processes `events` in batches of `size`; with `source`, from partition 0, the first event at offset `firstOffset` (0). */
+async function run(engine: DetectionEngine, events: readonly ApiTransaction[], size: number, options: { source?: boolean; retry?: boolean; firstOffset?: number } = {}): Promise<Finding[]> {
   const out: Finding[] = [];
   for (let at = 0; at < events.length; at += size) {
     const batch = events.slice(at, at + size);
-    const source: BatchSource | undefined = options.source ? { key: 'transactions/0', offsets: batch.map((_, i) => at + i) } : undefined;
+    const first = (options.firstOffset ?? 0) + at;
+    const source: BatchSource | undefined = options.source ? { key: 'transactions/0', offsets: batch.map((_, i) => first + i) } : undefined;
     for (;;) {
       try {
         const { findings } = await engine.process(batch, { source });
@@ -234,10 +226,10 @@ describe('deferred subject checkpoints', () => {
       const first = new DetectionEngine({ config, store, checkpoints: 'deferred' });
       // The checkpoint holds the batch after `split`, but the commit that followed it is older (the batch was in
       // flight, or the commit failed, or mallory was pushed out of the cache and written with a later batch).
-      await consume(first, events, 0, split + SIZE, { blind });
+      await run(first, events.slice(0, split + SIZE), SIZE, { source: !blind });
       await first.checkpoint();
       const second = new DetectionEngine({ config, store, checkpoints: 'deferred' });
-      await consume(second, events, split, events.length, { blind });
+      await run(second, events.slice(split), SIZE, { source: !blind, firstOffset: split });
       await second.checkpoint();
       return malloryCalls(store, lastCall);
     };

@@ -693,12 +693,9 @@ export class DetectionEngine {
     }
 
     if (source) {
+      // Each subject now holds the batch's events: its fence moves to the batch's last offset (a fence past it stays).
       const last = source.offsets[source.offsets.length - 1]!;
-      for (const actor of distinct) {
-        const fence = actor.state!.fences.get(source.key);
-        const current = fence !== undefined && (source.highWatermark === undefined || fence < source.highWatermark);
-        if (!current || fence < last) actor.state!.fence(source.key, last);
-      }
+      for (const actor of distinct) if (actor.fence === undefined || actor.fence < last) actor.state!.fence(source.key, last);
     }
     const changed = ++this.changes;
     if (this.deferCheckpoints) {
@@ -1087,8 +1084,9 @@ function robust(hourCounts: number[]): { expected: number; spread: number } {
 export type { ShardResult };
 
 /**
- * Marks the batch's actors whose state holds some of its events already (`actor.fence`), and then gives each
- * event's offset; undefined when no actor does (the usual batch: nothing to look up per event).
+ * Marks the batch's actors whose state holds some of its events already (`actor.fence`: a fence at or past the
+ * batch's first offset and before the high watermark; one past that is stale and left unmarked, to be replaced),
+ * and then gives each event's offset; undefined when no actor does (the usual batch: nothing to look up per event).
  */
 function replayedOffsets(batch: readonly EnrichedEvent[], source: BatchSource, actors: readonly Actor[]): Map<EnrichedEvent, number> | undefined {
   const first = source.offsets[0]!;
