@@ -4,7 +4,7 @@ import { createKafkaClient, type Admin, type KafkaClient, type Producer, type Re
 import { closeRedis, connectRedis, createRedis, deletePrefix, type RedisClient } from '@vigil/redis';
 import { matches } from '@vigil/simulator';
 import { saveThreatsDocument } from '@vigil/state';
-import { metricValue, sample } from '../support/detector.js';
+import { metricValue, sample, sharedCalls } from '../support/detector.js';
 import { quietLogger, stackEnv, uniqueName, waitFor } from '../support/helpers.js';
 import { notifierRig, type NotifierRig } from '../support/notifier.js';
 import { startHttpSink, type HttpSink } from '../support/receivers.js';
@@ -284,6 +284,9 @@ describe('three detector replicas, one killed with SIGKILL mid-stream', () => {
       byIncident.set(b.incident.id, [...(byIncident.get(b.incident.id) ?? []), b]);
     }
 
+    // The shared counters (every api's hour counts): the victim's replayed batches are not counted in them twice.
+    const shared = { faulty: await sharedCalls(redis, faulty.prefix), reference: await sharedCalls(redis, reference.prefix), valid: produced.sent - produced.malformed };
+
     const figures = {
       partitions: PARTITIONS,
       produced: produced.sent,
@@ -299,6 +302,7 @@ describe('three detector replicas, one killed with SIGKILL mid-stream', () => {
       deadLetterSources: sources.size,
       deadLettersTwice: twice.length,
       referenceConsumed: refConsumed,
+      sharedCounters: shared,
       takeover: { producedAtKill: takeover.producedAtKill, rebalanceMs: rebalancedAt - killedAt, resumeMs: resumedAt - killedAt },
       findings: { onTopic, distinct: got.size, byDetector: countByDetector(got.values()) },
       reference: { onTopic: refFindings.messages.length, distinct: want.size, byDetector: countByDetector(want.values()) },
@@ -327,6 +331,9 @@ describe('three detector replicas, one killed with SIGKILL mid-stream', () => {
       expect(offset).toBeGreaterThanOrEqual(frozen.get(partition)!);
     }
     expect(rejected).toBeGreaterThanOrEqual(produced.malformed);
+    expect(replayed, 'the survivors replayed batches the victim had counted').toBeGreaterThan(0);
+    expect(shared.reference, 'the reference group counted each valid event once').toBe(shared.valid);
+    expect(shared.faulty, 'the replayed events were not counted twice').toBe(shared.valid);
 
     // No finding lost: every finding of the fault-free group is on the faulty group's topic, and every attack was found.
     expect(figures.lost).toEqual([]);

@@ -57,6 +57,7 @@ describe('Redis state store', () => {
         min: [{ key: ['rm', 'i/x', 1], field: 'rlp', value: 10, ttlMs: 120_000 }],
         setAdd: [{ key: ['sid', 'ip:1', 'i/x', 1], members: ['a', 'b'], cap: 10, ttlMs: 60_000 }],
         firstSeen: [{ key: ['rsig', 'i/x'], field: 'sig', value: 1, cap: 4, ttlMs: 90_000 }],
+        fences: [{ key: ['fence'], field: 'transactions/0', value: 41, ttlMs: 100_000 }],
         reads: [],
         texts: [{ key: ['sc', 3], fields: [['ip:1', '{}']], ttlMs: 110_000 }],
       })),
@@ -64,13 +65,14 @@ describe('Redis state store', () => {
     expect(store.roundTrips - before).toBe(1);
     for (const tag of tags) {
       const keys = await redis.keys(`vigil-it:{${tag}}:*`);
-      expect(keys.length).toBe(4);
+      expect(keys.length).toBe(5);
       for (const key of keys) {
         const ttl = await redis.pttl(key);
         expect(ttl, key).toBeGreaterThan(0);
       }
       expect(await redis.pttl(`vigil-it:{${tag}}:rm:i/x:1`)).toBeGreaterThan(100_000);
       expect(await redis.pttl(`vigil-it:{${tag}}:sc:3`)).toBeGreaterThan(100_000);
+      expect(await redis.hget(`vigil-it:{${tag}}:fence`, 'transactions/0')).toBe('41');
     }
   });
 });

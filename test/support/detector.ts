@@ -2,7 +2,7 @@ import { createSchemaRegistry, type Finding } from '@vigil/contracts';
 import { buildDetector, type DetectorService } from '@vigil/detector';
 import { detectorsConfigSchema } from '@vigil/detectors';
 import { createKafkaClient, type Admin, type KafkaClient, type Producer, type ReceivedMessage } from '@vigil/kafka';
-import { closeRedis, connectRedis, createRedis, type RedisClient } from '@vigil/redis';
+import { closeRedis, connectRedis, createRedis, scanKeys, type RedisClient } from '@vigil/redis';
 import { RedisStateStore } from '@vigil/state';
 import { createSuppressionStore, RecordWatcher, type Suppression } from '@vigil/suppressions';
 import { createMetricsRegistry, type Registry } from '@vigil/telemetry';
@@ -107,4 +107,12 @@ export function sample(text: string, name: string, label: string): number {
 /** The value of an unlabelled (service-labelled only) counter or gauge in a /metrics text. */
 export function metricValue(text: string, name: string): number {
   return Number(new RegExp(`^${name}\\{[^}]*\\} (\\d+(?:\\.\\d+)?)`, 'm').exec(text)?.[1] ?? 0);
+}
+
+/** The calls a detector group's shared counters hold under `prefix`: the sum of every api's hour counts (`ah`, both directions). */
+export async function sharedCalls(redis: RedisClient, prefix: string): Promise<number> {
+  const keys = await scanKeys(redis, `${prefix.replace(/[*?[\]\\]/g, '\\$&')}:{*}:ah:*`);
+  let sum = 0;
+  for (const key of keys) sum += Number((await redis.hget(key, 'n')) ?? 0);
+  return sum;
 }

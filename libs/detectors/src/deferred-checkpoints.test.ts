@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryStateStore, type StatePlan } from '@vigil/state';
+import { emptyShard, MemoryStateStore, type StatePlan } from '@vigil/state';
 import type { ApiTransaction, Finding } from '@vigil/contracts';
 import { detectorsConfigSchema } from './config.js';
 import { DetectionEngine, type BatchSource } from './engine.js';
@@ -14,12 +14,24 @@ function traffic(): ApiTransaction[] {
   return [...background({ from: T0 - 20 * MINUTE, to: T0 + 3 * MINUTE, perMinute: 20 }), ...attack].sort((a, b) => a.timestamp - b.timestamp);
 }
 
-/** Counts the subject checkpoints each apply writes; `failAt` makes that apply (1-based) throw once. */
+/** Counts the subject checkpoints each apply writes; `failAt` makes that apply (1-based) throw once, `failClaimedAt` that read of published ids. */
 class WatchedStore extends MemoryStateStore {
   checkpointWrites = 0;
   calls = 0;
-  constructor(private readonly failAt?: number) {
+  private claimedCalls = 0;
+  claimedFailed = false;
+  constructor(
+    private readonly failAt?: number,
+    private readonly failClaimedAt?: number,
+  ) {
     super();
+  }
+  override async claimed(ids: readonly string[]) {
+    if (++this.claimedCalls === this.failClaimedAt) {
+      this.claimedFailed = true;
+      throw new Error('store unavailable');
+    }
+    return super.claimed(ids);
   }
   /** Fails the next batch write (one with counters) that carries mallory's checkpoint. */
   failMalloryWrite = false;
@@ -53,6 +65,14 @@ async function malloryCheckpoint(store: MemoryStateStore, at: number): Promise<s
 async function malloryCalls(store: MemoryStateStore, at: number): Promise<number> {
   const text = await malloryCheckpoint(store, at);
   return text ? (JSON.parse(text) as { h: [number, number, number, number][] }).h.reduce((sum, row) => sum + row[2], 0) : 0;
+}
+
+/** The calls the shared counters of the accounts api hold (its inbound hours), over the hours of `events`. */
+async function sharedCalls(store: MemoryStateStore, events: readonly ApiTransaction[]): Promise<number> {
+  const ops = emptyShard('accounts');
+  for (const h of new Set(events.map((e) => Math.floor(e.timestamp / HOUR)))) ops.reads.push(['ah', 'i', h]);
+  const [result] = await store.apply({ now: events.at(-1)!.timestamp, shards: [ops] });
+  return result!.reads.reduce((sum, hour) => sum + (hour.n ?? 0), 0);
 }
 
 const brief = (findings: readonly Finding[]) => findings.map((f) => ({ id: f.id, severity: f.severity, evidence: f.evidence })).sort((a, b) => a.id.localeCompare(b.id));
@@ -231,13 +251,29 @@ describe('deferred subject checkpoints', () => {
       const second = new DetectionEngine({ config, store, checkpoints: 'deferred' });
       await run(second, events.slice(split), SIZE, { source: !blind, firstOffset: split });
       await second.checkpoint();
-      return malloryCalls(store, lastCall);
+      return { mallory: await malloryCalls(store, lastCall), shared: await sharedCalls(store, events) };
     };
     const calls = events.filter(isMallory).length;
     expect(events.slice(split, split + SIZE).filter(isMallory).length).toBeGreaterThan(10);
-    expect(await replay(false)).toBe(calls);
+    // The route and api counters in the shared store too: their fence is written with them.
+    expect(await replay(false)).toEqual({ mallory: calls, shared: events.length });
     // Without offsets, the replayed batch's calls are counted again.
-    expect(await replay(true)).toBe(calls + events.slice(split, split + SIZE).filter(isMallory).length);
+    expect(await replay(true)).toEqual({ mallory: calls + events.slice(split, split + SIZE).filter(isMallory).length, shared: events.length + SIZE });
+  });
+
+  it('do not count a batch in the shared counters twice when it fails after writing them and is fetched again', async () => {
+    const events = traffic();
+    const reference = brief(await run(new DetectionEngine({ config, store: new MemoryStateStore() }), events, SIZE));
+    // The first batch with findings writes its counters, then fails reading which of its finding ids were published.
+    const retried = async (source: boolean) => {
+      const store = new WatchedStore(undefined, 1);
+      const findings = brief(await run(new DetectionEngine({ config, store, checkpoints: 'deferred' }), events, SIZE, { source, retry: true }));
+      expect(store.claimedFailed).toBe(true);
+      return { findings, shared: await sharedCalls(store, events) };
+    };
+    expect(await retried(true)).toEqual({ findings: reference, shared: events.length });
+    // Without offsets, the batch fetched again adds its events to the counters a second time.
+    expect((await retried(false)).shared).toBe(events.length + SIZE);
   });
 
   it('ignore and replace an offset past the partition\'s high watermark (the topic was created again)', async () => {
@@ -257,11 +293,11 @@ describe('deferred subject checkpoints', () => {
         await after.process(batch, { source: { key: 'transactions/0', offsets: batch.map((_, i) => at + i), highWatermark: highWatermarks ? at + 5 : undefined } });
       }
       await after.checkpoint();
-      return malloryCalls(store, fresh.at(-1)!.timestamp);
+      return { mallory: await malloryCalls(store, fresh.at(-1)!.timestamp), shared: await sharedCalls(store, [...old, ...fresh]) };
     };
-    expect(await run(true)).toBe(15);
-    // Without the high watermark, the old offset hides the new topic's first 1005 messages.
-    expect(await run(false)).toBe(5);
+    expect(await run(true)).toEqual({ mallory: 15, shared: 15 });
+    // Without the high watermark, the old offset hides the new topic's first 1005 messages (from subject state and shared counters alike).
+    expect(await run(false)).toEqual({ mallory: 5, shared: 5 });
   });
 
   it('write a changed subject the cache pushes out with the next batch, and hold it again from memory', async () => {

@@ -28,6 +28,8 @@ const WINDOW_5M = 300_000;
 const DAY = 24 * HOUR;
 /** How long a published finding id is remembered (replays within it emit nothing new). */
 export const CLAIM_TTL_MS = 7 * DAY;
+/** How long the shared counters' fences live without a write (each batch of their api and partition renews it). */
+const FENCE_TTL_MS = 7 * DAY;
 /**
  * Subject checkpoints are filed under the hour of the subject's latest event
  * and kept 5 hours: its longest-lived entry (an hour's counts, 3 hours) plus
@@ -68,9 +70,10 @@ export interface EngineOptions {
 /**
  * Where a batch's events come from (a partition), with each event's offset.
  * Subject state notes the offset it has counted each partition up to (its
- * fences, checkpointed with it), so a batch replayed from an older offset (a
- * failed batch fetched again, a restart or a rebalance from the last commit)
- * does not count a subject's events twice.
+ * fences, checkpointed with it), and so do each api's shared counters in the
+ * store (a fence written by the same call as the counts), so a batch
+ * replayed from an older offset (a failed batch fetched again, a restart or
+ * a rebalance from the last commit) counts no event twice.
  */
 export interface BatchSource {
   key: string;
@@ -474,7 +477,7 @@ export class DetectionEngine {
     const windowsAt = this.windowClock;
     const cfg = this.config;
     const { perEvent: actors, distinct } = this.identities.actorsOf(events);
-    const refusedRoutes = await this.prepare(events, distinct, now);
+    const { refusedRoutes, fences } = await this.prepare(events, distinct, now, source);
     // A checkpoint being serialised takes this batch's subjects as they are, before the batch changes them.
     const run = this.checkpointRun;
     if (run) {
@@ -482,7 +485,9 @@ export class DetectionEngine {
     }
     // Events a subject's state holds already (an earlier attempt at this batch counted them, or its checkpoint was
     // written after them and the batch is replayed from an older commit): their offsets, only when some subject needs them.
-    const offsetOf = source ? replayedOffsets(batch, source, distinct) : undefined;
+    // The same for the shared route, api and login counters, per api (their fence is written with them).
+    const sharedFences = source ? replayedShards(source, fences) : undefined;
+    const offsetOf = source ? replayedOffsets(batch, source, distinct, sharedFences !== undefined) : undefined;
 
     const shards = new Map<string, ShardBuilder>();
     const shard = (tag: string): ShardBuilder => {
@@ -590,9 +595,13 @@ export class DetectionEngine {
         this.knownApis.set(`${tag}\u0000${dir}`, { api: e.api, direction: e.direction });
       }
       const rk = r.rk;
-      let counts = r.minutes.get(m);
-      if (!counts) r.minutes.set(m, (counts = emptyRouteCounts()));
-      countRouteEvent(counts, e);
+      // An event the shared counters hold already (counted before a replay) is not counted in them again.
+      const shared = sharedFences === undefined || offsetOf!.get(e)! > (sharedFences.get(tag) ?? -1);
+      if (shared) {
+        let counts = r.minutes.get(m);
+        if (!counts) r.minutes.set(m, (counts = emptyRouteCounts()));
+        countRouteEvent(counts, e);
+      }
       if (hasRateLimit(e)) {
         const permyriad = Math.floor((Math.min(e.rateLimitRemaining, e.rateLimitLimit) / e.rateLimitLimit) * 10_000);
         const low = r.minRateLimit.get(m);
@@ -682,9 +691,9 @@ export class DetectionEngine {
           r.logins.set(w5, l);
           logins.push(l);
         }
-        l.n++;
+        if (shared) l.n++;
         if (authFail) {
-          l.failures++;
+          if (shared) l.failures++;
           if (l.eventIds.length < 20) l.eventIds.push(e.id);
         }
         if (l.ips.size < 5000) l.ips.add(e.clientIp ?? '-');
@@ -696,6 +705,10 @@ export class DetectionEngine {
       // Each subject now holds the batch's events: its fence moves to the batch's last offset (a fence past it stays).
       const last = source.offsets[source.offsets.length - 1]!;
       for (const actor of distinct) if (actor.fence === undefined || actor.fence < last) actor.state!.fence(source.key, last);
+      // The shared counters' fence, per api of the batch: written by the same script call as the counters.
+      for (const api of routeIndex.keys()) {
+        shard(api).ops.fences.push({ key: ['fence'], field: source.key, value: last, staleFrom: source.highWatermark, ttlMs: FENCE_TTL_MS });
+      }
     }
     const changed = ++this.changes;
     if (this.deferCheckpoints) {
@@ -951,10 +964,12 @@ export class DetectionEngine {
    * One round trip before counting: the known-threats version (reloading the
    * matcher when it changed), the checkpoints of the batch's subjects this
    * process does not hold, and the admission of routes not admitted today
-   * (`maxRoutesPerApi`; events of a refused route are moved to `{other}`).
-   * Gives each actor its state; returns how many events were moved.
+   * (`maxRoutesPerApi`; events of a refused route are moved to `{other}`),
+   * and, given the batch's partition, each api's fence for it (the offset its
+   * shared counters hold the events up to). Gives each actor its state;
+   * returns how many events were moved, and the fences found.
    */
-  private async prepare(events: EnrichedEvent[], actors: readonly Actor[], now: number): Promise<number> {
+  private async prepare(events: EnrichedEvent[], actors: readonly Actor[], now: number, source: BatchSource | undefined): Promise<{ refusedRoutes: number; fences: Map<string, number> }> {
     const missing = new Map<string, Actor[]>();
     for (const actor of actors) {
       const state = this.subjects.get(actor.identity.id) ?? this.revived(actor.identity.id);
@@ -992,8 +1007,15 @@ export class DetectionEngine {
       }
     }
     const admit = [...asked].map(([api, rks]) => ({ tag: api, key: ['routes', day], members: rks, cap: this.config.maxRoutesPerApi, ttlMs: 2 * DAY }));
-    if (!this.loadThreats && reads.length === 0 && admit.length === 0) return 0;
-    const prepared = await this.store.prepare({ threats: this.loadThreats !== undefined, texts: reads, admit, now });
+    // Per api, the offset of the batch's partition its shared counters hold the events up to.
+    const fenceReads = source ? [...batchRoutes.keys()].map((api) => ({ tag: api, key: ['fence'], field: source.key })) : [];
+    const fences = new Map<string, number>();
+    if (!this.loadThreats && reads.length === 0 && admit.length === 0 && fenceReads.length === 0) return { refusedRoutes: 0, fences };
+    const prepared = await this.store.prepare({ threats: this.loadThreats !== undefined, texts: reads, fences: fenceReads, admit, now });
+    fenceReads.forEach((r, i) => {
+      const fence = prepared.fences[i];
+      if (fence !== null && fence !== undefined) fences.set(r.tag, fence);
+    });
     const refused = new Set<string>();
     admit.forEach((a, i) => {
       a.members.forEach((rk, j) => {
@@ -1030,7 +1052,7 @@ export class DetectionEngine {
         actor.state = state;
       });
     }
-    return refusedRoutes;
+    return { refusedRoutes, fences };
   }
 
   /** A changed subject the cache pushed out before its checkpoint was written: held again, as it is. */
@@ -1083,18 +1105,29 @@ function robust(hourCounts: number[]): { expected: number; spread: number } {
 
 export type { ShardResult };
 
+/** A fence that reaches into the batch: at or past its first offset, and before the high watermark (one past that is stale). */
+function reachesInto(fence: number | undefined, source: BatchSource): fence is number {
+  return fence !== undefined && fence >= source.offsets[0]! && (source.highWatermark === undefined || fence < source.highWatermark);
+}
+
+/** The apis whose shared counters hold some of the batch's events already, with their fence; undefined when none does. */
+function replayedShards(source: BatchSource, fences: ReadonlyMap<string, number>): Map<string, number> | undefined {
+  let replayed: Map<string, number> | undefined;
+  for (const [api, fence] of fences) if (reachesInto(fence, source)) (replayed ??= new Map()).set(api, fence);
+  return replayed;
+}
+
 /**
  * Marks the batch's actors whose state holds some of its events already (`actor.fence`: a fence at or past the
  * batch's first offset and before the high watermark; one past that is stale and left unmarked, to be replaced),
- * and then gives each event's offset; undefined when no actor does (the usual batch: nothing to look up per event).
+ * and then gives each event's offset; undefined when no actor does and no api's shared counters do
+ * (`sharedReplayed`): the usual batch, with nothing to look up per event.
  */
-function replayedOffsets(batch: readonly EnrichedEvent[], source: BatchSource, actors: readonly Actor[]): Map<EnrichedEvent, number> | undefined {
-  const first = source.offsets[0]!;
-  let any = false;
+function replayedOffsets(batch: readonly EnrichedEvent[], source: BatchSource, actors: readonly Actor[], sharedReplayed: boolean): Map<EnrichedEvent, number> | undefined {
+  let any = sharedReplayed;
   for (const actor of actors) {
     const fence = actor.state!.fences.get(source.key);
-    if (fence === undefined || fence < first) continue;
-    if (source.highWatermark !== undefined && fence >= source.highWatermark) continue;
+    if (!reachesInto(fence, source)) continue;
     actor.fence = fence;
     any = true;
   }

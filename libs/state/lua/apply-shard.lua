@@ -12,17 +12,25 @@
              m = { {suffix, field, value, ttlMs}, ... },       -- keep the minimum
              s = { {suffix, {member, ...}, cap, ttlMs}, ... }, -- SADD up to cap members
              f = { {suffix, field, value, cap, ttlMs}, ... },  -- HSETNX up to cap fields
+             x = { {suffix, field, value, staleFrom, ttlMs}, ... }, -- fences: keep the maximum
              r = { suffix, ... }                               -- HGETALL after the writes
            }
   Returns  JSON { i = {value...}, m = {value...}, s = {cardinality...},
-                  f = {{1 new | 0 known | -1 full, fields}...},
+                  f = {{1 new | 0 known | -1 full, fields}...}, x = {value...},
                   r = {{field, value, ...}...} }
 
   Checkpoints (ShardOps.texts) are plain HSETs sent beside this call, not
   through it: they need no read, and JSON would only wrap them twice.
 
   TTLs: a key gets its TTL when this script creates it (the largest asked
-  for it in that call); later writes keep it.
+  for it in that call); later writes keep it. Fences are not time buckets:
+  each write renews their TTL.
+
+  Fences: a partition's offset the shard's counters hold the events up to,
+  written here so that it moves with them atomically. The stored value is
+  kept when larger (a replayed batch does not move it back), unless it is at
+  or past staleFrom (the partition's high watermark; -1 for none): then it
+  is from an earlier life of the topic and replaced.
 ]]
 local ops = cjson.decode(ARGV[1])
 local prefix = KEYS[1] .. ':'
@@ -34,7 +42,13 @@ local function touch(key, ttl)
   end
 end
 
-local out_i, out_m, out_s, out_f, out_r = {}, {}, {}, {}, {}
+-- A hash field's integer value, or nil.
+local function stored(key, field)
+  local cur = redis.call('HGET', key, field)
+  return cur and tonumber(cur)
+end
+
+local out_i, out_m, out_s, out_f, out_x, out_r = {}, {}, {}, {}, {}, {}
 
 for idx, op in ipairs(ops.i or {}) do
   local key = prefix .. op[1]
@@ -45,12 +59,9 @@ end
 for idx, op in ipairs(ops.m or {}) do
   local key = prefix .. op[1]
   local v = op[3]
-  local cur = redis.call('HGET', key, op[2])
-  if cur then
-    cur = tonumber(cur)
-    if cur < v then
-      v = cur
-    end
+  local cur = stored(key, op[2])
+  if cur and cur < v then
+    v = cur
   end
   redis.call('HSET', key, op[2], string.format('%d', v))
   out_m[idx] = v
@@ -96,6 +107,19 @@ for idx, op in ipairs(ops.f or {}) do
   touch(key, op[5])
 end
 
+for idx, op in ipairs(ops.x or {}) do
+  local key = prefix .. op[1]
+  local v = op[3]
+  local cur = stored(key, op[2])
+  local stale = cur and op[4] >= 0 and cur >= op[4]
+  if cur and cur > v and not stale then
+    v = cur
+  end
+  redis.call('HSET', key, op[2], string.format('%d', v))
+  redis.call('PEXPIRE', key, op[5])
+  out_x[idx] = v
+end
+
 for key, ttl in pairs(ttls) do
   -- NX: the TTL is set when the key is created and not moved by later writes
   -- (keys are time buckets; this needs Redis 7.0 or newer).
@@ -106,4 +130,4 @@ for idx, suffix in ipairs(ops.r or {}) do
   out_r[idx] = redis.call('HGETALL', prefix .. suffix)
 end
 
-return cjson.encode({ i = out_i, m = out_m, s = out_s, f = out_f, r = out_r })
+return cjson.encode({ i = out_i, m = out_m, s = out_s, f = out_f, x = out_x, r = out_r })

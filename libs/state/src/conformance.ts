@@ -37,6 +37,23 @@ export function stateConformance(name: string, makeStore: () => Promise<StateSto
       expect((await store.apply({ now, shards: [at(0)] }))[0]!.min).toEqual([0]);
     });
 
+    it('fences keep the larger offset, replace one at or past staleFrom, and read back before a batch', async () => {
+      const store = await makeStore();
+      const tag = tagPrefix();
+      const at = (value: number, staleFrom?: number) => shard(tag, (s) => s.fences.push({ key: ['fence'], field: 'transactions/3', value, staleFrom, ttlMs: 60_000 }));
+      const read = async (field: string) => (await store.prepare({ threats: false, texts: [], fences: [{ tag, key: ['fence'], field }] })).fences;
+      expect(await read('transactions/3')).toEqual([null]);
+      expect((await store.apply({ now, shards: [at(100)] }))[0]!.fences).toEqual([100]);
+      // A replayed batch ends before the fence: it stays.
+      expect((await store.apply({ now, shards: [at(50, 200)] }))[0]!.fences).toEqual([100]);
+      expect(await read('transactions/3')).toEqual([100]);
+      expect(await read('transactions/4')).toEqual([null]);
+      // The partition's high watermark is 60: a fence at 100 is from the topic's earlier life.
+      expect((await store.apply({ now, shards: [at(20, 60)] }))[0]!.fences).toEqual([20]);
+      expect((await store.apply({ now, shards: [at(10, 60)] }))[0]!.fences).toEqual([20]);
+      expect(await read('transactions/3')).toEqual([20]);
+    });
+
     it('capped sets stop growing at their cap and count distinct members', async () => {
       const store = await makeStore();
       const tag = tagPrefix();
@@ -98,7 +115,7 @@ export function stateConformance(name: string, makeStore: () => Promise<StateSto
           { tag, key: ['sc', 7], fields: [] },
         ],
       });
-      expect(got).toEqual({ threatsVersion: undefined, texts: [['{"n":2}', 'x y', null], [null], []], admitted: [] });
+      expect(got).toEqual({ threatsVersion: undefined, texts: [['{"n":2}', 'x y', null], [null], []], fences: [], admitted: [] });
       expect(typeof (await store.prepare({ threats: true, texts: [] })).threatsVersion).toBe('string');
     });
 

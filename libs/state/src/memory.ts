@@ -36,6 +36,10 @@ export class MemoryStateStore implements StateStore {
         const live = e && e.expiresAt > this.clock ? e.value : undefined;
         return r.fields.map((f) => live?.get(f) ?? null);
       }),
+      fences: (request.fences ?? []).map((r) => {
+        const e = this.hashes.get(keyOf(r.tag, r.key));
+        return (e && e.expiresAt > this.clock ? e.value.get(r.field) : undefined) ?? null;
+      }),
       admitted: (request.admit ?? []).map((a) => {
         const key = keyOf(a.tag, a.key);
         const now = Math.max(this.clock, request.now ?? 0);
@@ -81,7 +85,7 @@ export class MemoryStateStore implements StateStore {
       }
       return e.value;
     };
-    const result: ShardResult = { incr: [], min: [], setAdd: [], firstSeen: [], reads: [], dropped: 0 };
+    const result: ShardResult = { incr: [], min: [], setAdd: [], firstSeen: [], fences: [], reads: [], dropped: 0 };
     for (const op of shard.incr) {
       const h = hash(k(op.key), op.ttlMs);
       const v = (h.get(op.field) ?? 0) + op.by;
@@ -94,6 +98,15 @@ export class MemoryStateStore implements StateStore {
       const v = cur === undefined ? op.value : Math.min(cur, op.value);
       h.set(op.field, v);
       result.min.push(v);
+    }
+    for (const op of shard.fences) {
+      const h = hash(k(op.key), op.ttlMs);
+      this.hashes.get(k(op.key))!.expiresAt = now + op.ttlMs;
+      const cur = h.get(op.field);
+      const stale = cur !== undefined && op.staleFrom !== undefined && cur >= op.staleFrom;
+      const v = cur === undefined || stale ? op.value : Math.max(cur, op.value);
+      h.set(op.field, v);
+      result.fences.push(v);
     }
     for (const op of shard.setAdd) {
       const key = k(op.key);

@@ -4,7 +4,7 @@ import { createKeyspace, escapeKeyPart, isCluster, type Keyspace, type Redis, ty
 import type { KeyParts, PrepareRequest, Prepared, ShardOps, ShardResult, StatePlan, StateStore } from './types.js';
 
 /** Scripts are registered under a versioned name: a changed script never runs under an old one's SHA. */
-export const APPLY_SCRIPT = 'vigilApplyShardV2';
+export const APPLY_SCRIPT = 'vigilApplyShardV3';
 const ADMIT_SCRIPT = 'vigilAdmitV1';
 const PUT_CAPPED_SCRIPT = 'vigilPutCappedV1';
 const lua = (name: string) => readFileSync(new URL(`../lua/${name}.lua`, import.meta.url), 'utf8');
@@ -20,6 +20,7 @@ interface ApplyReply {
   m: number[] | Record<string, never>;
   s: number[] | Record<string, never>;
   f: [number, number][] | Record<string, never>;
+  x: number[] | Record<string, never>;
   r: (string[] | Record<string, never>)[] | Record<string, never>;
 }
 
@@ -37,7 +38,7 @@ export interface RedisStateStoreOptions {
  * Detector state in Redis. One `apply-shard` script call per shard (api) per
  * batch, and the shard's checkpoints as plain HSETs beside it; on a single
  * node they go out in one pipeline, so a batch costs one round trip (two
- * when it reads checkpoints or the threats version first). Keys:
+ * when it reads checkpoints, fences or the threats version first). Keys:
  * `<prefix>:{<api>}:<op key parts…>`, all escaped and bounded by the key
  * builder, each with a TTL.
  */
@@ -103,13 +104,18 @@ export class RedisStateStore implements StateStore {
     if (request.threats) groups.push((p) => p.get(threatKeys(this.keys).version));
     const reads = request.texts.filter((r) => r.fields.length > 0);
     for (const r of reads) groups.push((p) => p.hmget(`${this.keys.key(r.tag)}:${suffix(r.key)}`, ...r.fields));
+    for (const r of request.fences ?? []) groups.push((p) => p.hget(`${this.keys.key(r.tag)}:${suffix(r.key)}`, r.field));
     const admits = (request.admit ?? []).filter((a) => a.members.length > 0);
     for (const a of admits) groups.push((p) => void (p as unknown as ScriptClient)[ADMIT_SCRIPT](`${this.keys.key(a.tag)}:${suffix(a.key)}`, a.cap, a.ttlMs, ...a.members));
     const replies = groups.length > 0 ? await this.run('reading detector checkpoints', groups) : [];
     const threatsVersion = request.threats ? ((replies.shift()![0] as string | null) ?? '0') : undefined;
     const texts = request.texts.map((r) => (r.fields.length > 0 ? (replies.shift()![0] as (string | null)[]) : []));
+    const fences = (request.fences ?? []).map(() => {
+      const v = replies.shift()![0] as string | null;
+      return v === null ? null : Number(v);
+    });
     const admitted = (request.admit ?? []).map((a) => (a.members.length > 0 ? (replies.shift()![0] as number[]).map((v) => v === 1) : []));
-    return { threatsVersion, texts, admitted };
+    return { threatsVersion, texts, fences, admitted };
   }
 
   /**
@@ -200,6 +206,7 @@ function encode(shard: ShardOps) {
     m: shard.min.map((o) => [suffix(o.key), o.field, o.value, o.ttlMs]),
     s: shard.setAdd.map((o) => [suffix(o.key), o.members, o.cap, o.ttlMs]),
     f: shard.firstSeen.map((o) => [suffix(o.key), o.field, o.value, o.cap, o.ttlMs]),
+    x: shard.fences.map((o) => [suffix(o.key), o.field, o.value, o.staleFrom ?? -1, o.ttlMs]),
     r: shard.reads.map((k) => suffix(k)),
   };
 }
@@ -210,6 +217,7 @@ function decode(reply: ApplyReply): ShardResult {
     min: list(reply.m),
     setAdd: list(reply.s),
     firstSeen: list(reply.f),
+    fences: list(reply.x),
     reads: list(reply.r).map((flat) => {
       const arr = list(flat);
       const rec: Record<string, number> = {};

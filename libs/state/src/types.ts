@@ -28,6 +28,19 @@ export interface MinOp {
   ttlMs: number;
 }
 
+/**
+ * Move a fence forward: keep the larger of the stored integer and `value`, except that a stored value at
+ * or past `staleFrom` (an offset from an earlier life of the topic) is replaced. Unlike the time
+ * buckets, a fence's TTL is renewed by every write. Yields the stored value after.
+ */
+export interface FenceOp {
+  key: KeyParts;
+  field: string;
+  value: number;
+  staleFrom?: number;
+  ttlMs: number;
+}
+
 /** Add members to a set unless it already holds `cap` members; yields the cardinality after. */
 export interface SetAddOp {
   key: KeyParts;
@@ -79,11 +92,19 @@ export interface TextRead {
   fields: readonly string[];
 }
 
+/** An integer field to read (a fence); null when it or its hash is missing. */
+export interface FieldRead {
+  tag: string;
+  key: KeyParts;
+  field: string;
+}
+
 /** What a batch reads before it computes: one round trip. */
 export interface PrepareRequest {
   /** Also read the known-threats version. */
   threats: boolean;
   texts: readonly TextRead[];
+  fences?: readonly FieldRead[];
   admit?: readonly AdmitOp[];
   /** Event time of the batch: the in-memory store's clock for admissions it creates. */
   now?: number;
@@ -94,6 +115,8 @@ export interface Prepared {
   threatsVersion: string | undefined;
   /** One array per TextRead, a value or null per field. */
   texts: (string | null)[][];
+  /** One value per FieldRead of `fences`. */
+  fences: (number | null)[];
   /** One array per AdmitOp: whether each member is admitted. */
   admitted: boolean[][];
 }
@@ -105,6 +128,7 @@ export interface ShardOps {
   min: MinOp[];
   setAdd: SetAddOp[];
   firstSeen: FirstSeenOp[];
+  fences: FenceOp[];
   /** Hashes to read after the writes (HGETALL, integer values). */
   reads: KeyParts[];
   /** Text hashes to write (checkpoints); no result. */
@@ -118,6 +142,7 @@ export interface ShardResult {
   min: number[];
   setAdd: number[];
   firstSeen: [number, number][];
+  fences: number[];
   reads: Record<string, number>[];
   /** New text fields dropped because their hash was full (TextWriteOp.cap). */
   dropped: number;
@@ -143,5 +168,5 @@ export interface StateStore {
 }
 
 export function emptyShard(tag: string): ShardOps {
-  return { tag, incr: [], min: [], setAdd: [], firstSeen: [], reads: [], texts: [], textDeletes: [] };
+  return { tag, incr: [], min: [], setAdd: [], firstSeen: [], fences: [], reads: [], texts: [], textDeletes: [] };
 }
