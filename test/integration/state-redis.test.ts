@@ -57,7 +57,7 @@ describe('Redis state store', () => {
         min: [{ key: ['rm', 'i/x', 1], field: 'rlp', value: 10, ttlMs: 120_000 }],
         setAdd: [{ key: ['sid', 'ip:1', 'i/x', 1], members: ['a', 'b'], cap: 10, ttlMs: 60_000 }],
         firstSeen: [{ key: ['rsig', 'i/x'], field: 'sig', value: 1, cap: 4, ttlMs: 90_000 }],
-        fences: [{ key: ['fence'], field: 'transactions/0', value: 41, ttlMs: 100_000 }],
+        fences: [{ key: ['fence'], field: 'transactions/0', value: 41, expected: null, ttlMs: 100_000 }],
         reads: [],
         texts: [{ key: ['sc', 3], fields: [['ip:1', '{}']], ttlMs: 110_000 }],
       })),

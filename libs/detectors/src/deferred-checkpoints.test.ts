@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { emptyShard, MemoryStateStore, type StatePlan } from '@vigil/state';
+import { emptyShard, MemoryStateStore, type PrepareRequest, type StatePlan, type StateStore } from '@vigil/state';
 import type { ApiTransaction, Finding } from '@vigil/contracts';
 import { detectorsConfigSchema } from './config.js';
 import { DetectionEngine, type BatchSource } from './engine.js';
@@ -274,6 +274,36 @@ describe('deferred subject checkpoints', () => {
     expect(await retried(true)).toEqual({ findings: reference, shared: events.length });
     // Without offsets, the batch fetched again adds its events to the counters a second time.
     expect((await retried(false)).shared).toBe(events.length + SIZE);
+  });
+
+  it('do not count a batch in the shared counters twice when two members process its partition at once (a rebalance one has not noticed)', async () => {
+    const events = traffic().slice(0, 4 * SIZE);
+    const source: BatchSource = { key: 'transactions/0', offsets: events.map((_, i) => i) };
+    const shared = new MemoryStateStore();
+    /** The member that still holds the partition: its write waits until `release`. */
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const late: StateStore = {
+      roundTrips: 0,
+      prepare: (request: PrepareRequest) => shared.prepare(request),
+      apply: async (plan: StatePlan) => {
+        await held;
+        return shared.apply(plan);
+      },
+      claimed: (ids) => shared.claimed(ids),
+      claim: (ids, ttlMs, now) => shared.claim(ids, ttlMs, now),
+    };
+    const stale = new DetectionEngine({ config, store: late, checkpoints: 'deferred' });
+    const owner = new DetectionEngine({ config, store: shared, checkpoints: 'deferred' });
+    // Both read the fence before either writes; the new owner writes first.
+    const first = stale.process(events, { source });
+    await owner.process(events, { source });
+    release();
+    await expect(first).rejects.toMatchObject({ code: 'VIGIL_STATE_FENCE_MOVED', retriable: true });
+    expect(await sharedCalls(shared, events)).toBe(events.length);
+    // Fetched again, it finds the new fence: the events are counted once.
+    await stale.process(events, { source });
+    expect(await sharedCalls(shared, events)).toBe(events.length);
   });
 
   it('ignore and replace an offset past the partition\'s high watermark (the topic was created again)', async () => {

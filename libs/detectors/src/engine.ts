@@ -4,6 +4,7 @@ import { allDetectors } from './detectors/index.js';
 import { createEnricher } from './enrich.js';
 import { findingId } from './finding-id.js';
 import { BoundedMap } from './lru.js';
+import { StateError } from '@vigil/errors';
 import { emptyShard, type KeyParts, type ShardOps, type ShardResult, type StateStore, type TextRead } from '@vigil/state';
 import { addToHour, countRouteEvent, emptyRouteCounts, hasRateLimit, routeCountFields, routeCountN, type RouteCounts } from './route-counters.js';
 import { isDigits } from './route-template.js';
@@ -707,7 +708,7 @@ export class DetectionEngine {
       for (const actor of distinct) if (actor.fence === undefined || actor.fence < last) actor.state!.fence(source.key, last);
       // The shared counters' fence, per api of the batch: written by the same script call as the counters.
       for (const api of routeIndex.keys()) {
-        shard(api).ops.fences.push({ key: ['fence'], field: source.key, value: last, staleFrom: source.highWatermark, ttlMs: FENCE_TTL_MS });
+        shard(api).ops.fences.push({ key: ['fence'], field: source.key, value: last, staleFrom: source.highWatermark, expected: fences.get(api) ?? null, ttlMs: FENCE_TTL_MS });
       }
     }
     const changed = ++this.changes;
@@ -830,6 +831,10 @@ export class DetectionEngine {
     const results = await applying;
     filed(rows);
     if (evicted.length > 0) this.markWritten(evicted, changed);
+    if (results.some((r) => r.fenceMoved)) {
+      // Counted meanwhile by a consumer that still held the partition: nothing of this api's shard was written.
+      throw new StateError('VIGIL_STATE_FENCE_MOVED', `the shared counters' fence of ${source!.key} moved while the batch ran; it is counted again from there`, { retriable: true });
+    }
     const got = (h: Handle) => results[h.shard]!.reads[h.index]!;
     const card = (h: Handle) => results[h.shard]!.setAdd[h.index]!;
     const first = (h: Handle) => results[h.shard]!.firstSeen[h.index]!;

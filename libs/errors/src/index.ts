@@ -81,7 +81,7 @@ export class KafkaError extends VigilError {
 
 /** A Redis operation failed. */
 export class StateError extends VigilError {
-  constructor(code: 'VIGIL_REDIS_CONNECT' | 'VIGIL_REDIS_COMMAND' | 'VIGIL_REDIS_KEY' | 'VIGIL_SUPPRESSIONS_FULL', message: string, options: VigilErrorOptions = {}) {
+  constructor(code: 'VIGIL_REDIS_CONNECT' | 'VIGIL_REDIS_COMMAND' | 'VIGIL_REDIS_KEY' | 'VIGIL_STATE_FENCE_MOVED' | 'VIGIL_SUPPRESSIONS_FULL', message: string, options: VigilErrorOptions = {}) {
     super(code, message, options);
   }
 }

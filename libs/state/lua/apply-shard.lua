@@ -12,12 +12,14 @@
              m = { {suffix, field, value, ttlMs}, ... },       -- keep the minimum
              s = { {suffix, {member, ...}, cap, ttlMs}, ... }, -- SADD up to cap members
              f = { {suffix, field, value, cap, ttlMs}, ... },  -- HSETNX up to cap fields
-             x = { {suffix, field, value, staleFrom, ttlMs}, ... }, -- fences: keep the maximum
+             x = { {suffix, field, value, staleFrom, ttlMs, expected}, ... }, -- fences: keep the maximum
              r = { suffix, ... }                               -- HGETALL after the writes
            }
   Returns  JSON { i = {value...}, m = {value...}, s = {cardinality...},
                   f = {{1 new | 0 known | -1 full, fields}...}, x = {value...},
                   r = {{field, value, ...}...} }
+           or { moved = 1 }, with nothing written, when a fence is not at its
+           expected value
 
   Checkpoints (ShardOps.texts) are plain HSETs sent beside this call, not
   through it: they need no read, and JSON would only wrap them twice.
@@ -30,7 +32,11 @@
   written here so that it moves with them atomically. The stored value is
   kept when larger (a replayed batch does not move it back), unless it is at
   or past staleFrom (the partition's high watermark; -1 for none): then it
-  is from an earlier life of the topic and replaced.
+  is from an earlier life of the topic and replaced. Each fence carries the
+  value read before the batch (expected; -1 for none): if the stored value
+  is another, a consumer that still held the partition counted it since,
+  and the call writes nothing, so that the batch can be counted again from
+  the new fence.
 ]]
 local ops = cjson.decode(ARGV[1])
 local prefix = KEYS[1] .. ':'
@@ -46,6 +52,12 @@ end
 local function stored(key, field)
   local cur = redis.call('HGET', key, field)
   return cur and tonumber(cur)
+end
+
+for _, op in ipairs(ops.x or {}) do
+  if (stored(prefix .. op[1], op[2]) or -1) ~= op[6] then
+    return cjson.encode({ moved = 1 })
+  end
 end
 
 local out_i, out_m, out_s, out_f, out_x, out_r = {}, {}, {}, {}, {}, {}

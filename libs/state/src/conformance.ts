@@ -40,18 +40,41 @@ export function stateConformance(name: string, makeStore: () => Promise<StateSto
     it('fences keep the larger offset, replace one at or past staleFrom, and read back before a batch', async () => {
       const store = await makeStore();
       const tag = tagPrefix();
-      const at = (value: number, staleFrom?: number) => shard(tag, (s) => s.fences.push({ key: ['fence'], field: 'transactions/3', value, staleFrom, ttlMs: 60_000 }));
+      const at = (value: number, expected: number | null, staleFrom?: number) => shard(tag, (s) => s.fences.push({ key: ['fence'], field: 'transactions/3', value, staleFrom, expected, ttlMs: 60_000 }));
       const read = async (field: string) => (await store.prepare({ threats: false, texts: [], fences: [{ tag, key: ['fence'], field }] })).fences;
       expect(await read('transactions/3')).toEqual([null]);
-      expect((await store.apply({ now, shards: [at(100)] }))[0]!.fences).toEqual([100]);
+      expect((await store.apply({ now, shards: [at(100, null)] }))[0]!.fences).toEqual([100]);
       // A replayed batch ends before the fence: it stays.
-      expect((await store.apply({ now, shards: [at(50, 200)] }))[0]!.fences).toEqual([100]);
+      expect((await store.apply({ now, shards: [at(50, 100, 200)] }))[0]!.fences).toEqual([100]);
       expect(await read('transactions/3')).toEqual([100]);
       expect(await read('transactions/4')).toEqual([null]);
       // The partition's high watermark is 60: a fence at 100 is from the topic's earlier life.
-      expect((await store.apply({ now, shards: [at(20, 60)] }))[0]!.fences).toEqual([20]);
-      expect((await store.apply({ now, shards: [at(10, 60)] }))[0]!.fences).toEqual([20]);
+      expect((await store.apply({ now, shards: [at(20, 100, 60)] }))[0]!.fences).toEqual([20]);
+      expect((await store.apply({ now, shards: [at(10, 20, 60)] }))[0]!.fences).toEqual([20]);
       expect(await read('transactions/3')).toEqual([20]);
+    });
+
+    it('a fence that moved since it was read refuses its shard\'s counters, but not its texts', async () => {
+      const store = await makeStore();
+      const tag = tagPrefix();
+      const batch = (value: number, expected: number | null) =>
+        shard(tag, (s) => {
+          s.fences.push({ key: ['fence'], field: 'transactions/1', value, expected, ttlMs: 60_000 });
+          s.incr.push({ key: ['am', 'i', 7], field: 'n', by: 10, ttlMs: 60_000 });
+          s.texts.push({ key: ['sc', 7], fields: [[`principal:u${value}`, '{}']], ttlMs: 60_000 });
+        });
+      const first = (await store.apply({ now, shards: [batch(9, null)] }))[0]!;
+      expect(first.fenceMoved).toBeFalsy();
+      expect(first.incr).toEqual([10]);
+      // Read at null, but another consumer moved it to 9 meanwhile.
+      const refused = (await store.apply({ now, shards: [batch(19, null)] }))[0]!;
+      expect(refused.fenceMoved).toBe(true);
+      expect(refused.incr).toEqual([]);
+      const after = shard(tag, (s) => s.reads.push(['am', 'i', 7]));
+      expect((await store.apply({ now, shards: [after] }))[0]!.reads).toEqual([{ n: 10 }]);
+      expect((await store.prepare({ threats: false, texts: [{ tag, key: ['sc', 7], fields: ['principal:u19'] }], fences: [{ tag, key: ['fence'], field: 'transactions/1' }] }))).toMatchObject({ texts: [['{}']], fences: [9] });
+      // Read again: at 9.
+      expect((await store.apply({ now, shards: [batch(19, 9)] }))[0]!.incr).toEqual([20]);
     });
 
     it('capped sets stop growing at their cap and count distinct members', async () => {

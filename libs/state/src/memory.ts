@@ -86,6 +86,14 @@ export class MemoryStateStore implements StateStore {
       return e.value;
     };
     const result: ShardResult = { incr: [], min: [], setAdd: [], firstSeen: [], fences: [], reads: [], dropped: 0 };
+    const stored = (key: string, field: string) => {
+      const e = this.hashes.get(key);
+      return e && e.expiresAt > now ? e.value.get(field) : undefined;
+    };
+    if (shard.fences.some((op) => (stored(k(op.key), op.field) ?? null) !== op.expected)) {
+      this.applyTexts(shard, now, result);
+      return { ...result, fenceMoved: true };
+    }
     for (const op of shard.incr) {
       const h = hash(k(op.key), op.ttlMs);
       const v = (h.get(op.field) ?? 0) + op.by;
@@ -130,6 +138,17 @@ export class MemoryStateStore implements StateStore {
         result.firstSeen.push([1, h.size]);
       }
     }
+    this.applyTexts(shard, now, result);
+    for (const key of shard.reads) {
+      const e = this.hashes.get(k(key));
+      result.reads.push(e && e.expiresAt > now ? Object.fromEntries(e.value) : {});
+    }
+    return result;
+  }
+
+  /** Checkpoint texts: plain writes beside the shard's counters (in Redis, HSETs beside its script). */
+  private applyTexts(shard: ShardOps, now: number, result: ShardResult): void {
+    const k = (parts: KeyParts) => keyOf(shard.tag, parts);
     for (const op of shard.texts) {
       const key = k(op.key);
       let e = this.texts.get(key);
@@ -146,11 +165,6 @@ export class MemoryStateStore implements StateStore {
       const e = this.texts.get(k(op.key));
       if (e) for (const field of op.fields) e.value.delete(field);
     }
-    for (const key of shard.reads) {
-      const e = this.hashes.get(k(key));
-      result.reads.push(e && e.expiresAt > now ? Object.fromEntries(e.value) : {});
-    }
-    return result;
   }
 
   private expire(now: number): void {

@@ -21,6 +21,8 @@ interface ApplyReply {
   s: number[] | Record<string, never>;
   f: [number, number][] | Record<string, never>;
   x: number[] | Record<string, never>;
+  /** Set when a fence was not at its expected value (nothing else is). */
+  moved?: 1;
   r: (string[] | Record<string, never>)[] | Record<string, never>;
 }
 
@@ -206,7 +208,7 @@ function encode(shard: ShardOps) {
     m: shard.min.map((o) => [suffix(o.key), o.field, o.value, o.ttlMs]),
     s: shard.setAdd.map((o) => [suffix(o.key), o.members, o.cap, o.ttlMs]),
     f: shard.firstSeen.map((o) => [suffix(o.key), o.field, o.value, o.cap, o.ttlMs]),
-    x: shard.fences.map((o) => [suffix(o.key), o.field, o.value, o.staleFrom ?? -1, o.ttlMs]),
+    x: shard.fences.map((o) => [suffix(o.key), o.field, o.value, o.staleFrom ?? -1, o.ttlMs, o.expected ?? -1]),
     r: shard.reads.map((k) => suffix(k)),
   };
 }
@@ -225,5 +227,6 @@ function decode(reply: ApplyReply): ShardResult {
       return rec;
     }),
     dropped: 0,
+    ...(reply.moved ? { fenceMoved: true } : {}),
   };
 }

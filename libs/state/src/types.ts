@@ -32,12 +32,18 @@ export interface MinOp {
  * Move a fence forward: keep the larger of the stored integer and `value`, except that a stored value at
  * or past `staleFrom` (an offset from an earlier life of the topic) is replaced. Unlike the time
  * buckets, a fence's TTL is renewed by every write. Yields the stored value after.
+ *
+ * `expected` is the value read before the batch (null: none). When the stored value is another, someone
+ * else moved the fence since (a consumer that still held the partition): the shard's operations are
+ * refused, none is applied, and its result says `fenceMoved` (its text writes and deletes, which are
+ * not counters, are still made).
  */
 export interface FenceOp {
   key: KeyParts;
   field: string;
   value: number;
   staleFrom?: number;
+  expected: number | null;
   ttlMs: number;
 }
 
@@ -144,6 +150,8 @@ export interface ShardResult {
   firstSeen: [number, number][];
   fences: number[];
   reads: Record<string, number>[];
+  /** A fence was not at its `expected` value: nothing but the texts was applied (FenceOp). */
+  fenceMoved?: boolean;
   /** New text fields dropped because their hash was full (TextWriteOp.cap). */
   dropped: number;
 }
