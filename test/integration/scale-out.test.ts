@@ -4,6 +4,7 @@ import { createKafkaClient, type Admin, type KafkaClient, type Producer } from '
 import { closeRedis, connectRedis, createRedis, deletePrefix, type RedisClient } from '@vigil/redis';
 import { matches } from '@vigil/simulator';
 import { saveThreatsDocument } from '@vigil/state';
+import { sharedCalls } from '../support/detector.js';
 import { quietLogger, stackEnv, uniqueName } from '../support/helpers.js';
 import { attackStream, streamMessages } from '../support/attack-stream.js';
 import {
@@ -118,6 +119,8 @@ describe('scale-out: three detector replicas against one', () => {
     const b = new Map(findingsOf(threeFindings.messages).map((f) => [f.id, f]));
     const onlyOne = [...a.values()].filter((f) => !b.has(f.id));
     const onlyThree = [...b.values()].filter((f) => !a.has(f.id));
+    // Every api's hour counts in Redis: the same whether one replica counted the stream or three shared it.
+    const shared = { one: await sharedCalls(redis, one.prefix), three: await sharedCalls(redis, three.prefix), valid: MESSAGES - counts[0]!.rejected };
     const figures = {
       partitions: PARTITIONS,
       produced: produced.sent,
@@ -128,6 +131,7 @@ describe('scale-out: three detector replicas against one', () => {
       oneReplica: { drainSeconds: (drainedAt.get('one')! - produceStart) / 1000, onTopic: oneFindings.messages.length, ids: a.size, byDetector: countByDetector(a.values()) },
       threeReplicas: { drainSeconds: (drainedAt.get('three')! - produceStart) / 1000, onTopic: threeFindings.messages.length, ids: b.size, byDetector: countByDetector(b.values()) },
       publishedTwice: { one: publishedTwice(oneFindings.messages), three: publishedTwice(threeFindings.messages) },
+      sharedCounters: shared,
       onlyOne: onlyOne.map(describeFinding),
       onlyThree: onlyThree.map(describeFinding),
       labelsMissed: { one: stream.labels.filter((l) => ![...a.values()].some((f) => matches(f, l))).map((l) => `${l.scenario}/${l.detector}`), three: stream.labels.filter((l) => ![...b.values()].some((f) => matches(f, l))).map((l) => `${l.scenario}/${l.detector}`) },
@@ -140,6 +144,7 @@ describe('scale-out: three detector replicas against one', () => {
     expect(counts[0]!.consumed).toBe(MESSAGES);
     expect(counts.slice(1).reduce((s, c) => s + c.consumed, 0)).toBe(MESSAGES);
     for (const c of counts.slice(1)) expect(c.consumed).toBeGreaterThan(0);
+    expect(shared).toEqual({ one: shared.valid, three: shared.valid, valid: shared.valid });
     // A non-trivial set: every attack was found by both.
     expect(figures.labelsMissed).toEqual({ one: [], three: [] });
     // The same set of finding ids.
