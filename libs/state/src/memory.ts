@@ -91,8 +91,10 @@ export class MemoryStateStore implements StateStore {
       return e && e.expiresAt > now ? e.value.get(field) : undefined;
     };
     if (shard.fences.some((op) => (stored(k(op.key), op.field) ?? null) !== op.expected)) {
+      // Refused: only the texts, which are not counters, are written (in Redis they go beside the script).
       this.applyTexts(shard, now, result);
-      return { ...result, fenceMoved: true };
+      result.fenceMoved = true;
+      return result;
     }
     for (const op of shard.incr) {
       const h = hash(k(op.key), op.ttlMs);
@@ -108,8 +110,10 @@ export class MemoryStateStore implements StateStore {
       result.min.push(v);
     }
     for (const op of shard.fences) {
-      const h = hash(k(op.key), op.ttlMs);
-      this.hashes.get(k(op.key))!.expiresAt = now + op.ttlMs;
+      const key = k(op.key);
+      const h = hash(key, op.ttlMs);
+      // Not a time bucket: every write renews it.
+      this.hashes.get(key)!.expiresAt = now + op.ttlMs;
       const cur = h.get(op.field);
       const stale = cur !== undefined && op.staleFrom !== undefined && cur >= op.staleFrom;
       const v = cur === undefined || stale ? op.value : Math.max(cur, op.value);
