@@ -276,6 +276,37 @@ describe('deferred subject checkpoints', () => {
     expect((await retried(false)).shared).toBe(events.length + SIZE);
   });
 
+  it('count a batch processed in slices (sliceMs) once when a later slice fails and the batch is fetched again', async () => {
+    const events = traffic();
+    const lastCall = events.filter((e) => e.principal === 'mallory').at(-1)!.timestamp;
+    // The whole of the traffic (23 minutes) in one batch, as a consumer catching up would fetch it: a slice a minute.
+    const whole = async (store: WatchedStore, source: boolean) => {
+      const engine = new DetectionEngine({ config, store, checkpoints: 'deferred', sliceMs: MINUTE });
+      const from: BatchSource | undefined = source ? { key: 'transactions/0', offsets: events.map((_, i) => i) } : undefined;
+      for (let attempt = 0; ; attempt++) {
+        try {
+          const { findings } = await engine.process(events, { source: from });
+          await engine.markPublished(findings);
+          await engine.checkpoint();
+          return { findings: brief(findings), attempts: attempt + 1, shared: await sharedCalls(store, events), mallory: await malloryCalls(store, lastCall) };
+        } catch (err) {
+          if (attempt > 0) throw err;
+        }
+      }
+    };
+    const reference = await whole(new WatchedStore(), true);
+    expect(reference.findings.length).toBeGreaterThan(0);
+    expect(reference.shared).toBe(events.length);
+    // The fifth slice's write fails: the four before it have counted their events, and the batch is fetched again.
+    const store = new WatchedStore(5);
+    const retried = await whole(store, true);
+    expect(retried.attempts).toBe(2);
+    expect(store.calls).toBeGreaterThan(20);
+    expect(retried).toEqual({ ...reference, attempts: 2 });
+    // Without offsets, the slices written before the failure are counted again.
+    expect((await whole(new WatchedStore(5), false)).shared).toBeGreaterThan(events.length);
+  });
+
   it('do not count a batch in the shared counters twice when two members process its partition at once (a rebalance one has not noticed)', async () => {
     const events = traffic().slice(0, 4 * SIZE);
     const source: BatchSource = { key: 'transactions/0', offsets: events.map((_, i) => i) };

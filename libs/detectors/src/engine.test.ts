@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryStateStore } from '@vigil/state';
+import type { ApiTransaction, Finding } from '@vigil/contracts';
+import { MemoryStateStore, type StatePlan } from '@vigil/state';
 import { detectorsConfigSchema } from './config.js';
-import { DetectionEngine, OVERFLOW_ROUTE } from './engine.js';
+import { DetectionEngine, MAX_SLICES, OVERFLOW_ROUTE, sliceBounds } from './engine.js';
 import { findingId } from './finding-id.js';
-import { background, detect, tx, T0, MINUTE } from './testing.js';
+import { background, detect, tx, T0, HOUR, MINUTE } from './testing.js';
 
 function enumeration(offset = 0) {
   return Array.from({ length: 80 }, (_, i) => tx({ id: `en-${offset}-${i}`, timestamp: T0 + offset + i * 1000, path: `/users/${i + 1}/account`, principal: 'mallory', status: i % 2 ? 403 : 200 }));
@@ -113,6 +114,19 @@ describe('detection engine', () => {
       expect(lastClosed(second.apiRates)?.minute ?? 0).toBeLessThan(T0 + 8 * MINUTE);
     });
 
+    it('closes no api minute in a slice (sliceMs) that the slices after it still count', async () => {
+      const engine = new DetectionEngine({ config: detectorsConfigSchema.parse({}), store: new MemoryStateStore(), sliceMs: MINUTE });
+      await engine.process(warmup);
+      await engine.process(a, { holdAt: T0 + 200 });
+      // B's ten minutes in one batch, counted a minute at a time, with A's watermark ten minutes on: each slice
+      // closes only the minutes its later slices have no events of, so every minute closes with both partitions'.
+      const second = await engine.process(b);
+      const ofAB = second.apiRates!.filter((r) => r.minute >= T0);
+      expect(ofAB.length).toBeGreaterThan(5);
+      expect(ofAB.map((r) => r.observedPerMinute)).toEqual(ofAB.map(() => 120));
+      expect(lastClosed(second.apiRates)).toMatchObject({ minute: T0 + 8 * MINUTE, observedPerMinute: 120 });
+    });
+
     it('never moves the window clock back, and never past the watermark', async () => {
       const engine = new DetectionEngine({ config: detectorsConfigSchema.parse({}), store: new MemoryStateStore() });
       await engine.process(warmup);
@@ -155,6 +169,121 @@ describe('detection engine', () => {
       // The 50 kept are read back by a new engine; the rest start from nothing (and are not an error).
       const again = await new DetectionEngine({ config: detectorsConfigSchema.parse({ maxSubjectsPerApiHour: 50 }), store }).process(ips.map((e) => ({ ...e, id: `${e.id}-2`, timestamp: e.timestamp + 1000 })));
       expect(again.capped!.checkpoints).toBe(250);
+    });
+  });
+
+  describe('with a batch spanning more event time than sliceMs (a backlog)', () => {
+    const config = detectorsConfigSchema.parse({});
+    const AT = T0 + 2 * HOUR;
+    /** Two warm-up hours of a route, then its responses 10x for 10 minutes from AT, then normal again until AT + 45 min. */
+    const events = background({ from: T0, to: AT + 45 * MINUTE, perMinute: 20, seed: 31, shape: (e) => (e.timestamp >= AT && e.timestamp < AT + 10 * MINUTE ? { ...e, responseBytes: e.responseBytes! * 10 } : e) }).sort(
+      (a, b) => a.timestamp - b.timestamp,
+    );
+    const backlogFrom = events.findIndex((e) => e.timestamp >= AT - 5 * MINUTE);
+
+    class CountingStore extends MemoryStateStore {
+      writes = 0;
+      override async apply(request: StatePlan) {
+        this.writes++;
+        return super.apply(request);
+      }
+    }
+    /** Live batches of 60 events (3 minutes) up to `backlogFrom`; from there, the rest in one batch. */
+    async function run(sliceMs: number | undefined, backlog: boolean): Promise<{ findings: Finding[]; applies: number }> {
+      const store = new CountingStore();
+      const engine = new DetectionEngine({ config, store, sliceMs });
+      const findings: Finding[] = [];
+      const batches: ApiTransaction[][] = [];
+      const until = backlog ? backlogFrom : events.length;
+      for (let i = 0; i < until; i += 60) batches.push(events.slice(i, Math.min(i + 60, until)));
+      if (backlog) batches.push(events.slice(backlogFrom));
+      let applies = 0;
+      for (const batch of batches) {
+        store.writes = 0;
+        const out = await engine.process(batch);
+        applies = store.writes;
+        await engine.markPublished(out.findings);
+        findings.push(...out.findings);
+      }
+      return { findings: findings.filter((f) => f.detector === 'response_size'), applies };
+    }
+
+    it('judges its route windows slice by slice, as live batches would, instead of once at its end', async () => {
+      const live = await run(undefined, false);
+      expect(live.findings.map((f) => f.windowStart)).toEqual([AT]);
+      // One batch from AT - 5 min to AT + 45 min: judged at its end only, the 10x minutes are out of the window by then.
+      const once = await run(undefined, true);
+      expect(once.findings).toEqual([]);
+      const sliced = await run(60_000, true);
+      expect(sliced.findings.map((f) => f.id)).toEqual(live.findings.map((f) => f.id));
+      // 50 minutes of event time: more than MAX_SLICES minutes, so MAX_SLICES slices of ~94 s, each with the state writes of a batch.
+      expect(sliced.applies).toBe(MAX_SLICES * once.applies);
+    });
+
+    it('counts a sliced batch once: the same counts and findings as the batch in slices of its own', async () => {
+      const sliced = await run(60_000, true);
+      const store = new MemoryStateStore();
+      const engine = new DetectionEngine({ config, store });
+      const findings: Finding[] = [];
+      const rest = events.slice(backlogFrom);
+      const cuts = sliceBounds(rest, 60_000, MAX_SLICES)!;
+      const batches: ApiTransaction[][] = [];
+      for (let i = 0; i < backlogFrom; i += 60) batches.push(events.slice(i, Math.min(i + 60, backlogFrom)));
+      for (let i = 0; i < cuts.length - 1; i++) batches.push(rest.slice(cuts[i], cuts[i + 1]));
+      for (const batch of batches) {
+        const out = await engine.process(batch);
+        await engine.markPublished(out.findings);
+        findings.push(...out.findings);
+      }
+      expect(sliced.findings).toEqual(findings.filter((f) => f.detector === 'response_size'));
+    });
+
+    it('judges the windows it passes even when another partition is ahead of it (at its own event time, not the watermark)', async () => {
+      // Two partitions by principal; only the even users' responses grow, in partition 0. Partition 1 catches up first.
+      const part = (e: ApiTransaction) => Number(e.principal!.slice(5)) % 2;
+      const grown = (e: ApiTransaction) => e.timestamp >= AT && e.timestamp < AT + 10 * MINUTE && part(e) === 0;
+      const traffic = background({ from: T0, to: AT + 45 * MINUTE, perMinute: 20, seed: 31, shape: (e) => (grown(e) ? { ...e, responseBytes: e.responseBytes! * 10 } : e) }).sort(
+        (a, b) => a.timestamp - b.timestamp,
+      );
+      const from = traffic.findIndex((e) => e.timestamp >= AT - 5 * MINUTE);
+      const engine = new DetectionEngine({ config, store: new MemoryStateStore(), sliceMs: 60_000 });
+      const findings: Finding[] = [];
+      const batches: ApiTransaction[][] = [];
+      for (let i = 0; i < from; i += 60) batches.push(traffic.slice(i, Math.min(i + 60, from)));
+      const backlog = traffic.slice(from);
+      batches.push(backlog.filter((e) => part(e) === 1), backlog.filter((e) => part(e) === 0));
+      for (const batch of batches) {
+        const out = await engine.process(batch);
+        await engine.markPublished(out.findings);
+        findings.push(...out.findings);
+      }
+      const sizes = findings.filter((f) => f.detector === 'response_size');
+      expect(sizes.map((f) => f.windowStart)).toEqual([AT]);
+      expect(sizes[0]!.evidence.ratio).toBeGreaterThan(3);
+    });
+
+    it('is cut into at most MAX_SLICES slices, whatever its span', async () => {
+      // Ten hours of one call a minute in one batch.
+      const sparse = Array.from({ length: 600 }, (_, i) => tx({ id: `sp-${i}`, timestamp: T0 + i * MINUTE }));
+      const applies = async (sliceMs: number | undefined) => {
+        const store = new CountingStore();
+        const out = await new DetectionEngine({ config, store, sliceMs }).process(sparse);
+        expect(out.events).toBe(600);
+        return store.writes;
+      };
+      const once = await applies(undefined);
+      expect(once).toBeGreaterThan(0);
+      expect(await applies(60_000)).toBe(MAX_SLICES * once);
+    });
+
+    it('cuts where the latest event time passes the slice start by sliceMs; late events never cut', () => {
+      const at = (...ts: number[]) => ts.map((t) => ({ timestamp: T0 + t }));
+      expect(sliceBounds(at(0, 10, 59_999), 60_000, 32)).toBeUndefined();
+      expect(sliceBounds(at(0, 30_000, 60_000, 70_000, 120_000), 60_000, 32)).toEqual([0, 2, 4, 5]);
+      // An event from long before (a late one) neither cuts nor moves the slice's start.
+      expect(sliceBounds(at(0, 30_000, -600_000, 50_000, 61_000), 60_000, 32)).toEqual([0, 4, 5]);
+      // Four minutes in at most 3 slices: 80 s each.
+      expect(sliceBounds(at(0, 60_000, 120_000, 180_000, 240_000), 60_000, 3)).toEqual([0, 2, 4, 5]);
     });
   });
 });

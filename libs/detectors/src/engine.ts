@@ -66,6 +66,17 @@ export interface EngineOptions {
    * subjects does not stall the batches in flight for the whole of it. They are written in one round trip.
    */
   checkpointSlice?: number;
+  /**
+   * A batch whose events span more than this much event time (ms) is
+   * counted and judged in consecutive slices, in the batch's order, each
+   * spanning at most this much (at most `MAX_SLICES` slices, of a longer
+   * span if the batch needs more): a backlog batch (a consumer catching up after an outage)
+   * then judges its route windows as they pass, as live batches would,
+   * instead of once at its end. Off when undefined or 0 (a backtest judges
+   * once per batch of its own size). The detector service sets it
+   * (`consumer.sliceMs`, 60 s).
+   */
+  sliceMs?: number;
 }
 
 /**
@@ -101,6 +112,8 @@ export interface BatchOutcome {
 
 /** At most this many api minutes close in one batch (a backlog after a long gap closes its latest minutes only). */
 const MAX_CLOSING_MINUTES = 120;
+/** A batch is counted in at most this many slices (`sliceMs`): each costs a state round trip. */
+export const MAX_SLICES = 32;
 
 interface ApiBaseline {
   expected: number | undefined;
@@ -299,6 +312,7 @@ export class DetectionEngine {
   /** Changed subjects the cache pushed out: their checkpoints go with the next batch. */
   private readonly evictedDirty = new Set<string>();
   private readonly checkpointSlice: number;
+  private readonly sliceMs: number;
   /** The checkpoint being serialised (a batch serialises its own subjects into it before changing them). */
   private checkpointRun: CheckpointRun | undefined;
   /** The checkpoint under way, from its call until its last write is done (one at a time). */
@@ -314,6 +328,7 @@ export class DetectionEngine {
     const limit = options.cacheLimit ?? 100_000;
     this.deferCheckpoints = options.checkpoints === 'deferred';
     this.checkpointSlice = Math.max(1, options.checkpointSlice ?? 500);
+    this.sliceMs = options.sliceMs ?? 0;
     this.identities = new Identities(limit);
     this.subjects = new BoundedMap(limit, (id) => {
       if (this.dirty.has(id)) this.evictedDirty.add(id);
@@ -459,7 +474,27 @@ export class DetectionEngine {
   async processEnriched(batch: readonly EnrichedEvent[], options: { holdAt?: number; source?: BatchSource } = {}): Promise<BatchOutcome> {
     if (batch.length === 0) return { findings: [], duplicates: 0, events: 0 };
     try {
-      return await this.processBatch(batch, options.holdAt, options.source);
+      const cuts = this.sliceMs > 0 ? sliceBounds(batch, this.sliceMs, MAX_SLICES) : undefined;
+      if (!cuts) return await this.processBatch(batch, options.holdAt, options.source);
+      // Slice by slice, each a batch of its own (its fences and offsets included): a failure part way fails the
+      // whole batch, which is fetched again, and the slices it counted are then replays that count nothing twice.
+      // The slices after one are this partition's events still pending: the window clock waits for them too, so
+      // that a slice does not close an api minute the slices after it still count.
+      const pendingAfter = new Array<number>(cuts.length - 1).fill(Infinity);
+      for (let i = cuts.length - 3; i >= 0; i--) {
+        let earliest = pendingAfter[i + 1]!;
+        for (let j = cuts[i + 1]!; j < cuts[i + 2]!; j++) earliest = Math.min(earliest, batch[j]!.timestamp);
+        pendingAfter[i] = earliest;
+      }
+      const outcomes: BatchOutcome[] = [];
+      const source = options.source;
+      for (let i = 0; i < cuts.length - 1; i++) {
+        const [from, to] = [cuts[i]!, cuts[i + 1]!];
+        const slice = source ? { ...source, offsets: source.offsets.slice(from, to) } : undefined;
+        const holdAt = Math.min(options.holdAt ?? Infinity, pendingAfter[i]!);
+        outcomes.push(await this.processBatch(batch.slice(from, to), holdAt === Infinity ? undefined : holdAt, slice));
+      }
+      return mergeOutcomes(outcomes);
     } catch (err) {
       // The batch will be fetched again. Deferred: the subject state is kept, and its fences (per source, the
       // offset it has counted up to) say which events it holds already. Per batch: subjects it counted are read
@@ -541,10 +576,11 @@ export class DetectionEngine {
       return { shard: s.index, index: s.ops.firstSeen.length - 1 };
     };
 
-    // Route windows are judged at the watermark: they are current views (the last minutes up to now), and a partition
-    // that comes later still adds its events to them. Api minutes close once, at the window clock (below).
-    const mNow = Math.floor(now / MINUTE);
-    const hNow = Math.floor(now / HOUR);
+    // Route windows are judged at the batch's latest event: views of the last minutes up to it, which every partition
+    // adds its events to. A partition behind the others (catching up) judges the windows it passes, with their events
+    // too, rather than the latest one again; api minutes close once, at the window clock (below).
+    const mNow = Math.floor(latest / MINUTE);
+    const hNow = Math.floor(latest / HOUR);
     const bolaMs = cfg.bola_enumeration.windowMs;
     // A 5-minute window is only read while it is current (and for late events): keep it that long, not 30 minutes.
     const w5Ttl = WINDOW_5M + cfg.latenessMs + MINUTE;
@@ -1140,6 +1176,56 @@ function replayedOffsets(batch: readonly EnrichedEvent[], source: BatchSource, a
   const offsets = new Map<EnrichedEvent, number>();
   for (let i = 0; i < batch.length; i++) offsets.set(batch[i]!, source.offsets[i]!);
   return offsets;
+}
+
+/**
+ * Where a batch is cut into slices of at most `sliceMs` of event time, in the batch's order: the indexes where
+ * slices start, and the batch's length; undefined when it is one slice. A slice ends when the latest event time
+ * so far passes its start's by the span: a late event (older than those before it) never cuts. At most `max`
+ * slices: a batch spanning more than `max` × `sliceMs` is cut into `max` slices of equal span.
+ */
+export function sliceBounds(batch: readonly { timestamp: number }[], sliceMs: number, max: number): number[] | undefined {
+  let latest = batch[0]!.timestamp;
+  let anchor = latest;
+  for (let i = 1; i < batch.length; i++) if (batch[i]!.timestamp > latest) latest = batch[i]!.timestamp;
+  if (latest - anchor < sliceMs) return undefined;
+  const spanMs = Math.max(sliceMs, Math.ceil((latest - anchor) / max));
+  let cuts: number[] | undefined;
+  latest = anchor;
+  for (let i = 1; i < batch.length; i++) {
+    const t = batch[i]!.timestamp;
+    if (t <= latest) continue;
+    latest = t;
+    if (latest - anchor < spanMs) continue;
+    (cuts ??= [0]).push(i);
+    anchor = latest;
+    if (cuts.length === max) break;
+  }
+  if (cuts) cuts.push(batch.length);
+  return cuts;
+}
+
+/** One outcome for a batch counted in slices: a finding two slices report (one window) is kept once, as the first reported it. */
+function mergeOutcomes(outcomes: readonly BatchOutcome[]): BatchOutcome {
+  const merged: BatchOutcome = { findings: [], duplicates: 0, events: 0, apiRates: [], capped: { routes: 0, checkpoints: 0 } };
+  const ids = new Set<string>();
+  for (const o of outcomes) {
+    merged.events += o.events;
+    merged.duplicates += o.duplicates;
+    for (const f of o.findings) {
+      if (ids.has(f.id)) merged.duplicates++;
+      else {
+        ids.add(f.id);
+        merged.findings.push(f);
+      }
+    }
+    if (o.apiRates) merged.apiRates!.push(...o.apiRates);
+    if (o.capped) {
+      merged.capped!.routes += o.capped.routes;
+      merged.capped!.checkpoints += o.capped.checkpoints;
+    }
+  }
+  return merged;
 }
 
 function addDistinct(list: string[], value: string): void {

@@ -13,6 +13,8 @@ import { createDetectorMetrics } from './metrics.js';
 /** Below the broker's default message.max.bytes (1 MB), leaving room for the headers. */
 export const DEFAULT_MAX_DEAD_LETTER_BYTES = 900 * 1024;
 export const DEFAULT_CHECKPOINT_INTERVAL_MS = 5000;
+/** A batch spanning more event time than this is counted and judged a slice of at most this much at a time (DetectionEngine `sliceMs`). */
+export const DEFAULT_SLICE_MS = 60_000;
 
 export interface DetectorDeps {
   kafka: KafkaClient;
@@ -43,6 +45,12 @@ export interface DetectorDeps {
    * or a rebalance replays more (from the last commit).
    */
   checkpointIntervalMs?: number;
+  /**
+   * A batch whose events span more event time than this (a backlog after an outage) is counted and judged
+   * in slices of at most this span, so its route windows are judged as they pass, not once at its end
+   * (default 60000 ms; 0: never sliced).
+   */
+  sliceMs?: number;
   /** Instrumentation: called after each batch (benchmarks, tests). */
   onBatch?: (info: { events: number; findings: number; deadLetters: number; durationMs: number }) => void;
 }
@@ -74,6 +82,7 @@ export function buildDetector(deps: DetectorDeps): DetectorService {
     config: deps.detectors,
     store: deps.store,
     checkpoints: 'deferred',
+    sliceMs: deps.sliceMs ?? DEFAULT_SLICE_MS,
     loadThreats: deps.redis
       ? async () => {
           const doc = await loadThreatsDocument(deps.redis!, deps.redisPrefix ?? 'vigil');

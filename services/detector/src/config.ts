@@ -28,6 +28,8 @@ export const detectorServiceSchema = z
         partitionsConcurrently: z.number().int().min(1).max(64).default(2),
         /** How often changed subjects' checkpoints are written and the offsets they cover committed; a crash or rebalance replays from the last commit. */
         checkpointIntervalMs: z.number().int().min(100).max(300_000).default(5000),
+        /** A batch spanning more event time than this (a backlog) is counted and judged in slices of at most this span; 0: never. */
+        sliceMs: z.number().int().min(0).max(86_400_000).default(60_000),
         /** A bad message larger than this goes to the dead-letter topic without its body (the broker's default limit is 1 MB). */
         maxDeadLetterBytes: z.number().int().min(1024).max(100 * 1024 * 1024).default(900 * 1024),
       })
@@ -62,6 +64,7 @@ export const detectorBindings: readonly EnvBinding[] = [
   { env: 'DETECTOR_GROUP_ID', path: 'consumer.groupId' },
   { env: 'DETECTOR_START', path: 'consumer.start' },
   { env: 'DETECTOR_CHECKPOINT_INTERVAL_MS', path: 'consumer.checkpointIntervalMs', kind: 'number' },
+  { env: 'DETECTOR_SLICE_MS', path: 'consumer.sliceMs', kind: 'number' },
 ];
 
 export function loadDetectorConfig(env: Env) {

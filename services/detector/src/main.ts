@@ -51,6 +51,7 @@ export async function runDetectorMain(env: NodeJS.ProcessEnv = process.env): Pro
     maxBytesPerPartition: config.consumer.maxBytesPerPartition,
     partitionsConcurrently: config.consumer.partitionsConcurrently,
     checkpointIntervalMs: config.consumer.checkpointIntervalMs,
+    sliceMs: config.consumer.sliceMs,
     maxDeadLetterBytes: config.consumer.maxDeadLetterBytes,
     maxApiSeries: config.metrics.maxApis,
     suppressions,
