@@ -114,16 +114,3 @@ export async function referenceFindings(t: FaultTraffic): Promise<Finding[]> {
   }
 }
 
-/**
- * The findings a fault run must reproduce. Subject-scoped ones (about one
- * principal, IP or client) depend only on that subject's own events, which
- * reach the detector in order whatever the partitioning and batching.
- * Api-scoped ones (volume) depend on every partition's events, minute by
- * minute: the window clock waits for pending partitions and every minute is
- * judged against its own hour, whatever the batch. Route-scoped ones (the
- * response size of a route) are judged once per batch, at its end, so a
- * backlog batch spanning tens of minutes of this compressed traffic sees
- * other windows than an offline run does: they are counted, not required
- * (docs/reliability.md, Known limits).
- */
-export const mustReproduce = (f: Pick<Finding, 'subject'>) => f.subject.kind !== 'route';
