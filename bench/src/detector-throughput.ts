@@ -6,8 +6,11 @@
  * and prints one JSON line of figures. It then deletes its topics and its
  * Redis keys. BENCH_PARTITIONS (6), BENCH_CONCURRENCY (partitions the
  * detector processes at once, 2), BENCH_MAX_BYTES (the fetch size per
- * partition of both consumers, 4 MiB) and BENCH_CHECKPOINT_MS (the
- * detector's checkpoint interval, the service's default 5 s) change the setup.
+ * partition of both consumers, 4 MiB), BENCH_CHECKPOINT_MS (the
+ * detector's checkpoint interval, the service's default 5 s),
+ * BENCH_EVENT_RATE (events per second of event time, 2,000: lower spreads a
+ * batch over more event time) and BENCH_SLICE_MS (the detector's
+ * consumer.sliceMs, the service's default 60 s) change the setup.
  * BENCH_FLOOR (decode, count or sorted; floor.ts) measures, in place of the
  * detector, the least work any detector does with an event, as
  * `floorEventsPerSec` and `floorRatio` (a diagnostic, not the target).
@@ -30,6 +33,7 @@ const brokers = (env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(',');
 const redisUrl = env.REDIS_URL ?? 'redis://127.0.0.1:16379';
 const PARTITIONS = Number(env.BENCH_PARTITIONS ?? 6);
 const FLOOR = floorMode(env.BENCH_FLOOR);
+const EVENT_RATE = Number(env.BENCH_EVENT_RATE ?? 2000);
 const run = Date.now().toString(36);
 const topic = `bench.transactions.${run}`;
 const logger = createLogger({ service: 'bench', level: env.BENCH_LOG_LEVEL ?? 'error' });
@@ -51,7 +55,7 @@ async function main(): Promise<void> {
   let t = Date.now();
   let chunk: { key: string; value: Buffer }[] = [];
   let bytes = 0;
-  for (const e of benchTraffic(N)) {
+  for (const e of benchTraffic(N, undefined, EVENT_RATE)) {
     const value = codec.encodeJson(e);
     bytes += value.length;
     chunk.push({ key: e.principal ?? e.clientIp ?? e.clientId ?? e.api, value });
@@ -140,6 +144,7 @@ async function main(): Promise<void> {
     maxBytesPerPartition: Number(env.BENCH_MAX_BYTES ?? 4 * 1024 * 1024),
     partitionsConcurrently: Number(env.BENCH_CONCURRENCY ?? 2),
     checkpointIntervalMs: env.BENCH_CHECKPOINT_MS ? Number(env.BENCH_CHECKPOINT_MS) : undefined,
+    sliceMs: env.BENCH_SLICE_MS ? Number(env.BENCH_SLICE_MS) : undefined,
     onBatch: (info) => {
       batchMs.push(info.durationMs);
       consumed += info.events;
@@ -190,6 +195,7 @@ async function main(): Promise<void> {
       batches: batchMs.length,
       findings,
       partitions: PARTITIONS,
+      eventRate: EVENT_RATE,
       machine,
     })}\n`,
   );
