@@ -70,11 +70,11 @@ export interface EngineOptions {
    * A batch whose events span more than this much event time (ms) is
    * counted and judged in consecutive slices, in the batch's order, each
    * spanning at most this much (at most `MAX_SLICES` slices, of a longer
-   * span if the batch needs more): a backlog batch (a consumer catching up after an outage)
-   * then judges its route windows as they pass, as live batches would,
-   * instead of once at its end. Off when undefined or 0 (a backtest judges
-   * once per batch of its own size). The detector service sets it
-   * (`consumer.sliceMs`, 60 s).
+   * span if the batch needs more): a backlog batch (a consumer catching
+   * up after an outage) then judges its route windows as they pass, as
+   * live batches would, instead of once at its end. Off when undefined or
+   * 0 (a backtest judges once per batch of its own size). The detector
+   * service sets it (`consumer.sliceMs`, 60 s).
    */
   sliceMs?: number;
 }
