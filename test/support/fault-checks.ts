@@ -12,11 +12,10 @@ const bodyOf = (r: FaultOutcome['notifications'][number]) => r.body as { kind: s
 export function faultFigures(o: FaultOutcome, t: FaultTraffic, reference: readonly Finding[]) {
   const onTopic = [...o.findings.distinct.values()];
   const referenceIds = new Set(reference.map((f) => f.id));
-  // Every finding of the reference: subject-scoped ones depend only on the subject's own events, which reach the detector
-  // in order whatever the partitioning and batching; api minutes close at the window clock, each against its own hour;
-  // route windows are judged as a backlog batch passes them (consumer.sliceMs), as live batches would.
-  const required = reference;
-  const attacks = t.labels.filter((l) => required.some((f) => matches(f, l)));
+  // Every finding of the reference is required: subject-scoped ones depend only on the subject's own events, which reach
+  // the detector in order whatever the partitioning and batching; api minutes close at the window clock, each against its
+  // own hour; route windows are judged as a backlog batch passes them (consumer.sliceMs), as live batches would.
+  const attacks = t.labels.filter((l) => reference.some((f) => matches(f, l)));
   const keys = o.notifications.map((r) => String(r.headers['x-vigil-key']));
   return {
     produced: o.produced,
@@ -29,10 +28,10 @@ export function faultFigures(o: FaultOutcome, t: FaultTraffic, reference: readon
     rejectedMetric: o.rejected,
     detectorBatchFailures: o.batchFailures,
     referenceFindings: reference.length,
-    referenceRequired: required.length,
-    referenceRequiredApiLevel: required.filter((f) => f.subject.kind === 'api').length,
-    referenceRequiredRouteLevel: required.filter((f) => f.subject.kind === 'route').length,
-    referenceRequiredMissing: required.filter((f) => !o.findings.distinct.has(f.id)).map(named),
+    referenceRequired: reference.length,
+    referenceRequiredApiLevel: reference.filter((f) => f.subject.kind === 'api').length,
+    referenceRequiredRouteLevel: reference.filter((f) => f.subject.kind === 'route').length,
+    referenceRequiredMissing: reference.filter((f) => !o.findings.distinct.has(f.id)).map(named),
     findingsOnTopic: o.findings.messages,
     distinctFindings: o.findings.distinct.size,
     findingsNotInReference: onTopic.filter((f) => !referenceIds.has(f.id)).map(named),

@@ -475,26 +475,7 @@ export class DetectionEngine {
     if (batch.length === 0) return { findings: [], duplicates: 0, events: 0 };
     try {
       const cuts = this.sliceMs > 0 ? sliceBounds(batch, this.sliceMs, MAX_SLICES) : undefined;
-      if (!cuts) return await this.processBatch(batch, options.holdAt, options.source);
-      // Slice by slice, each a batch of its own (its fences and offsets included): a failure part way fails the
-      // whole batch, which is fetched again, and the slices it counted are then replays that count nothing twice.
-      // The slices after one are this partition's events still pending: the window clock waits for them too, so
-      // that a slice does not close an api minute the slices after it still count.
-      const pendingAfter = new Array<number>(cuts.length - 1).fill(Infinity);
-      for (let i = cuts.length - 3; i >= 0; i--) {
-        let earliest = pendingAfter[i + 1]!;
-        for (let j = cuts[i + 1]!; j < cuts[i + 2]!; j++) earliest = Math.min(earliest, batch[j]!.timestamp);
-        pendingAfter[i] = earliest;
-      }
-      const outcomes: BatchOutcome[] = [];
-      const source = options.source;
-      for (let i = 0; i < cuts.length - 1; i++) {
-        const [from, to] = [cuts[i]!, cuts[i + 1]!];
-        const slice = source ? { ...source, offsets: source.offsets.slice(from, to) } : undefined;
-        const holdAt = Math.min(options.holdAt ?? Infinity, pendingAfter[i]!);
-        outcomes.push(await this.processBatch(batch.slice(from, to), holdAt === Infinity ? undefined : holdAt, slice));
-      }
-      return mergeOutcomes(outcomes);
+      return cuts ? await this.processInSlices(batch, cuts, options.holdAt, options.source) : await this.processBatch(batch, options.holdAt, options.source);
     } catch (err) {
       // The batch will be fetched again. Deferred: the subject state is kept, and its fences (per source, the
       // offset it has counted up to) say which events it holds already. Per batch: subjects it counted are read
@@ -502,6 +483,30 @@ export class DetectionEngine {
       if (!this.deferCheckpoints) this.subjects.clear();
       throw err;
     }
+  }
+
+  /**
+   * A batch cut at `cuts` (sliceBounds), slice by slice, each a batch of its own (its fences and offsets included):
+   * a failure part way fails the whole batch, which is fetched again, and the slices it counted are then replays
+   * that count nothing twice. The slices after one are this partition's events still pending: the window clock
+   * waits for them too, so that a slice does not close an api minute the slices after it still count.
+   */
+  private async processInSlices(batch: readonly EnrichedEvent[], cuts: readonly number[], holdAt: number | undefined, source: BatchSource | undefined): Promise<BatchOutcome> {
+    const slices = cuts.length - 1;
+    const pendingAfter = new Array<number>(slices);
+    let earliest = holdAt ?? Infinity;
+    for (let i = slices - 1; i >= 0; i--) {
+      pendingAfter[i] = earliest;
+      for (let j = cuts[i]!; j < cuts[i + 1]!; j++) earliest = Math.min(earliest, batch[j]!.timestamp);
+    }
+    const outcomes: BatchOutcome[] = [];
+    for (let i = 0; i < slices; i++) {
+      const from = cuts[i]!;
+      const to = cuts[i + 1]!;
+      const hold = pendingAfter[i]!;
+      outcomes.push(await this.processBatch(batch.slice(from, to), hold === Infinity ? undefined : hold, source && { ...source, offsets: source.offsets.slice(from, to) }));
+    }
+    return mergeOutcomes(outcomes);
   }
 
   private async processBatch(batch: readonly EnrichedEvent[], holdAt: number | undefined, source: BatchSource | undefined): Promise<BatchOutcome> {
