@@ -148,6 +148,11 @@ export const detectorsConfigSchema = z
         minRequests: positiveInt.default(30),
         /** The window's quantile must also exceed the baseline's by this many ms. */
         minIncreaseMs: z.number().min(0).default(50),
+        /**
+         * At least this many calls of the window must be as slow as its quantile: on a quiet route the p95 of
+         * 30–40 calls is its second or third slowest call, and two chance outliers alone would move it.
+         */
+        minSlowRequests: positiveInt.default(5),
         /** A ratio to the baseline quantile at or above this is high severity. */
         highRatio: ratio.default(4),
         /** Findings are aligned to spans of this many minutes: one finding per route and span while the degradation lasts. */

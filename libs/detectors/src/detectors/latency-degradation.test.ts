@@ -8,12 +8,12 @@ const run = (events: ApiTransaction[]) => detect(events, { detectors: [latencyDe
 
 const CREEP_FROM = T0 + 3 * HOUR;
 
-/** Calls to the provider `payments-provider` POST /v1/charges, 20/min, with `latency(t, r)` in ms. */
-function provider(to: number, latency: (t: number, r: () => number) => number): ApiTransaction[] {
+/** Calls to the provider `payments-provider` POST /v1/charges, 20/min unless told, with `latency(t, r)` in ms. */
+function provider(to: number, latency: (t: number, r: () => number) => number, perMinute = 20): ApiTransaction[] {
   return background({
     from: T0,
     to,
-    perMinute: 20,
+    perMinute,
     api: 'payments-provider',
     direction: 'outbound',
     path: () => '/v1/charges',
@@ -77,5 +77,33 @@ describe('latency_degradation', () => {
     },
   ])('does not fire on $name', async ({ events }) => {
     expect(await run(events())).toEqual([]);
+  });
+
+  describe('on a quiet route (7 calls a minute: ~35 in the 5-minute window, whose p95 is its second slowest call)', () => {
+    const SLOW_AT = CREEP_FROM + 30 * MINUTE;
+    // Batches of 7 events (a minute): the window is judged as often as a live detector judges it.
+    const quiet = (slow: (t: number, r: () => number) => boolean, config?: Record<string, unknown>) =>
+      detect(
+        provider(SLOW_AT + 10 * MINUTE, (t, r) => normal(r) * (slow(t, r) ? 3 : 1), 7),
+        { detectors: [latencyDegradation], batchSize: 7, config },
+      ).then((f) => only(f, 'latency_degradation'));
+    // The two calls of the 17 seconds from SLOW_AT (one every ~8.6 s) take 3x.
+    const twoOutliers = (t: number) => t >= SLOW_AT && t < SLOW_AT + 17_000;
+
+    it('does not fire on two slow calls', async () => {
+      expect(await quiet(twoOutliers)).toEqual([]);
+      // They do move the window's p95 past 2x: with minSlowRequests 1 the same traffic fires.
+      const loose = await quiet(twoOutliers, { latency_degradation: { minSlowRequests: 1 } });
+      expect(loose).toHaveLength(1);
+      expect(loose[0]!.evidence.slowRequests).toBe(2);
+    });
+
+    it('fires when a fifth of its calls take 3x', async () => {
+      const findings = await quiet((t, r) => t >= SLOW_AT && r() < 0.2);
+      expect(findings).toHaveLength(1);
+      expect(findings[0]!.evidence.ratio).toBeGreaterThanOrEqual(2);
+      expect(findings[0]!.evidence.slowRequests).toBeGreaterThanOrEqual(5);
+      expect(findings[0]!.description).toMatch(/\(\d+ of them at about \d+ ms or slower\)/);
+    });
   });
 });

@@ -15,7 +15,8 @@ const ms = (x: number) => (x >= 100 ? `${Math.round(x)} ms` : `${round(x, 1)} ms
  * A route's latency quantile (p95 by default) in the recent window against the
  * same quantile over the previous hours (never the current one, so a slow creep
  * is measured against the earlier normal). Fires when the ratio and the
- * increase in ms both pass their thresholds with enough calls in the window.
+ * increase in ms both pass their thresholds with enough calls in the window,
+ * and enough of them as slow as the quantile (not two chance outliers).
  * One finding per route and aligned span (30 min by default) while it lasts.
  * Outbound providers are the typical case.
  */
@@ -38,6 +39,10 @@ export const latencyDegradation: Detector = {
       const ratio = observed / baseline;
       const increase = observed - baseline;
       if (ratio < cfg.minRatio || increase < cfg.minIncreaseMs) continue;
+      // The calls in the quantile's bin and above: a shift of the route's latency, not a couple of outliers.
+      let slowCalls = 0;
+      for (let i = 0; i < r.current.latencyBins.length; i++) if (latencyBinValue(i) >= observed) slowCalls += r.current.latencyBins[i]!;
+      if (slowCalls < cfg.minSlowRequests) continue;
 
       const outbound = r.direction === 'outbound';
       const where = outbound ? `Provider ${r.api} ${r.route}` : `${r.api} ${r.route}`;
@@ -59,7 +64,7 @@ export const latencyDegradation: Detector = {
         ...alignedWindow(r.windowEnd - 1, span),
         title: clip(`${where}: ${qn.toLowerCase()} latency ${ms(observed)} over ${minutes} min, ${round(ratio, 1)}x the usual ${ms(baseline)}`),
         description: clip(
-          `The ${qn.toLowerCase()} latency of ${n} ${outbound ? 'calls to the provider' : 'requests'} on ${r.route} (${r.api}) in the last ${minutes} minutes is ${ms(observed)}, ` +
+          `The ${qn.toLowerCase()} latency of ${n} ${outbound ? 'calls to the provider' : 'requests'} on ${r.route} (${r.api}) in the last ${minutes} minutes is ${ms(observed)} (${slowCalls} of them at about ${ms(observed)} or slower), ` +
             `${round(ratio, 1)} times the ${ms(baseline)} of the previous ${b.hours} hour(s) (mean ${ms(meanMs)} against ${ms(baselineMeanMs)}). ` +
             (outbound
               ? 'Check the provider status page, our connection pool and timeouts towards it, and whether slow calls hold up our own requests.'
@@ -74,6 +79,7 @@ export const latencyDegradation: Detector = {
           meanMs: round(meanMs, 1),
           baselineMeanMs: round(baselineMeanMs, 1),
           requests: n,
+          slowRequests: slowCalls,
           baselineRequests: b.n,
           baselineHours: b.hours,
           quantile: q,
