@@ -73,8 +73,8 @@ export interface EngineOptions {
    * span if the batch needs more): a backlog batch (a consumer catching
    * up after an outage) then judges its route windows as they pass, as
    * live batches would, instead of once at its end. Off when undefined or
-   * 0 (a backtest judges once per batch of its own size). The detector
-   * service sets it (`consumer.sliceMs`, 60 s).
+   * 0. The detector service (`consumer.sliceMs`) and `vigil backtest`
+   * (`--slice-ms`) set it, to `DEFAULT_SLICE_MS` (60 s) by default.
    */
   sliceMs?: number;
 }
@@ -114,6 +114,8 @@ export interface BatchOutcome {
 const MAX_CLOSING_MINUTES = 120;
 /** A batch is counted in at most this many slices (`sliceMs`): each costs a state round trip. */
 export const MAX_SLICES = 32;
+/** The `sliceMs` the detector service (`consumer.sliceMs`) and `vigil backtest` (`--slice-ms`) use unless told otherwise. */
+export const DEFAULT_SLICE_MS = 60_000;
 
 interface ApiBaseline {
   expected: number | undefined;

@@ -53,6 +53,13 @@ describe('vigil CLI', () => {
     expect((await run('simulate', '--scenario', 'burst', '--speed', 'fast')).err).toContain('--speed must be max, realtime or a factor');
   });
 
+  it('vigil backtest --slice-ms takes 0 or more', async () => {
+    const bad = await run('backtest', '--input', '-', '--slice-ms', '-1');
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain("option '--slice-ms <ms>' argument '-1' is invalid. expected an integer, 0 or more");
+    expect((await run('backtest', '--input', '-', '--slice-ms', '')).err).toContain('expected an integer, 0 or more');
+  });
+
   it('an unknown verb is a usage error', async () => {
     const { code, err } = await run('frobnicate');
     expect(code).toBe(2);

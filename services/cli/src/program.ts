@@ -24,6 +24,12 @@ const positiveInt = (v: string) => {
   return n;
 };
 
+const nonNegativeInt = (v: string) => {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected an integer, 0 or more');
+  return n;
+};
+
 export function buildProgram(io: ProgramIo, version: string): Command {
   const program = new Command('vigil')
     .description('vigil: streaming anomaly detection for API traffic')
@@ -59,10 +65,11 @@ export function buildProgram(io: ProgramIo, version: string): Command {
     .option('-c, --config <file>', 'thresholds: a YAML/JSON file (its detectors: section, or the whole file)')
     .option('-t, --threats <file>', 'known threats: a YAML/JSON file (see docs/detectors.md)')
     .option('--batch-size <n>', 'events per engine batch', positiveInt, 500)
-    .action(async (opts: { input: string; redis?: string; redisPrefix: string; config?: string; threats?: string; batchSize: number }) => {
+    .option('--slice-ms <ms>', 'count and judge a batch spanning more event time than this in slices, as the detector service does (default 60000, its consumer.sliceMs; 0: never)', nonNegativeInt)
+    .action(async (opts: { input: string; redis?: string; redisPrefix: string; config?: string; threats?: string; batchSize: number; sliceMs?: number }) => {
       const { backtest } = await import('./commands/backtest.js');
       const summary = await backtest(
-        { input: opts.input, redis: opts.redis, redisPrefix: opts.redisPrefix, config: opts.config, threats: opts.threats, batchSize: opts.batchSize },
+        { input: opts.input, redis: opts.redis, redisPrefix: opts.redisPrefix, config: opts.config, threats: opts.threats, batchSize: opts.batchSize, sliceMs: opts.sliceMs },
         (line) => io.out(`${line}\n`),
         (line) => io.err(`vigil backtest: ${line}\n`),
       );

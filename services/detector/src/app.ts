@@ -1,5 +1,5 @@
 import { createCodec, findingContract, transactionContract, type Finding, type SchemaRegistryClient } from '@vigil/contracts';
-import { DetectionEngine, createThreatMatcher, parseThreatsDocument, type DetectorsConfig, type EnrichedEvent } from '@vigil/detectors';
+import { DEFAULT_SLICE_MS, DetectionEngine, createThreatMatcher, parseThreatsDocument, type DetectorsConfig, type EnrichedEvent } from '@vigil/detectors';
 import { DecodeError } from '@vigil/errors';
 import type { Batch, Consumer, KafkaClient, OutgoingMessage, Producer } from '@vigil/kafka';
 import type { RedisClient } from '@vigil/redis';
@@ -13,8 +13,6 @@ import { createDetectorMetrics } from './metrics.js';
 /** Below the broker's default message.max.bytes (1 MB), leaving room for the headers. */
 export const DEFAULT_MAX_DEAD_LETTER_BYTES = 900 * 1024;
 export const DEFAULT_CHECKPOINT_INTERVAL_MS = 5000;
-/** A batch spanning more event time than this is counted and judged a slice of at most this much at a time (DetectionEngine `sliceMs`). */
-export const DEFAULT_SLICE_MS = 60_000;
 
 export interface DetectorDeps {
   kafka: KafkaClient;

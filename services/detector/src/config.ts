@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { commonBindings, commonSchemas, consumerFields, loadConfig, topicCreationFields, type EnvBinding, type Env } from '@vigil/config';
 import { defaultTopics } from '@vigil/contracts';
-import { detectorsConfigSchema } from '@vigil/detectors';
+import { DEFAULT_SLICE_MS, detectorsConfigSchema } from '@vigil/detectors';
 
 export const detectorServiceSchema = z
   .object({
@@ -29,7 +29,7 @@ export const detectorServiceSchema = z
         /** How often changed subjects' checkpoints are written and the offsets they cover committed; a crash or rebalance replays from the last commit. */
         checkpointIntervalMs: z.number().int().min(100).max(300_000).default(5000),
         /** A batch spanning more event time than this (a backlog) is counted and judged in slices of at most this span; 0: never. */
-        sliceMs: z.number().int().min(0).max(86_400_000).default(60_000),
+        sliceMs: z.number().int().min(0).max(86_400_000).default(DEFAULT_SLICE_MS),
         /** A bad message larger than this goes to the dead-letter topic without its body (the broker's default limit is 1 MB). */
         maxDeadLetterBytes: z.number().int().min(1024).max(100 * 1024 * 1024).default(900 * 1024),
       })

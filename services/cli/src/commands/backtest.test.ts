@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { severityRank, toWireJson, transactionContract, type ApiTransaction, type Finding } from '@vigil/contracts';
-import { cleanDay, tx, T0, MINUTE } from '../../../../libs/detectors/src/testing.js';
+import { background, cleanDay, tx, T0, HOUR, MINUTE } from '../../../../libs/detectors/src/testing.js';
 import { backtest } from './backtest.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vigil-backtest-'));
@@ -62,6 +62,23 @@ describe('vigil backtest', () => {
     const { findings } = await run(ndjson('cfg.ndjson', events), { config: cfg, threats });
     expect(findings.map((f) => f.detector)).not.toContain('bola_enumeration');
     expect(findings.find((f) => f.detector === 'known_threat')?.subject).toEqual({ kind: 'ip', value: '203.0.113.5' });
+  });
+
+  it('counts a batch spanning more than --slice-ms in slices, finding what small batches find', async () => {
+    // Two warm-up hours of a route, its responses 10x for 10 minutes from AT, then 35 normal minutes: 3,300 events.
+    const AT = T0 + 2 * HOUR;
+    const events = background({ from: T0, to: AT + 45 * MINUTE, perMinute: 20, seed: 31, shape: (e) => (e.timestamp >= AT && e.timestamp < AT + 10 * MINUTE ? { ...e, responseBytes: e.responseBytes! * 10 } : e) }).sort(
+      (a, b) => a.timestamp - b.timestamp,
+    );
+    const input = ndjson('backlog.ndjson', events);
+    const responseSize = (findings: Finding[]) => findings.filter((f) => f.detector === 'response_size').map((f) => f.id);
+    // Batches of 60 events span 3 minutes: nothing is sliced.
+    const live = responseSize((await run(input, { batchSize: 60 })).findings);
+    expect(live).toHaveLength(1);
+    // The last batch runs from AT - 5 min to AT + 45 min: in slices (the default, 60 s), the same finding.
+    expect(responseSize((await run(input, { batchSize: 2300 })).findings)).toEqual(live);
+    // Judged once at its end, the 10x minutes have left the window.
+    expect(responseSize((await run(input, { batchSize: 2300, sliceMs: 0 })).findings)).toEqual([]);
   });
 
   it('refuses a config with a bad threshold, naming it', async () => {

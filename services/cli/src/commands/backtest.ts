@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseConfigText } from '@vigil/config';
 import { validate, transactionContract, toWireJson, findingContract, type ApiTransaction, type Finding } from '@vigil/contracts';
-import { DetectionEngine, createThreatMatcher, detectorsConfigSchema, parseThreatsDocument } from '@vigil/detectors';
+import { DEFAULT_SLICE_MS, DetectionEngine, createThreatMatcher, detectorsConfigSchema, parseThreatsDocument } from '@vigil/detectors';
 import { ConfigError, DecodeError } from '@vigil/errors';
 import { closeRedis, connectRedis, createRedis } from '@vigil/redis';
 import { MemoryStateStore, RedisStateStore, type StateStore } from '@vigil/state';
@@ -14,6 +14,8 @@ export interface BacktestOptions {
   config?: string;
   threats?: string;
   batchSize: number;
+  /** A batch spanning more event time than this is counted and judged in slices, as the detector service does (`DEFAULT_SLICE_MS` when undefined; 0: never). */
+  sliceMs?: number;
 }
 
 export interface BacktestSummary {
@@ -32,7 +34,8 @@ export interface BacktestSummary {
  * Runs the detectors offline over NDJSON events with the event-time clock:
  * the same engine as the detector service, over in-memory state (or Redis
  * with --redis). Events are processed in file order, in batches of
- * `batchSize`; findings go to `out` as NDJSON.
+ * `batchSize`, a batch spanning more than `sliceMs` of event time in
+ * slices as the service counts a backlog; findings go to `out` as NDJSON.
  */
 export async function backtest(options: BacktestOptions, out: (line: string) => void, warn: (line: string) => void): Promise<BacktestSummary> {
   const started = Date.now();
@@ -51,7 +54,7 @@ export async function backtest(options: BacktestOptions, out: (line: string) => 
     store = new RedisStateStore({ redis, prefix: options.redisPrefix ?? 'vigil-backtest' });
   } else store = new MemoryStateStore();
 
-  const engine = new DetectionEngine({ config: parsed.data, store, loadThreats: threats ? async () => threats : undefined });
+  const engine = new DetectionEngine({ config: parsed.data, store, loadThreats: threats ? async () => threats : undefined, sliceMs: options.sliceMs ?? DEFAULT_SLICE_MS });
   const summary: BacktestSummary = { events: 0, rejected: 0, findings: 0, byDetector: {}, bySeverity: {}, seconds: 0, redisRoundTrips: 0 };
   let batch: ApiTransaction[] = [];
   let first: number | undefined;
