@@ -322,7 +322,7 @@ describe('deferred subject checkpoints', () => {
         return shared.apply(plan);
       },
       claimed: (ids) => shared.claimed(ids),
-      claim: (ids, ttlMs, now) => shared.claim(ids, ttlMs, now),
+      claim: (claims, ttlMs, now) => shared.claim(claims, ttlMs, now),
     };
     const stale = new DetectionEngine({ config, store: late, checkpoints: 'deferred' });
     const owner = new DetectionEngine({ config, store: shared, checkpoints: 'deferred' });

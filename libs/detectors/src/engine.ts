@@ -3,6 +3,7 @@ import { defaultDetectorsConfig, type DetectorsConfig } from './config.js';
 import { allDetectors } from './detectors/index.js';
 import { createEnricher } from './enrich.js';
 import { findingId } from './finding-id.js';
+import { claimsOf, higherClaim, toPublish } from './publication.js';
 import { BoundedMap } from './lru.js';
 import { StateError } from '@vigil/errors';
 import { emptyShard, type KeyParts, type ShardOps, type ShardResult, type StateStore, type TextRead } from '@vigil/state';
@@ -99,7 +100,7 @@ export interface BatchSource {
 }
 
 export interface BatchOutcome {
-  /** Findings not published before (by id), ready to publish. */
+  /** Findings not published before (by id), or raised above the severity their window published (publication.ts), ready to publish. */
   findings: Finding[];
   /** Events counted under the route `{other}` because their api had `maxRoutesPerApi` routes that day; subject checkpoints dropped because their hour held `maxSubjectsPerApiHour`. */
   capped?: { routes: number; checkpoints: number };
@@ -502,16 +503,26 @@ export class DetectionEngine {
       for (let j = cuts[i]!; j < cuts[i + 1]!; j++) earliest = Math.min(earliest, batch[j]!.timestamp);
     }
     const outcomes: BatchOutcome[] = [];
+    // What the slices before found counts as published (it is, with the batch): a later slice raises it, or repeats nothing.
+    const publishedBefore = new Map<string, string>();
     for (let i = 0; i < slices; i++) {
       const from = cuts[i]!;
       const to = cuts[i + 1]!;
       const hold = pendingAfter[i]!;
-      outcomes.push(await this.processBatch(batch.slice(from, to), hold === Infinity ? undefined : hold, source && { ...source, offsets: source.offsets.slice(from, to) }));
+      const outcome = await this.processBatch(batch.slice(from, to), hold === Infinity ? undefined : hold, source && { ...source, offsets: source.offsets.slice(from, to) }, publishedBefore);
+      for (const c of claimsOf(outcome.findings)) publishedBefore.set(c.id, higherClaim(publishedBefore.get(c.id), c.severity)!);
+      outcomes.push(outcome);
     }
     return mergeOutcomes(outcomes);
   }
 
-  private async processBatch(batch: readonly EnrichedEvent[], holdAt: number | undefined, source: BatchSource | undefined): Promise<BatchOutcome> {
+  /** `publishedBefore`: per finding id, the severity the earlier slices of the batch found (published with the batch). */
+  private async processBatch(
+    batch: readonly EnrichedEvent[],
+    holdAt: number | undefined,
+    source: BatchSource | undefined,
+    publishedBefore?: ReadonlyMap<string, string>,
+  ): Promise<BatchOutcome> {
     const events = batch.slice().sort((a, b) => a.timestamp - b.timestamp);
     const latest = events[events.length - 1]!.timestamp;
     this.watermark = Math.max(this.watermark, latest);
@@ -999,13 +1010,17 @@ export class DetectionEngine {
     const capped = { routes: refusedRoutes, checkpoints: results.reduce((sum, r) => sum + r.dropped, 0) };
     if (byId.size === 0) return { findings: [], duplicates: 0, events: events.length, apiRates, capped };
     const already = await this.store.claimed([...byId.keys()]);
-    const findings = [...byId.values()].filter((f) => !already.has(f.id));
+    const findings: Finding[] = [];
+    for (const f of byId.values()) {
+      const out = toPublish(f, higherClaim(already.get(f.id), publishedBefore?.get(f.id)));
+      if (out) findings.push(out);
+    }
     return { findings, duplicates: byId.size - findings.length, events: events.length, apiRates, capped };
   }
 
-  /** Records findings as published, so replays and restarts do not emit their ids again. */
+  /** Records findings as published (per window, the highest severity), so replays and restarts do not emit their ids again. */
   async markPublished(findings: readonly Finding[]): Promise<void> {
-    if (findings.length > 0) await this.store.claim(findings.map((f) => f.id), CLAIM_TTL_MS, this.watermark);
+    if (findings.length > 0) await this.store.claim(claimsOf(findings), CLAIM_TTL_MS, this.watermark);
   }
 
   /**

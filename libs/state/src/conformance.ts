@@ -184,12 +184,15 @@ export function stateConformance(name: string, makeStore: () => Promise<StateSto
       expect(got.texts).toEqual([[null, 'b'], ['a2']]);
     });
 
-    it('claims finding ids for a while and answers which are claimed', async () => {
+    it('claims finding ids for a while, with the severity published, and answers which are claimed', async () => {
       const store = await makeStore();
       const ids = [`bot-${tagPrefix()}`, `burst-${tagPrefix()}`];
-      expect(await store.claimed(ids)).toEqual(new Set());
-      await store.claim([ids[0]!], 60_000, now);
-      expect(await store.claimed(ids)).toEqual(new Set([ids[0]]));
+      expect(await store.claimed(ids)).toEqual(new Map());
+      await store.claim([{ id: ids[0]!, severity: 'high' }], 60_000, now);
+      expect(await store.claimed(ids)).toEqual(new Map([[ids[0], 'high']]));
+      // A later claim of the same id (the window published again, at a higher severity) replaces it.
+      await store.claim([{ id: ids[0]!, severity: 'critical' }, { id: ids[1]!, severity: 'low' }], 60_000, now);
+      expect(await store.claimed(ids)).toEqual(new Map([[ids[0], 'critical'], [ids[1], 'low']]));
     });
   });
 }

@@ -1,4 +1,4 @@
-import type { KeyParts, PrepareRequest, Prepared, ShardOps, ShardResult, StatePlan, StateStore } from './types.js';
+import type { FindingClaim, KeyParts, PrepareRequest, Prepared, ShardOps, ShardResult, StatePlan, StateStore } from './types.js';
 
 const keyOf = (tag: string, parts: KeyParts) => `${tag}\u0000${parts.join('\u0000')}`;
 
@@ -18,7 +18,7 @@ export class MemoryStateStore implements StateStore {
   private sets = new Map<string, Entry<Set<string>>>();
   private texts = new Map<string, Entry<Map<string, string>>>();
   private admissions = new Map<string, Entry<Set<string>>>();
-  private claims = new Map<string, number>();
+  private claims = new Map<string, { until: number; severity: string }>();
   private version = '0';
   private applies = 0;
   private clock = 0;
@@ -62,12 +62,17 @@ export class MemoryStateStore implements StateStore {
     return plan.shards.map((shard) => this.applyShard(shard, plan.now));
   }
 
-  async claimed(ids: readonly string[]): Promise<Set<string>> {
-    return new Set(ids.filter((id) => this.claims.has(id)));
+  async claimed(ids: readonly string[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    for (const id of ids) {
+      const claim = this.claims.get(id);
+      if (claim) out.set(id, claim.severity);
+    }
+    return out;
   }
 
-  async claim(ids: readonly string[], ttlMs: number, now: number): Promise<void> {
-    for (const id of ids) this.claims.set(id, now + ttlMs);
+  async claim(claims: readonly FindingClaim[], ttlMs: number, now: number): Promise<void> {
+    for (const { id, severity } of claims) this.claims.set(id, { until: now + ttlMs, severity });
   }
 
   /** Keys currently held (for memory tests). */
@@ -176,6 +181,6 @@ export class MemoryStateStore implements StateStore {
     for (const [key, e] of this.sets) if (e.expiresAt <= now) this.sets.delete(key);
     for (const [key, e] of this.texts) if (e.expiresAt <= now) this.texts.delete(key);
     for (const [key, e] of this.admissions) if (e.expiresAt <= now) this.admissions.delete(key);
-    for (const [id, at] of this.claims) if (at <= now) this.claims.delete(id);
+    for (const [id, claim] of this.claims) if (claim.until <= now) this.claims.delete(id);
   }
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { StateError } from '@vigil/errors';
 import { createKeyspace, escapeKeyPart, isCluster, type Keyspace, type Redis, type RedisClient, defineScripts } from '@vigil/redis';
-import type { KeyParts, PrepareRequest, Prepared, ShardOps, ShardResult, StatePlan, StateStore } from './types.js';
+import type { FindingClaim, KeyParts, PrepareRequest, Prepared, ShardOps, ShardResult, StatePlan, StateStore } from './types.js';
 
 /** Scripts are registered under a versioned name: a changed script never runs under an old one's SHA. */
 export const APPLY_SCRIPT = 'vigilApplyShardV3';
@@ -160,35 +160,40 @@ export class RedisStateStore implements StateStore {
     return this.keys.key(`claims-${id.charCodeAt(id.length - 1) % 64}`, 'f', id);
   }
 
-  async claimed(ids: readonly string[]): Promise<Set<string>> {
-    if (ids.length === 0) return new Set();
+  async claimed(ids: readonly string[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    if (ids.length === 0) return out;
     const keys = ids.map((id) => this.claimKey(id));
-    let flags: number[];
+    let values: (string | null)[];
     if (this.clustered) {
       this.trips += keys.length;
-      flags = await Promise.all(keys.map((k) => this.redis.exists(k)));
+      values = await Promise.all(keys.map((k) => this.redis.get(k)));
     } else {
       this.trips++;
       const p = (this.redis as Redis).pipeline();
-      for (const k of keys) p.exists(k);
-      flags = ((await p.exec()) ?? []).map(([err, v]) => {
+      for (const k of keys) p.get(k);
+      values = ((await p.exec()) ?? []).map(([err, v]) => {
         if (err) throw err;
-        return v as number;
+        return v as string | null;
       });
     }
-    return new Set(ids.filter((_, i) => flags[i] === 1));
+    ids.forEach((id, i) => {
+      const v = values[i];
+      if (v !== null && v !== undefined) out.set(id, v);
+    });
+    return out;
   }
 
-  async claim(ids: readonly string[], ttlMs: number): Promise<void> {
-    if (ids.length === 0) return;
+  async claim(claims: readonly FindingClaim[], ttlMs: number): Promise<void> {
+    if (claims.length === 0) return;
     if (this.clustered) {
-      this.trips += ids.length;
-      await Promise.all(ids.map((id) => this.redis.set(this.claimKey(id), '1', 'PX', ttlMs)));
+      this.trips += claims.length;
+      await Promise.all(claims.map((c) => this.redis.set(this.claimKey(c.id), c.severity, 'PX', ttlMs)));
       return;
     }
     this.trips++;
     const p = (this.redis as Redis).pipeline();
-    for (const id of ids) p.set(this.claimKey(id), '1', 'PX', ttlMs);
+    for (const c of claims) p.set(this.claimKey(c.id), c.severity, 'PX', ttlMs);
     for (const [err] of (await p.exec()) ?? []) if (err) throw err;
   }
 }

@@ -162,13 +162,22 @@ export interface StatePlan {
   shards: ShardOps[];
 }
 
+export interface FindingClaim {
+  id: string;
+  severity: string;
+}
+
 export interface StateStore {
   /** Applies every shard's operations; results in the same order as the operations. */
   apply(plan: StatePlan): Promise<ShardResult[]>;
-  /** Of these finding ids, the ones already published (claimed). */
-  claimed(ids: readonly string[]): Promise<Set<string>>;
-  /** Records finding ids as published, for `ttlMs`. */
-  claim(ids: readonly string[], ttlMs: number, now: number): Promise<void>;
+  /**
+   * Of these finding ids, the ones already published (claimed), each with the
+   * severity recorded for it (`'1'` for a claim written before claims
+   * recorded one).
+   */
+  claimed(ids: readonly string[]): Promise<Map<string, string>>;
+  /** Records finding ids as published, each with the highest severity published under it, for `ttlMs`. */
+  claim(claims: readonly FindingClaim[], ttlMs: number, now: number): Promise<void>;
   /** Reads what a batch needs before it computes (the known-threats version, checkpoints), in one round trip. */
   prepare(request: PrepareRequest): Promise<Prepared>;
   /** Round trips to the backing store so far (0 for memory). */

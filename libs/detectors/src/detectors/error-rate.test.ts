@@ -1,4 +1,4 @@
-import type { ApiTransaction } from '@vigil/contracts';
+import type { ApiTransaction, Finding } from '@vigil/contracts';
 import { describe, expect, it } from 'vitest';
 import { HOUR, MINUTE, T0, background, detect, only } from '../testing.js';
 import { errorRate } from './error-rate.js';
@@ -45,12 +45,21 @@ describe('error_rate', () => {
     expect(f.eventIds.length).toBeGreaterThan(0);
   });
 
-  it('reports a sustained surge of 70% once per 15-minute span, high once the window is full of it', async () => {
+  it('reports a sustained surge of 70% once per 15-minute span, raised to high once the window is full of it', async () => {
     const findings = await run(withSurge((r) => (r() < 0.7 ? 502 : 200), SURGE_FROM, 25));
-    expect(findings.map((f) => f.windowStart)).toEqual([SURGE_FROM, SURGE_FROM + 15 * MINUTE]);
-    const last = findings[1]!;
-    expect(last.evidence.errorShare).toBeGreaterThan(0.55);
-    expect(last.severity).toBe('high');
+    // Medium when the rise first becomes significant; raised within the same span as the window fills (publication.ts).
+    expect(findings.map((f) => [(f.windowStart - SURGE_FROM) / MINUTE, f.severity])).toEqual([
+      [0, 'medium'],
+      [0, 'high'],
+      [15, 'high'],
+    ]);
+    const [first, raised, next] = findings as [Finding, Finding, Finding];
+    expect(raised.id).toBe(`${first.id}-high`);
+    expect(raised.evidence.raisedFrom).toBe('medium');
+    expect(raised.evidence.errorShare).toBeGreaterThan(0.55);
+    expect(raised.detectedAt).toBeLessThan(SURGE_FROM + 15 * MINUTE);
+    expect(next.evidence.errorShare).toBeGreaterThan(0.55);
+    expect(next.evidence.raisedFrom).toBeUndefined();
   });
 
   it.each([

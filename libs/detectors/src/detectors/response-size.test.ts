@@ -37,14 +37,14 @@ describe('response_size', () => {
     expect(f.eventIds.length).toBeGreaterThan(0);
   });
 
-  // A finding is made when the window first crosses the thresholds (its id then holds for the span),
-  // so its severity reflects the ratio at that moment: 20 MiB against ~1 MiB is 20x (medium),
-  // 20 MiB against ~100 KiB is 200x (high).
+  // A finding is made when the window first crosses the thresholds, so its severity reflects the ratio at that
+  // moment: 20 MiB against ~1 MiB is 20x (medium), 20 MiB against ~100 KiB is 200x (high). When the window judges
+  // worse later (the pull goes on to 200x), it is published once more, raised (publication.ts).
   it.each([
-    { name: 'pulls 200 MiB in 5 minutes when it used ~1 MiB per 5 minutes', usualPerCall: 200 * 1024, pulled: 200 * MiB, severity: 'medium' },
-    { name: 'pulls 200 MiB in 5 minutes when it used ~100 KiB per 5 minutes', usualPerCall: 20 * 1024, pulled: 200 * MiB, severity: 'high' },
-    { name: 'without history pulls 150 MiB in 5 minutes (over 5x principalMinBytes)', usualPerCall: 0, pulled: 150 * MiB, severity: 'medium' },
-  ])('fires for a principal that $name', async ({ usualPerCall, pulled, severity }) => {
+    { name: 'pulls 200 MiB in 5 minutes when it used ~1 MiB per 5 minutes', usualPerCall: 200 * 1024, pulled: 200 * MiB, severity: 'medium', raisedTo: 'high' },
+    { name: 'pulls 200 MiB in 5 minutes when it used ~100 KiB per 5 minutes', usualPerCall: 20 * 1024, pulled: 200 * MiB, severity: 'high', raisedTo: undefined },
+    { name: 'without history pulls 150 MiB in 5 minutes (over 5x principalMinBytes)', usualPerCall: 0, pulled: 150 * MiB, severity: 'medium', raisedTo: undefined },
+  ])('fires for a principal that $name', async ({ usualPerCall, pulled, severity, raisedTo }) => {
     const history = usualPerCall > 0;
     const events = [
       ...background({ from: T0 + HOUR, to: AT + 10 * MINUTE, perMinute: 20, seed: 32 }),
@@ -54,8 +54,15 @@ describe('response_size', () => {
       ...calls('svc-reporting', AT, AT + 4 * MINUTE, 100, pulled / 100),
     ];
     const findings = (await run(events)).filter((f) => f.subject.kind === 'principal');
-    expect(findings).toHaveLength(1);
     const f = findings[0]!;
+    if (raisedTo) {
+      expect(findings).toHaveLength(2);
+      const raised = findings[1]!;
+      expect(raised).toMatchObject({ id: `${f.id}-${raisedTo}`, severity: raisedTo, windowStart: f.windowStart, subject: f.subject });
+      expect(raised.evidence.raisedFrom).toBe(severity);
+      expect(raised.evidence.ratio).toBeGreaterThanOrEqual(100);
+      expect(raised.description).toMatch(new RegExp(`Raised from ${severity}, the severity first published for this window\\.$`));
+    } else expect(findings).toHaveLength(1);
     expect(f.subject).toEqual({ kind: 'principal', value: 'svc-reporting' });
     expect(f.api).toBe('accounts');
     expect(f.owasp).toBe('API3:2023');
