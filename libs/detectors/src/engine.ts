@@ -120,6 +120,8 @@ export const DEFAULT_SLICE_MS = 60_000;
 
 interface ApiBaseline {
   expected: number | undefined;
+  /** ApiMinute `dropExpectedPerMinute`. */
+  dropExpected: number | undefined;
   spread: number | undefined;
   kind: ApiWindow['baselineKind'];
 }
@@ -957,16 +959,29 @@ export class DetectionEngine {
         if (r) {
           const seasonal = r.seasonal.map((x) => got(x).n ?? 0).filter((n) => n > 0);
           const recent = r.recent.map((x) => got(x).n ?? 0).filter((n) => n > 0);
-          if (seasonal.length >= cfg.volume_anomaly.seasonalDays) base = { ...robust(seasonal), kind: 'seasonal' };
-          else if (recent.length >= Math.min(3, cfg.warmupHours)) base = { ...robust(recent), kind: 'recent' };
-          else base = { expected: undefined, spread: undefined, kind: 'warming_up' };
+          if (seasonal.length >= cfg.volume_anomaly.seasonalDays) {
+            const b = robust(seasonal);
+            base = { ...b, dropExpected: b.expected, kind: 'seasonal' };
+          } else if (recent.length >= Math.min(3, cfg.warmupHours)) {
+            const b = robust(recent);
+            // The latest hour (r.recent[0] is the hour before): a drop is judged against it when it is lower.
+            const latest = (got(r.recent[0]!).n ?? 0) / 60;
+            base = { ...b, dropExpected: latest > 0 ? Math.min(b.expected, latest) : b.expected, kind: 'recent' };
+          } else base = { expected: undefined, dropExpected: undefined, spread: undefined, kind: 'warming_up' };
           this.apiBaselines.set(`${id}\u0000${h}`, base);
         }
         baseOf.set(h, base);
       }
       const closedMinutes = closing.map((mm, i) => {
         const base = baseOf.get(Math.floor((mm * MINUTE) / HOUR));
-        return { minute: mm * MINUTE, n: got(reads.minutes[i]!).n ?? 0, expectedPerMinute: base?.expected, spreadPerMinute: base?.spread, baselineKind: base?.kind ?? ('warming_up' as const) };
+        return {
+          minute: mm * MINUTE,
+          n: got(reads.minutes[i]!).n ?? 0,
+          expectedPerMinute: base?.expected,
+          dropExpectedPerMinute: base?.dropExpected,
+          spreadPerMinute: base?.spread,
+          baselineKind: base?.kind ?? ('warming_up' as const),
+        };
       });
       const last = closedMinutes[closedMinutes.length - 1];
       apiWindows.push({

@@ -85,6 +85,36 @@ describe('volume_anomaly', () => {
     }
   });
 
+  describe('on an evening ramp down with no seasonal history (orders at 40, 36, 32 calls a minute, then 28)', () => {
+    const from = T0 + 18 * HOUR;
+    const orders = { api: 'orders', path: () => '/orders' };
+    const NEXT = from + 3 * HOUR;
+    /** The ramp, the next hour at 28/min with the minutes `quiet` gives left out, and accounts moving event time on. */
+    const evening = (quiet: (t: number) => boolean) => [
+      ...[40, 36, 32].flatMap((perMinute, i) => background({ from: from + i * HOUR, to: from + (i + 1) * HOUR, perMinute, seed: 40 + i, ...orders })),
+      ...background({ from: NEXT, to: NEXT + 40 * MINUTE, perMinute: 28, seed: 44, ...orders }).filter((e) => !quiet(e.timestamp)),
+      ...background({ from, to: NEXT + 40 * MINUTE, perMinute: 25, api: 'accounts', seed: 45 }),
+    ];
+
+    it('does not take a quiet minute for a drop: it is judged against the latest hour (32/min), not the median (36/min)', async () => {
+      // 7 calls in the minute from NEXT + 20 min: at most 0.2 x 36 (and ~4.8 deviations below it), not 0.2 x 32.
+      const minute = NEXT + 20 * MINUTE;
+      let kept = 0;
+      const events = evening((t) => t >= minute && t < minute + MINUTE && kept++ >= 7);
+      expect(events.filter((e) => e.api === 'orders' && e.timestamp >= minute && e.timestamp < minute + MINUTE)).toHaveLength(7);
+      expect((await run(events, 200)).filter((f) => f.evidence.change === 'drop')).toEqual([]);
+    });
+
+    it('still fires on an outage, against the latest hour', async () => {
+      const drops = (await run(evening((t) => t >= NEXT + 20 * MINUTE && t < NEXT + 30 * MINUTE), 200)).filter((f) => f.evidence.change === 'drop');
+      expect(drops).toHaveLength(1);
+      expect(drops[0]!.evidence).toMatchObject({ observedPerMinute: 0, baselineKind: 'recent' });
+      expect(drops[0]!.evidence.expectedPerMinute).toBeGreaterThan(30);
+      expect(drops[0]!.evidence.expectedPerMinute).toBeLessThan(34);
+      expect(drops[0]!.description).toContain('the lower of their median and the latest hour');
+    });
+  });
+
   it('fires a medium spike against the seasonal baseline (a 4x surge in a busy hour on the third day)', async () => {
     const events = seasonalDays();
     const surgeFrom = DAY3 + 6 * HOUR + 20 * MINUTE;

@@ -9,7 +9,7 @@ interface Deviation {
   minute: number;
   n: number;
   z: number;
-  /** The expectation of the minute's hour. */
+  /** The expectation of the minute's hour it was judged against (for a drop, ApiMinute `dropExpectedPerMinute`). */
   expected: number;
   spread: number;
   baselineKind: ApiMinute['baselineKind'];
@@ -17,11 +17,11 @@ interface Deviation {
   minutes: number;
 }
 
-/** A closed minute judged against the api's expectation; undefined when it is ordinary. */
-function judge(n: number, expected: number, spread: number, cfg: DetectContext['config']['volume_anomaly']): Pick<Deviation, 'kind' | 'n' | 'z'> | undefined {
+/** A closed minute judged against the api's expectation (a drop against `dropExpected`); undefined when it is ordinary. */
+function judge(n: number, expected: number, dropExpected: number, spread: number, cfg: DetectContext['config']['volume_anomaly']): Pick<Deviation, 'kind' | 'n' | 'z' | 'expected'> | undefined {
   const s = Math.max(spread, 1e-9);
-  if (n >= cfg.minSpikePerMinute && n >= cfg.spikeRatio * expected && (n - expected) / s >= cfg.minZ) return { kind: 'spike', n, z: (n - expected) / s };
-  if (expected >= cfg.minExpectedPerMinute && n <= cfg.dropRatio * expected && (expected - n) / s >= cfg.dropMinZ) return { kind: 'drop', n, z: (expected - n) / s };
+  if (n >= cfg.minSpikePerMinute && n >= cfg.spikeRatio * expected && (n - expected) / s >= cfg.minZ) return { kind: 'spike', n, z: (n - expected) / s, expected };
+  if (dropExpected >= cfg.minExpectedPerMinute && n <= cfg.dropRatio * dropExpected && (dropExpected - n) / s >= cfg.dropMinZ) return { kind: 'drop', n, z: (dropExpected - n) / s, expected: dropExpected };
   return undefined;
 }
 
@@ -32,7 +32,8 @@ const hhmm = (t: number) => new Date(t).toISOString().slice(11, 16);
  * Traffic of an api (inbound) or provider (outbound) far above or below its
  * expectation, minute by closed minute. The expectation is seasonal (same hour
  * on previous days) once enough days exist, else the recent hours, of the
- * minute's own hour. One finding per api and aligned span (15 min by
+ * minute's own hour (a drop then against the lower of their median and the
+ * latest hour: on a ramp down the median lags). One finding per api and aligned span (15 min by
  * default) while the anomaly lasts; its evidence is the worst minute seen in
  * the batch that reported it.
  */
@@ -46,11 +47,11 @@ export const volumeAnomaly: Detector = {
       const worst = new Map<number, Deviation>();
       // Each minute against its own hour's expectation (at 07:00 the 06:59 night minute is judged against the night).
       for (const m of a.closedMinutes) {
-        const { expectedPerMinute: expected, spreadPerMinute: spread, baselineKind } = m;
+        const { expectedPerMinute: expected, dropExpectedPerMinute: dropExpected, spreadPerMinute: spread, baselineKind } = m;
         if (expected === undefined || spread === undefined || baselineKind === 'warming_up') continue;
-        const judged = judge(m.n, expected, spread, cfg);
+        const judged = judge(m.n, expected, dropExpected ?? expected, spread, cfg);
         if (!judged) continue;
-        const d = { ...judged, expected, spread, baselineKind };
+        const d = { ...judged, spread, baselineKind };
         const { windowStart } = alignedWindow(m.minute, span);
         const prev = worst.get(windowStart);
         if (!prev) worst.set(windowStart, { ...d, minute: m.minute, minutes: 1 });
@@ -69,7 +70,12 @@ function draft(ctx: DetectContext, a: ApiWindow, windowStart: number, span: numb
   const ratio = d.n / expected;
   const outbound = a.direction === 'outbound';
   const what = outbound ? `Calls to provider ${a.api}` : `Traffic to ${a.api}`;
-  const baselineWords = baselineKind === 'seasonal' ? 'the same hour on previous days' : 'the previous hours (no seasonal history yet)';
+  const baselineWords =
+    baselineKind === 'seasonal'
+      ? 'the same hour on previous days'
+      : d.kind === 'drop'
+        ? 'the previous hours (no seasonal history yet; the lower of their median and the latest hour)'
+        : 'the previous hours (no seasonal history yet)';
   const at = hhmm(d.minute);
   let severity: FindingDraft['severity'];
   let title: string;
