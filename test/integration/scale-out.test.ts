@@ -27,7 +27,9 @@ import { byWindow, findingsOf, followTopic } from '../support/topics.js';
  * Scale-out: the same 2,000,000-event stream on a 12-partition topic, read
  * by one `vigil detector` process in one consumer group and by three in
  * another (each group with its own Redis key prefix and findings topic, so
- * their state never mixes). Both must publish the same set of finding ids.
+ * their state never mixes). Both must publish findings for the same set of
+ * windows (a window raised in one run and published whole in the other is
+ * the same window).
  */
 
 const PARTITIONS = 12;
@@ -70,7 +72,7 @@ describe('scale-out: three detector replicas against one', () => {
     if (redis) await closeRedis(redis);
   }, 60_000);
 
-  it('one replica and three publish the same set of finding ids for a 2,000,000-event stream', async () => {
+  it('one replica and three publish findings for the same windows in a 2,000,000-event stream', async () => {
     const t0 = Date.now();
     const stream = attackStream({ messages: MESSAGES, perSecond: EVENT_RATE, users: USERS, seed: 31 });
     const groups = await Promise.all(
