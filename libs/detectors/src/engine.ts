@@ -120,8 +120,8 @@ export const DEFAULT_SLICE_MS = 60_000;
 
 interface ApiBaseline {
   expected: number | undefined;
-  /** ApiMinute `dropExpectedPerMinute`. */
-  dropExpected: number | undefined;
+  /** ApiMinute `dropExpectedPerMinute`: only a recent baseline has one. */
+  dropExpected?: number;
   spread: number | undefined;
   kind: ApiWindow['baselineKind'];
 }
@@ -959,15 +959,13 @@ export class DetectionEngine {
         if (r) {
           const seasonal = r.seasonal.map((x) => got(x).n ?? 0).filter((n) => n > 0);
           const recent = r.recent.map((x) => got(x).n ?? 0).filter((n) => n > 0);
-          if (seasonal.length >= cfg.volume_anomaly.seasonalDays) {
-            const b = robust(seasonal);
-            base = { ...b, dropExpected: b.expected, kind: 'seasonal' };
-          } else if (recent.length >= Math.min(3, cfg.warmupHours)) {
+          if (seasonal.length >= cfg.volume_anomaly.seasonalDays) base = { ...robust(seasonal), kind: 'seasonal' };
+          else if (recent.length >= Math.min(3, cfg.warmupHours)) {
             const b = robust(recent);
-            // The latest hour (r.recent[0] is the hour before): a drop is judged against it when it is lower.
-            const latest = (got(r.recent[0]!).n ?? 0) / 60;
-            base = { ...b, dropExpected: latest > 0 ? Math.min(b.expected, latest) : b.expected, kind: 'recent' };
-          } else base = { expected: undefined, dropExpected: undefined, spread: undefined, kind: 'warming_up' };
+            // The latest hour's rate (r.recent[0] is the hour before): a drop is judged against it when it is lower.
+            const latestHour = (got(r.recent[0]!).n ?? 0) / 60;
+            base = { ...b, dropExpected: latestHour > 0 ? Math.min(b.expected, latestHour) : b.expected, kind: 'recent' };
+          } else base = { expected: undefined, spread: undefined, kind: 'warming_up' };
           this.apiBaselines.set(`${id}\u0000${h}`, base);
         }
         baseOf.set(h, base);
@@ -1242,20 +1240,16 @@ export function sliceBounds(batch: readonly { timestamp: number }[], sliceMs: nu
   return cuts;
 }
 
-/** One outcome for a batch counted in slices: a finding two slices report (one window) is kept once, as the first reported it. */
+/**
+ * One outcome for a batch counted in slices. No id repeats across them: what the earlier slices found counts as
+ * published for the later ones (processInSlices), which count a window again as a duplicate or publish it raised.
+ */
 function mergeOutcomes(outcomes: readonly BatchOutcome[]): BatchOutcome {
   const merged: BatchOutcome = { findings: [], duplicates: 0, events: 0, apiRates: [], capped: { routes: 0, checkpoints: 0 } };
-  const ids = new Set<string>();
   for (const o of outcomes) {
     merged.events += o.events;
     merged.duplicates += o.duplicates;
-    for (const f of o.findings) {
-      if (ids.has(f.id)) merged.duplicates++;
-      else {
-        ids.add(f.id);
-        merged.findings.push(f);
-      }
-    }
+    merged.findings.push(...o.findings);
     if (o.apiRates) merged.apiRates!.push(...o.apiRates);
     if (o.capped) {
       merged.capped!.routes += o.capped.routes;

@@ -55,10 +55,11 @@ export interface ApiMinute {
   /** The expectation of the minute's own hour (seasonal, else recent hours); undefined while warming up. */
   expectedPerMinute: number | undefined;
   /**
-   * What a drop is judged against: the expectation, or with a recent baseline the lower of it and the latest hour's
-   * rate (on a ramp down, the evening, the median of the last three hours overstates the next one).
+   * With a recent baseline, what a drop is judged against: the lower of the expectation and the latest hour's rate
+   * (on a ramp down, the evening, the median of the last three hours overstates the next one); otherwise the
+   * expectation itself.
    */
-  dropExpectedPerMinute: number | undefined;
+  dropExpectedPerMinute?: number;
   spreadPerMinute: number | undefined;
   baselineKind: 'seasonal' | 'recent' | 'warming_up';
 }

@@ -18,17 +18,14 @@ export interface ProgramIo {
   env: Readonly<Record<string, string | undefined>>;
 }
 
-const positiveInt = (v: string) => {
+/** An option parser for integers of at least `min` (an empty value is refused, not read as 0). */
+const intAtLeast = (min: number, expected: string) => (v: string) => {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
+  if (v.trim() === '' || !Number.isInteger(n) || n < min) throw new InvalidArgumentError(expected);
   return n;
 };
-
-const nonNegativeInt = (v: string) => {
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected an integer, 0 or more');
-  return n;
-};
+const positiveInt = intAtLeast(1, 'expected a positive integer');
+const nonNegativeInt = intAtLeast(0, 'expected an integer, 0 or more');
 
 export function buildProgram(io: ProgramIo, version: string): Command {
   const program = new Command('vigil')
