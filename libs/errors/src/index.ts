@@ -86,13 +86,6 @@ export class StateError extends VigilError {
   }
 }
 
-/** A feature that a later release provides. */
-export class NotAvailableError extends VigilError {
-  constructor(what: string) {
-    super('VIGIL_NOT_AVAILABLE', `${what} is not yet available in this version of vigil`);
-  }
-}
-
 export function isVigilError(err: unknown): err is VigilError {
   return err instanceof VigilError;
 }

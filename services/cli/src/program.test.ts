@@ -20,14 +20,26 @@ describe('vigil CLI', () => {
     expect((await run('--version')).out.trim()).toBe('0.0.0-test');
   });
 
-  it.each([['publish'], ['tail']])(
-    'vigil %s … says it is not yet available and exits non-zero',
-    async (...argv) => {
-      const { code, err } = await run(...argv);
-      expect(code).toBe(3);
-      expect(err).toMatch(/not yet available/);
-    },
-  );
+  it('vigil publish and vigil tail check their options before connecting to anything', async () => {
+    const noInput = await run('publish');
+    expect(noInput.code).toBe(2);
+    expect(noInput.err).toContain("required option '-i, --input <file>' not specified");
+    expect((await run('publish', '--input', '-', '--encoding', 'xml')).err).toContain("argument 'xml' is invalid. Allowed choices are json, avro.");
+    const missing = await run('publish', '--input', '/nonexistent/events.ndjson');
+    expect(missing.code).toBe(1);
+    expect(missing.err).toBe('vigil: VIGIL_ARGUMENT: cannot read --input /nonexistent/events.ndjson: ENOENT\n');
+    expect((await run('tail', 'alerts')).err).toContain("value 'alerts' is invalid for argument 'what'. Allowed choices are findings, incidents.");
+    expect((await run('tail', '--min-severity', 'urgent')).err).toContain('Allowed choices are info, low, medium, high, critical.');
+    const zero = await run('tail', '--max', '0');
+    expect(zero.code).toBe(2);
+    expect(zero.err).toContain('expected a positive integer');
+  });
+
+  it("a system error is printed once with its code (Node's message starts with it)", async () => {
+    const r = await run('backtest', '--input', '/nonexistent/events.ndjson');
+    expect(r.code).toBe(1);
+    expect(r.err).toBe("vigil: ENOENT: no such file or directory, open '/nonexistent/events.ndjson'\n");
+  });
 
   it('vigil notifier without an API token refuses to start and names the key', async () => {
     const { code, err } = await run('notifier');

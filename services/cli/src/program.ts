@@ -1,7 +1,7 @@
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { NotAvailableError } from '@vigil/errors';
+import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { severities } from '@vigil/contracts';
 
-/** Each verb of DESIGN.md, with what it does. Verbs without an action yet answer "not yet available". */
+/** Each verb of DESIGN.md, with what it does. */
 export const verbs = [
   { name: 'detector', summary: 'run the detector service (consumes api.transactions, publishes api.findings)' },
   { name: 'notifier', summary: 'run the notifier service (consumes api.findings, escalates incidents)' },
@@ -96,18 +96,13 @@ export function buildProgram(io: ProgramIo, version: string): Command {
       if (!opts.scenario) throw new InvalidArgumentError('--scenario is required (--list shows them)');
       if (opts.encoding !== 'json' && opts.encoding !== 'avro') throw new InvalidArgumentError('--encoding must be json or avro');
       const { runSimulate } = await import('./commands/simulate.js');
-      const ac = new AbortController();
-      const stop = () => ac.abort();
-      process.once('SIGINT', stop);
-      try {
-        const summary = await runSimulate(
-          { scenario: opts.scenario, seed: opts.seed, hours: opts.hours, start: opts.start, speed: opts.speed, kafka: opts.kafka === true, encoding: opts.encoding, topic: opts.topic, labels: opts.labels, threats: opts.threats },
-          { out: (line) => io.out(`${line}\n`), env: io.env, signal: ac.signal },
-        );
-        io.err(`${JSON.stringify({ summary })}\n`);
-      } finally {
-        process.off('SIGINT', stop);
-      }
+      const summary = await untilInterrupted((signal) =>
+        runSimulate(
+          { scenario: opts.scenario!, seed: opts.seed, hours: opts.hours, start: opts.start, speed: opts.speed, kafka: opts.kafka === true, encoding: opts.encoding as 'json' | 'avro', topic: opts.topic, labels: opts.labels, threats: opts.threats },
+          { out: (line) => io.out(`${line}\n`), env: io.env, signal },
+        ),
+      );
+      io.err(`${JSON.stringify({ summary })}\n`);
     });
 
   const threats = program.command('threats').description(verbs[6].summary);
@@ -123,18 +118,67 @@ export function buildProgram(io: ProgramIo, version: string): Command {
       io.out(`loaded ${entries} known-threat entries (version ${version})\n`);
     });
 
-  for (const verb of verbs) {
-    if (['detector', 'notifier', 'backtest', 'simulate', 'threats'].includes(verb.name)) continue;
-    program
-      .command(verb.name)
-      .description(verb.summary)
-      .allowUnknownOption(true)
-      .allowExcessArguments(true)
-      .action(() => {
-        throw new NotAvailableError(`vigil ${verb.name}`);
-      });
-  }
+  const connectionHelp =
+    '\nKafka and the schema registry come from the same variables as the services (KAFKA_BROKERS, KAFKA_SASL_*, KAFKA_SSL, SCHEMA_REGISTRY_URL, VIGIL_TOPIC_*, VIGIL_CONFIG; see docs/configuration.md).';
+
+  program
+    .command('publish')
+    .description(verbs[4].summary)
+    .requiredOption('-i, --input <file>', 'NDJSON events (- for stdin; .gz accepted)')
+    .option('--topic <topic>', 'the topic (default: VIGIL_TOPIC_TRANSACTIONS, else api.transactions)')
+    .addOption(new Option('--encoding <encoding>', 'json, or avro registered in SCHEMA_REGISTRY_URL').choices(['json', 'avro']).default('json'))
+    .option('--batch-size <n>', 'events per produce request', positiveInt, 500)
+    .option('--dry-run', 'check every line against the contract and publish nothing')
+    .addHelpText(
+      'after',
+      `${connectionHelp}\nEach line is checked as the detector would check it; a bad line is reported with its number and reason and not sent, and the command then exits 1. A summary goes to stderr.\n`,
+    )
+    .action(async (opts: { input: string; topic?: string; encoding: 'json' | 'avro'; batchSize: number; dryRun?: boolean }) => {
+      const { rejectedLinesError, runPublish } = await import('./commands/publish.js');
+      const summary = await untilInterrupted((signal) =>
+        runPublish(
+          { input: opts.input, topic: opts.topic, encoding: opts.encoding, batchSize: opts.batchSize, dryRun: opts.dryRun === true },
+          { err: (line) => io.err(`vigil publish: ${line}\n`), env: io.env, signal },
+        ),
+      );
+      io.err(`${JSON.stringify({ summary })}\n`);
+      if (summary.rejected > 0) throw rejectedLinesError(summary);
+    });
+
+  program
+    .command('tail')
+    .description(verbs[5].summary)
+    .addArgument(new Argument('[what]', 'findings or incidents').choices(['findings', 'incidents']).default('findings'))
+    .option('--topic <topic>', 'the topic (default: VIGIL_TOPIC_FINDINGS or VIGIL_TOPIC_INCIDENTS, else api.findings or api.incidents)')
+    .option('--from-beginning', 'read the topic from its start (default: only what is published from now on)')
+    .option('--json', 'print each as one line of JSON, its wire form, instead of a line of text')
+    .addOption(new Option('--min-severity <severity>', 'show only this severity or above').choices(severities))
+    .option('--max <n>', 'stop after showing n', positiveInt)
+    .addHelpText('after', `${connectionHelp}\nIt follows until Ctrl-C (or --max), reading as a consumer group of its own that commits nothing.\n`)
+    .action(async (what: 'findings' | 'incidents', opts: { topic?: string; fromBeginning?: boolean; json?: boolean; minSeverity?: (typeof severities)[number]; max?: number }) => {
+      const { runTail } = await import('./commands/tail.js');
+      const summary = await untilInterrupted((signal) =>
+        runTail(
+          { what, topic: opts.topic, fromBeginning: opts.fromBeginning === true, json: opts.json === true, minSeverity: opts.minSeverity, max: opts.max },
+          { out: (line) => io.out(`${line}\n`), err: (line) => io.err(`vigil tail: ${line}\n`), env: io.env, signal },
+        ),
+      );
+      io.err(`${JSON.stringify({ summary })}\n`);
+    });
+
   return program;
+}
+
+/** Runs `work` with a signal that Ctrl-C (SIGINT) aborts: it stops early and still returns what it did. */
+async function untilInterrupted<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const ac = new AbortController();
+  const stop = () => ac.abort();
+  process.once('SIGINT', stop);
+  try {
+    return await work(ac.signal);
+  } finally {
+    process.off('SIGINT', stop);
+  }
 }
 
 /** Runs the CLI; returns the process exit code. */
@@ -151,12 +195,10 @@ export async function runCli(argv: readonly string[], io: ProgramIo, version: st
     if (err instanceof CommanderError) {
       return err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help' ? 0 : 2;
     }
-    if (err instanceof NotAvailableError) {
-      io.err(`vigil: ${err.message}\n`);
-      return 3;
-    }
     const e = err as { code?: string; message?: string };
-    io.err(`vigil: ${e.code ? `${e.code}: ` : ''}${e.message ?? String(err)}\n`);
+    const message = e.message ?? String(err);
+    // Node's system errors say their code already ("ENOENT: no such file or directory, open …").
+    io.err(`vigil: ${e.code && !message.startsWith(e.code) ? `${e.code}: ` : ''}${message}\n`);
     return 1;
   }
 }

@@ -1,0 +1,129 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { createCodec, findingContract, incidentContract, severityRank, toWireJson, type Finding, type Incident, type Severity } from '@vigil/contracts';
+import { DecodeError, VigilError } from '@vigil/errors';
+import type { Batch } from '@vigil/kafka';
+import { connectionsFor } from './connect.js';
+
+export type TailWhat = 'findings' | 'incidents';
+
+export interface TailOptions {
+  what: TailWhat;
+  /** Default: the configured topic (VIGIL_TOPIC_FINDINGS or VIGIL_TOPIC_INCIDENTS). */
+  topic?: string;
+  /** Read the topic from its start; by default only what is published from now on. */
+  fromBeginning: boolean;
+  /** Print each as one line of wire JSON (for jq) instead of a line of text. */
+  json: boolean;
+  /** Show only findings or incidents of this severity or above. */
+  minSeverity?: Severity;
+  /** Stop after showing this many. */
+  max?: number;
+}
+
+export interface TailIo {
+  out: (line: string) => void;
+  err: (line: string) => void;
+  env: Readonly<Record<string, string | undefined>>;
+  /** Stops following (Ctrl-C). */
+  signal?: AbortSignal;
+}
+
+export interface TailSummary {
+  topic: string;
+  shown: number;
+  /** Below --min-severity. */
+  filtered: number;
+  /** Messages that are not a valid Finding or Incident (each reported on stderr). */
+  undecodable: number;
+}
+
+/** Messages that do not decode are named one by one up to this many; the summary counts them all. */
+export const MAX_REPORTED_ERRORS = 20;
+
+const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
+
+/** One line of text for a finding: when, how bad, which detector, where, who, what; its id last (for the notifier's API). */
+export function findingLine(f: Finding): string {
+  const where = f.route ? `${f.api} ${f.route}` : f.api;
+  return `${iso(f.detectedAt)} ${f.severity.padEnd(8)} ${f.detector.padEnd(22)} ${where} ${f.subject.kind}:${f.subject.value}  ${f.title}  [${f.id}]`;
+}
+
+/** One line of text for an incident change: when, the tier, the change and state, what, why; its id and version last. */
+export function incidentLine(i: Incident): string {
+  const tier = i.tier.toUpperCase().replace('_', ' ');
+  const reason = i.reason ? `  (${i.reason})` : '';
+  return `${iso(i.changedAt)} ${tier.padEnd(7)} ${i.change.padEnd(12)} ${i.severity.padEnd(8)} ${i.title}${reason}  [${i.id} v${i.version}, ${i.findingCount} finding${i.findingCount === 1 ? '' : 's'}]`;
+}
+
+/**
+ * `vigil tail findings|incidents`: follows the findings (or incident changes) topic and prints each
+ * as it is published, until Ctrl-C or `max`. It reads as a consumer group of its own, named for this
+ * host and process, and commits nothing: it never moves the services' offsets, and leaves no
+ * committed offsets behind.
+ */
+export async function runTail(o: TailOptions, io: TailIo): Promise<TailSummary> {
+  const { config, kafka, registry } = connectionsFor('tail', io.env);
+  const topic = o.topic ?? config.topics[o.what];
+  const summary: TailSummary = { topic, shown: 0, filtered: 0, undecodable: 0 };
+  const admin = await kafka.admin();
+  try {
+    if (!(await admin.listTopics()).includes(topic)) {
+      const variable = o.what === 'findings' ? 'VIGIL_TOPIC_FINDINGS' : 'VIGIL_TOPIC_INCIDENTS';
+      throw new VigilError('VIGIL_ARGUMENT', `topic ${topic} does not exist (the ${o.what === 'findings' ? 'detector' : 'notifier'} creates it when it starts; another name is set with --topic or ${variable})`);
+    }
+  } finally {
+    await admin.disconnect();
+  }
+
+  const minRank = o.minSeverity === undefined ? 0 : severityRank(o.minSeverity);
+  const codec = o.what === 'findings' ? createCodec(findingContract, { topic, registry }) : createCodec(incidentContract, { topic, registry });
+  let failure: Error | undefined;
+  let finish!: () => void;
+  const finished = new Promise<void>((resolve) => (finish = resolve));
+  const show = (value: Finding | Incident) => {
+    if (severityRank(value.severity) < minRank) {
+      summary.filtered++;
+      return;
+    }
+    if (o.max !== undefined && summary.shown >= o.max) return;
+    if (o.json) io.out(JSON.stringify(o.what === 'findings' ? toWireJson(findingContract, value as Finding) : toWireJson(incidentContract, value as Incident)));
+    else io.out(o.what === 'findings' ? findingLine(value as Finding) : incidentLine(value as Incident));
+    summary.shown++;
+    if (o.max !== undefined && summary.shown >= o.max) finish();
+  };
+  const consumer = kafka.consumer({
+    groupId: `vigil-tail-${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`,
+    topics: [topic],
+    fromBeginning: o.fromBeginning,
+    commits: 'manual',
+    eachBatch: async (batch: Batch) => {
+      for (const m of batch.messages) {
+        if (o.max !== undefined && summary.shown >= o.max) return;
+        try {
+          show(await codec.decode(m.value));
+        } catch (err) {
+          if (!(err instanceof DecodeError)) throw err;
+          summary.undecodable++;
+          if (summary.undecodable <= MAX_REPORTED_ERRORS) io.err(`partition ${m.partition} offset ${m.offset}: ${err.code}: ${err.message}`);
+          else if (summary.undecodable === MAX_REPORTED_ERRORS + 1) io.err(`(more messages that do not decode are counted, not listed: is ${topic} the ${o.what} topic?)`);
+        }
+      }
+    },
+    onCrash: (err) => {
+      failure = err;
+      finish();
+    },
+  });
+  if (io.signal?.aborted) return summary;
+  io.signal?.addEventListener('abort', finish, { once: true });
+  await consumer.start();
+  try {
+    await finished;
+  } finally {
+    io.signal?.removeEventListener('abort', finish);
+    await consumer.stop();
+  }
+  if (failure) throw failure;
+  return summary;
+}
