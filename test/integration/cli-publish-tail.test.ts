@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCodec, createSchemaRegistry, findingContract, incidentContract, toWireJson, transactionContract, transactionKey, validate, type Finding, type Incident } from '@vigil/contracts';
 import { createKafkaClient, type Admin, type KafkaClient, type Producer, type ReceivedMessage } from '@vigil/kafka';
 import { sampleFinding } from '../../libs/contracts/src/samples.fixture.js';
+import { runTail } from '../../services/cli/src/commands/tail.js';
 import { runCli } from '../../services/cli/src/program.js';
 import { makeTransaction } from '../support/events.js';
 import { quietLogger, stackEnv, uniqueName, waitFor } from '../support/helpers.js';
@@ -195,6 +196,23 @@ describe('vigil publish and vigil tail on the real Kafka and schema registry', (
     expect(r.code, r.err).toBe(0);
     expect(r.out).not.toContain('inc-old');
     expect(r.out.trim()).toMatch(/^2026-11-23T14:00:00Z WAKE UP escalated +critical mallory requested 45 distinct ids on \/users\/\{id\}\/account in 2 min {2}\(confirmed enumeration with successful reads\) {2}\[inc-1 v\d+, \d+ findings\]$/);
+  });
+
+  it('tail follows until it is interrupted (Ctrl-C aborts its signal), then returns what it showed', async () => {
+    const topic = uniqueName('it.cli.follow');
+    created.push(topic);
+    await admin.ensureTopics([{ topic, partitions: 1 }]);
+    const codec = createCodec(findingContract, { topic });
+    await producer.send(topic, [{ key: 'f-a', value: codec.encodeJson(sampleFinding({ id: 'f-a', title: 'first' })) }]);
+    const shown: string[] = [];
+    const ac = new AbortController();
+    const tail = runTail({ what: 'findings', topic, fromBeginning: true, json: false }, { out: (l) => shown.push(l), err: () => undefined, env: { ...stackEnv() }, signal: ac.signal });
+    await waitFor(() => shown.length === 1, 'the first finding shown');
+    await producer.send(topic, [{ key: 'f-b', value: codec.encodeJson(sampleFinding({ id: 'f-b', title: 'second' })) }]);
+    await waitFor(() => shown.length === 2, 'the second finding shown while following');
+    ac.abort();
+    expect(await tail).toMatchObject({ topic, shown: 2, undecodable: 0 });
+    expect(shown.map((l) => l.slice(l.lastIndexOf('['))).join(' ')).toBe('[f-a] [f-b]');
   });
 
   it('tail refuses a topic that does not exist, naming the variable that renames it', async () => {

@@ -80,6 +80,7 @@ export function createKafkaClient(config: KafkaConfig, logger: Logger): KafkaCli
         rebalanceTimeout: 60000,
         heartbeatInterval: 3000,
         maxBytesPerPartition: options.maxBytesPerPartition ?? 1024 * 1024,
+        maxWaitTimeInMs: options.maxWaitTimeMs ?? 5000,
         allowAutoTopicCreation: false,
         retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 10000 },
       });

@@ -85,6 +85,11 @@ export interface ConsumerOptions {
   eachBatch(batch: Batch, context: BatchContext): Promise<void>;
   sessionTimeoutMs?: number;
   maxBytesPerPartition?: number;
+  /**
+   * How long the broker may hold a fetch when it has nothing new (default 5000 ms). Stopping waits for
+   * the fetch in flight: a command a person stops with Ctrl-C sets it lower.
+   */
+  maxWaitTimeMs?: number;
   /** Called when the consumer crashes and will not restart itself. */
   onCrash?(error: Error): void;
   /**

@@ -97,6 +97,8 @@ export async function runTail(o: TailOptions, io: TailIo): Promise<TailSummary> 
     topics: [topic],
     fromBeginning: o.fromBeginning,
     commits: 'manual',
+    // Ctrl-C stops it within about this long (the fetch in flight returns first).
+    maxWaitTimeMs: 500,
     eachBatch: async (batch: Batch) => {
       for (const m of batch.messages) {
         if (o.max !== undefined && summary.shown >= o.max) return;
