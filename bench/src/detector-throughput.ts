@@ -90,11 +90,13 @@ async function main(): Promise<void> {
   t = Date.now();
   let cpu = process.cpuUsage();
   let gc = measureGc();
+  let loop = performance.eventLoopUtilization();
   await raw.start();
   await finished;
   const rawSeconds = (Date.now() - t) / 1000;
   const rawCpu = process.cpuUsage(cpu);
   const rawGc = perEvent(gc.stop(), N);
+  const rawLoopBusy = performance.eventLoopUtilization(loop).utilization;
   await raw.stop();
   note(`raw consumer: ${N} events in ${rawSeconds.toFixed(1)} s`);
   const rawEventsPerSec = Math.round(N / rawSeconds);
@@ -156,11 +158,13 @@ async function main(): Promise<void> {
   t = Date.now();
   cpu = process.cpuUsage();
   gc = measureGc();
+  loop = performance.eventLoopUtilization();
   await service.start();
   await finished;
   const detectorSeconds = (Date.now() - t) / 1000;
   const detectorCpu = process.cpuUsage(cpu);
   const detectorGc = perEvent(gc.stop(), N);
+  const detectorLoopBusy = performance.eventLoopUtilization(loop).utilization;
   await service.stop();
   // Every Redis round trip of the service: the state store's and the group's window clock (its metric counts both).
   const trips = ((await metrics.getSingleMetric('vigil_redis_round_trips_total')?.get())?.values ?? []).reduce((a, v) => a + v.value, 0);
@@ -192,6 +196,9 @@ async function main(): Promise<void> {
       detectorAllocatedBytesPerEvent: detectorGc.allocatedBytesPerEvent,
       rawGcPauseUsPerEvent: rawGc.gcPauseUsPerEvent,
       detectorGcPauseUsPerEvent: detectorGc.gcPauseUsPerEvent,
+      // Share of each phase the main thread was busy (event-loop utilisation): near 1, the phase is bound by its JavaScript.
+      rawEventLoopBusy: Math.round(rawLoopBusy * 1000) / 1000,
+      detectorEventLoopBusy: Math.round(detectorLoopBusy * 1000) / 1000,
       batches: batchMs.length,
       findings,
       partitions: PARTITIONS,
