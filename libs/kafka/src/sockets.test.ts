@@ -24,8 +24,11 @@ describe('trackedSocketFactory', () => {
     leaked.on('end', () => ended.push(true));
     closedByUser.destroy();
     await new Promise((r) => closedByUser.once('close', r));
+    const timersBefore = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
     expect(await tracked.closeAll()).toBe(1);
     expect(leaked.destroyed).toBe(true);
+    // The socket closed in time: its one-second fallback timer is gone too.
+    expect(process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length).toBe(timersBefore);
     expect(ended).toEqual([true]);
     expect(await tracked.closeAll()).toBe(0);
   });

@@ -31,7 +31,14 @@ export function trackedSocketFactory(): { factory: ISocketFactory; closeAll(): P
     async closeAll() {
       const leaked = [...open].filter((s) => !s.writableEnded);
       for (const s of leaked) s.end();
-      await Promise.all([...open].map((s) => Promise.race([once(s, 'close'), new Promise((r) => setTimeout(r, 1000))])));
+      await Promise.all(
+        [...open].map(async (s) => {
+          let timer: NodeJS.Timeout | undefined;
+          await Promise.race([once(s, 'close'), new Promise((r) => (timer = setTimeout(r, 1000)))]);
+          // A socket that closed in time leaves no timer behind (it would hold a stopping process up for a second).
+          clearTimeout(timer);
+        }),
+      );
       for (const s of open) s.destroy();
       open.clear();
       return leaked.length;
