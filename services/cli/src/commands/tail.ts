@@ -119,8 +119,8 @@ export async function runTail(o: TailOptions, io: TailIo): Promise<TailSummary> 
   });
   if (io.signal?.aborted) return summary;
   io.signal?.addEventListener('abort', finish, { once: true });
-  await consumer.start();
   try {
+    await consumer.start();
     await finished;
   } finally {
     io.signal?.removeEventListener('abort', finish);
