@@ -78,14 +78,21 @@ describe('vigil publish and vigil tail on the real Kafka and schema registry', (
     }
   }
 
+  /** A fresh topic name, deleted after the tests; with `partitions`, the topic is created now. */
+  async function newTopic(prefix: string, partitions?: number): Promise<string> {
+    const topic = uniqueName(prefix);
+    created.push(topic);
+    if (partitions !== undefined) await admin.ensureTopics([{ topic, partitions }]);
+    return topic;
+  }
+
   const events = Array.from({ length: 300 }, (_, i) => makeTransaction(i));
   const lines = events.map((e) => JSON.stringify(toWireJson(transactionContract, e)));
   // Line 4: not JSON; line 9: a direction the contract does not have.
   const withBad = [...lines.slice(0, 3), '{"id":"broken"', ...lines.slice(3, 7), lines[7]!.replace('"direction":"inbound"', '"direction":"sideways"').replace('"direction":"outbound"', '"direction":"sideways"'), ...lines.slice(8)];
 
   it('publishes every valid line keyed like the client library, names each bad line by number and reason, and exits 1', async () => {
-    const topic = uniqueName('it.cli.tx');
-    created.push(topic);
+    const topic = await newTopic('it.cli.tx');
     const file = join(dir, 'with-bad.ndjson');
     writeFileSync(file, `${withBad.join('\n')}\n`);
     const r = await vigil({ VIGIL_TOPIC_TRANSACTIONS: topic, VIGIL_TOPIC_PARTITIONS: '3' }, 'publish', '--input', file, '--batch-size', '64');
@@ -112,8 +119,7 @@ describe('vigil publish and vigil tail on the real Kafka and schema registry', (
   });
 
   it('--encoding avro registers the contract and sends Confluent-framed Avro that decodes to the same events', async () => {
-    const topic = uniqueName('it.cli.avro');
-    created.push(topic);
+    const topic = await newTopic('it.cli.avro');
     const file = join(dir, 'valid.ndjson.gz');
     const { gzipSync } = await import('node:zlib');
     writeFileSync(file, gzipSync(`${lines.slice(0, 50).join('\n')}\n`));
@@ -140,9 +146,7 @@ describe('vigil publish and vigil tail on the real Kafka and schema registry', (
   });
 
   it('tail findings --from-beginning prints each finding as a line, reports what does not decode, and stops at --max', async () => {
-    const topic = uniqueName('it.cli.findings');
-    created.push(topic);
-    await admin.ensureTopics([{ topic, partitions: 1 }]);
+    const topic = await newTopic('it.cli.findings', 1);
     const codec = createCodec(findingContract, { topic });
     const findings: Finding[] = [
       sampleFinding({ id: 'f-low', severity: 'low', title: 'a low one' }),
@@ -173,9 +177,7 @@ describe('vigil publish and vigil tail on the real Kafka and schema registry', (
   });
 
   it('tail incidents shows each change with its tier, and without --from-beginning only what is published after it starts', async () => {
-    const topic = uniqueName('it.cli.incidents');
-    created.push(topic);
-    await admin.ensureTopics([{ topic, partitions: 2 }]);
+    const topic = await newTopic('it.cli.incidents', 2);
     const codec = createCodec(incidentContract, { topic });
     await producer.send(topic, [{ key: 'inc-old', value: codec.encodeJson(incident({ id: 'inc-old', title: 'published before tail started' })) }]);
 
@@ -199,9 +201,7 @@ describe('vigil publish and vigil tail on the real Kafka and schema registry', (
   });
 
   it('tail follows until it is interrupted (Ctrl-C aborts its signal), then returns what it showed', async () => {
-    const topic = uniqueName('it.cli.follow');
-    created.push(topic);
-    await admin.ensureTopics([{ topic, partitions: 1 }]);
+    const topic = await newTopic('it.cli.follow', 1);
     const codec = createCodec(findingContract, { topic });
     await producer.send(topic, [{ key: 'f-a', value: codec.encodeJson(sampleFinding({ id: 'f-a', title: 'first' })) }]);
     const shown: string[] = [];

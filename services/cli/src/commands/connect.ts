@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { commonBindings, commonSchemas, loadConfig, topicCreationFields, type Env, type EnvBinding } from '@vigil/config';
 import { createSchemaRegistry, defaultTopics, type SchemaRegistryClient } from '@vigil/contracts';
-import { createKafkaClient, type KafkaClient } from '@vigil/kafka';
-import { createLogger, type Logger } from '@vigil/telemetry';
+import { createKafkaClient, type KafkaClient, type Producer } from '@vigil/kafka';
+import { createLogger } from '@vigil/telemetry';
 
 /**
- * What `vigil publish` and `vigil tail` read of the services' configuration:
+ * What `vigil publish`, `vigil tail` and `vigil simulate --kafka` read of the services' configuration:
  * Kafka, the schema registry and the topics' names, from the same variables
  * and VIGIL_CONFIG file as the services (the file's other sections, a
  * service's own, are ignored).
@@ -40,7 +40,6 @@ export function loadCliConfig(env: Env) {
 
 export interface CliConnections {
   config: CliConfig;
-  logger: Logger;
   kafka: KafkaClient;
   registry: SchemaRegistryClient;
 }
@@ -54,5 +53,18 @@ export function connectionsFor(command: string, env: Env): CliConnections {
   const logger = createLogger({ service: command, level: env.LOG_LEVEL ? config.log.level : 'warn', destination: process.stderr });
   const kafka = createKafkaClient({ brokers: config.kafka.brokers, clientId: `${config.kafka.clientId}-${command}`, ssl: config.kafka.ssl, sasl: config.kafka.sasl }, logger);
   const registry = createSchemaRegistry({ url: config.schemaRegistry.url, username: config.schemaRegistry.username, password: config.schemaRegistry.password });
-  return { config, logger, kafka, registry };
+  return { config, kafka, registry };
+}
+
+/** A producer for `topic`, which is created first when missing (unless `topics.create` is off), as the services create theirs. */
+export async function topicProducer(c: CliConnections, topic: string): Promise<Producer> {
+  if (c.config.topics.create) {
+    const admin = await c.kafka.admin();
+    try {
+      await admin.ensureTopics([{ topic, partitions: c.config.topics.partitions }]);
+    } finally {
+      await admin.disconnect();
+    }
+  }
+  return c.kafka.producer();
 }

@@ -3,8 +3,9 @@ import type { Readable } from 'node:stream';
 import { createCodec, transactionContract, transactionKey, type Encoding } from '@vigil/contracts';
 import { DecodeError, VigilError } from '@vigil/errors';
 import type { OutgoingMessage, Producer } from '@vigil/kafka';
-import { connectionsFor } from './connect.js';
+import { connectionsFor, topicProducer } from './connect.js';
 import { ndjsonLines } from './input.js';
+import { cappedReport } from './report.js';
 
 export interface PublishOptions {
   input: string;
@@ -64,23 +65,13 @@ export async function runPublish(o: PublishOptions, io: PublishIo): Promise<Publ
       throw new VigilError('VIGIL_ARGUMENT', `cannot read --input ${o.input}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }
   }
-  const { config, kafka, registry } = connectionsFor('publish', io.env);
-  const topic = o.topic ?? config.topics.transactions;
-  const codec = createCodec(transactionContract, { registry: o.encoding === 'avro' ? registry : undefined, topic });
+  const connections = connectionsFor('publish', io.env);
+  const topic = o.topic ?? connections.config.topics.transactions;
+  const codec = createCodec(transactionContract, { registry: o.encoding === 'avro' ? connections.registry : undefined, topic });
   const summary: PublishSummary = { topic, encoding: o.encoding, dryRun: o.dryRun, lines: 0, published: 0, rejected: 0, stoppedEarly: false };
 
-  let producer: Producer | undefined;
-  if (!o.dryRun) {
-    if (config.topics.create) {
-      const admin = await kafka.admin();
-      try {
-        await admin.ensureTopics([{ topic, partitions: config.topics.partitions }]);
-      } finally {
-        await admin.disconnect();
-      }
-    }
-    producer = await kafka.producer();
-  }
+  const producer: Producer | undefined = o.dryRun ? undefined : await topicProducer(connections, topic);
+  const reject = cappedReport(io.err, MAX_REPORTED_LINES, '(more rejected lines are counted, not listed)');
 
   let chunk: OutgoingMessage[] = [];
   let lastLine = 0;
@@ -106,9 +97,7 @@ export async function runPublish(o: PublishOptions, io: PublishIo): Promise<Publ
         event = await codec.decode(Buffer.from(line, 'utf8'));
       } catch (err) {
         if (!(err instanceof DecodeError)) throw err;
-        summary.rejected++;
-        if (summary.rejected <= MAX_REPORTED_LINES) io.err(`line ${number}: ${err.code}: ${err.message}`);
-        else if (summary.rejected === MAX_REPORTED_LINES + 1) io.err(`(more rejected lines are counted, not listed)`);
+        reject(++summary.rejected, `line ${number}: ${err.code}: ${err.message}`);
         continue;
       }
       if (!producer) continue;

@@ -1,8 +1,7 @@
 import { writeFileSync } from 'node:fs';
-import { createCodec, createSchemaRegistry, toWireJson, transactionContract, transactionKey } from '@vigil/contracts';
-import { createKafkaClient } from '@vigil/kafka';
+import { createCodec, toWireJson, transactionContract, transactionKey } from '@vigil/contracts';
 import { paced, parseSpeed, simulate } from '@vigil/simulator';
-import { createLogger } from '@vigil/telemetry';
+import { connectionsFor, topicProducer } from './connect.js';
 
 export interface SimulateCommandOptions {
   scenario: string;
@@ -41,15 +40,10 @@ export async function runSimulate(o: SimulateCommandOptions, io: SimulateIo): Pr
       for (const e of events) io.out(JSON.stringify(toWireJson(transactionContract, e)));
     }, io.signal);
   } else {
-    const logger = createLogger({ service: 'simulate', level: io.env.LOG_LEVEL ?? 'warn' });
-    const kafka = createKafkaClient({ brokers: (io.env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(','), clientId: 'vigil-simulate' }, logger);
-    const registry = o.encoding === 'avro' ? createSchemaRegistry({ url: io.env.SCHEMA_REGISTRY_URL ?? 'http://127.0.0.1:18081/apis/ccompat/v7' }) : undefined;
-    const codec = createCodec(transactionContract, { registry, topic: o.topic });
-    // Like the services, create the topic when it is missing (VIGIL_TOPIC_PARTITIONS, default 12).
-    const admin = await kafka.admin();
-    await admin.ensureTopics([{ topic: o.topic, partitions: Number(io.env.VIGIL_TOPIC_PARTITIONS ?? 12) }]);
-    await admin.disconnect();
-    const producer = await kafka.producer();
+    // Kafka and the registry as the services reach them; the topic is created when missing (VIGIL_TOPIC_PARTITIONS, default 12).
+    const connections = connectionsFor('simulate', io.env);
+    const codec = createCodec(transactionContract, { registry: o.encoding === 'avro' ? connections.registry : undefined, topic: o.topic });
+    const producer = await topicProducer(connections, o.topic);
     try {
       sent = await paced(sim, factor, async (events) => {
         await producer.send(o.topic, await Promise.all(events.map(async (e) => ({ key: transactionKey(e), value: await codec.encode(e, o.encoding) }))));

@@ -4,6 +4,7 @@ import { createCodec, findingContract, incidentContract, severityRank, toWireJso
 import { DecodeError, VigilError } from '@vigil/errors';
 import type { Batch } from '@vigil/kafka';
 import { connectionsFor } from './connect.js';
+import { cappedReport } from './report.js';
 
 export type TailWhat = 'findings' | 'incidents';
 
@@ -78,6 +79,7 @@ export async function runTail(o: TailOptions, io: TailIo): Promise<TailSummary> 
 
   const minRank = o.minSeverity === undefined ? 0 : severityRank(o.minSeverity);
   const codec = o.what === 'findings' ? createCodec(findingContract, { topic, registry }) : createCodec(incidentContract, { topic, registry });
+  const undecodable = cappedReport(io.err, MAX_REPORTED_ERRORS, `(more messages that do not decode are counted, not listed: is ${topic} the ${o.what} topic?)`);
   let failure: Error | undefined;
   let finish!: () => void;
   const finished = new Promise<void>((resolve) => (finish = resolve));
@@ -106,9 +108,7 @@ export async function runTail(o: TailOptions, io: TailIo): Promise<TailSummary> 
           show(await codec.decode(m.value));
         } catch (err) {
           if (!(err instanceof DecodeError)) throw err;
-          summary.undecodable++;
-          if (summary.undecodable <= MAX_REPORTED_ERRORS) io.err(`partition ${m.partition} offset ${m.offset}: ${err.code}: ${err.message}`);
-          else if (summary.undecodable === MAX_REPORTED_ERRORS + 1) io.err(`(more messages that do not decode are counted, not listed: is ${topic} the ${o.what} topic?)`);
+          undecodable(++summary.undecodable, `partition ${m.partition} offset ${m.offset}: ${err.code}: ${err.message}`);
         }
       }
     },
