@@ -134,6 +134,20 @@ describe('vigil publish and vigil tail on the real Kafka and schema registry', (
     for (const e of decoded) expect(e).toEqual(events[Number(e.id.slice(4))]);
   });
 
+  it('vigil simulate --kafka publishes a scenario through the same connections, creating its topic with VIGIL_TOPIC_PARTITIONS', async () => {
+    const topic = await newTopic('it.cli.sim');
+    const r = await vigil({ VIGIL_TOPIC_PARTITIONS: '2' }, 'simulate', '--scenario', 'known-bad-ip', '--hours', '3', '--kafka', '--topic', topic);
+    expect(r.code, r.err).toBe(0);
+    const sent = Number((r.summary as { events: number }).events);
+    expect(sent).toBeGreaterThan(1000);
+    const messages = await collect(topic, sent);
+    expect(messages).toHaveLength(sent);
+    expect(new Set(messages.map((m) => m.partition))).toEqual(new Set([0, 1]));
+    const codec = createCodec(transactionContract, { topic });
+    const sample = await codec.decode(messages[0]!.value);
+    expect(messages[0]!.key!.toString()).toBe(transactionKey(sample));
+  });
+
   it('--dry-run checks every line and publishes nothing, not even the topic', async () => {
     const topic = uniqueName('it.cli.dry');
     const file = join(dir, 'dry.ndjson');

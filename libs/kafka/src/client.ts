@@ -1,6 +1,7 @@
 import { CompressionTypes, Kafka, Partitioners, type KafkaMessage, type SASLOptions } from 'kafkajs';
 import { KafkaError, VigilError, isRetriable } from '@vigil/errors';
 import type { Logger } from '@vigil/telemetry';
+import { requestChunks } from './chunks.js';
 import { kafkaLogCreator, kafkaLogLevel } from './logging.js';
 import { trackedSocketFactory } from './sockets.js';
 import type { Admin, CommitOffset, Consumer, ConsumerOptions, Headers, KafkaConfig, OutgoingMessage, PartitionLag, Producer, ReceivedMessage, TopicSpec } from './types.js';
@@ -61,10 +62,12 @@ export function createKafkaClient(config: KafkaConfig, logger: Logger): KafkaCli
       const compression = options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
       return {
         async send(topic: string, messages: readonly OutgoingMessage[]) {
-          if (messages.length === 0) return;
-          await wrap('VIGIL_KAFKA_PRODUCE', `produce ${messages.length} message(s) to ${topic}`, () =>
-            producer.send({ topic, acks: -1, compression, messages: messages.map((m) => ({ ...m })) }),
-          );
+          // In order, one bounded request after another: the broker refuses a partition's batch over its limit whole.
+          for (const chunk of requestChunks(messages)) {
+            await wrap('VIGIL_KAFKA_PRODUCE', `produce ${chunk.length} message(s) to ${topic}`, () =>
+              producer.send({ topic, acks: -1, compression, messages: chunk.map((m) => ({ ...m })) }),
+            );
+          }
         },
         disconnect: () => producer.disconnect(),
       };

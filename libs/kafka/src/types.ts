@@ -68,7 +68,11 @@ export interface BatchContext {
 }
 
 export interface Producer {
-  /** Resolves once every message is acknowledged by the brokers (acks=all). */
+  /**
+   * Resolves once every message is acknowledged by the brokers (acks=all). Many messages go in order as
+   * several requests of at most ~900 KiB each (under the broker's default 1 MB batch limit); if one fails,
+   * those before it are written (a retry of the whole send writes them again: at least once).
+   */
   send(topic: string, messages: readonly OutgoingMessage[]): Promise<void>;
   disconnect(): Promise<void>;
 }
