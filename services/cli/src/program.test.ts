@@ -63,6 +63,12 @@ describe('vigil CLI', () => {
     expect(bad.code).toBe(1);
     expect(bad.err).toContain('unknown scenario "nope"');
     expect((await run('simulate', '--scenario', 'burst', '--speed', 'fast')).err).toContain('--speed must be max, realtime or a factor');
+    const noScenario = await run('simulate');
+    expect(noScenario.code).toBe(2);
+    expect(noScenario.err).toContain('--scenario is required (--list shows them)');
+    const badEncoding = await run('simulate', '--scenario', 'burst', '--kafka', '--encoding', 'xml');
+    expect(badEncoding.code).toBe(2);
+    expect(badEncoding.err).toContain("argument 'xml' is invalid. Allowed choices are json, avro.");
   });
 
   it('vigil backtest --slice-ms takes 0 or more', async () => {

@@ -83,22 +83,22 @@ export function buildProgram(io: ProgramIo, version: string): Command {
     .option('--start <time>', 'first event time, RFC 3339 (default 2026-11-18T10:00:00Z, a Wednesday)')
     .option('--speed <speed>', 'max (as fast as possible), realtime, or a factor such as 60', 'max')
     .option('--kafka', 'publish to Kafka (KAFKA_BROKERS) instead of writing NDJSON to stdout')
-    .option('--encoding <encoding>', 'with --kafka: json or avro (registered in SCHEMA_REGISTRY_URL)', 'json')
+    .addOption(new Option('--encoding <encoding>', 'with --kafka: json, or avro registered in SCHEMA_REGISTRY_URL').choices(['json', 'avro']).default('json'))
     .option('--topic <topic>', 'with --kafka: the topic', 'api.transactions')
     .option('--labels <file>', 'write the ground-truth labels (NDJSON) here')
     .option('--threats <file>', 'write the known threats the scenario needs here (for vigil threats load / backtest --threats)')
-    .action(async (opts: { scenario?: string; list?: boolean; seed?: number; hours?: number; start?: string; speed: string; kafka?: boolean; encoding: string; topic: string; labels?: string; threats?: string }) => {
+    .action(async (opts: { scenario?: string; list?: boolean; seed?: number; hours?: number; start?: string; speed: string; kafka?: boolean; encoding: 'json' | 'avro'; topic: string; labels?: string; threats?: string }, command: Command) => {
       const { describeScenario, scenarioNames } = await import('@vigil/simulator');
       if (opts.list) {
         for (const name of scenarioNames) io.out(`${name.padEnd(32)} ${describeScenario(name)}\n`);
         return;
       }
-      if (!opts.scenario) throw new InvalidArgumentError('--scenario is required (--list shows them)');
-      if (opts.encoding !== 'json' && opts.encoding !== 'avro') throw new InvalidArgumentError('--encoding must be json or avro');
+      // A usage error like commander's own: printed, exit status 2 (an InvalidArgumentError thrown here was not printed).
+      if (!opts.scenario) command.error('error: --scenario is required (--list shows them)', { exitCode: 2, code: 'vigil.scenarioMissing' });
       const { runSimulate } = await import('./commands/simulate.js');
       const summary = await untilInterrupted((signal) =>
         runSimulate(
-          { scenario: opts.scenario!, seed: opts.seed, hours: opts.hours, start: opts.start, speed: opts.speed, kafka: opts.kafka === true, encoding: opts.encoding as 'json' | 'avro', topic: opts.topic, labels: opts.labels, threats: opts.threats },
+          { scenario: opts.scenario!, seed: opts.seed, hours: opts.hours, start: opts.start, speed: opts.speed, kafka: opts.kafka === true, encoding: opts.encoding, topic: opts.topic, labels: opts.labels, threats: opts.threats },
           { out: (line) => io.out(`${line}\n`), env: io.env, signal },
         ),
       );
