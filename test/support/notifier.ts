@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSchemaRegistry, findingContract, toWireJson, type Finding, type Incident } from '@vigil/contracts';
 import { createKafkaClient, type Admin, type Consumer, type KafkaClient, type Producer } from '@vigil/kafka';
-import { buildNotifier, createEscalationSource, type NotifierService } from '@vigil/notifier';
+import { buildNotifier, createEscalationSource, type LockoutOptions, type NotifierService } from '@vigil/notifier';
 import { closeRedis, connectRedis, createRedis, type RedisClient } from '@vigil/redis';
 import { createLogger, createMetricsRegistry, type Registry } from '@vigil/telemetry';
 import { sampleFinding } from '../../libs/contracts/src/samples.fixture.js';
@@ -55,7 +55,7 @@ export function finding(over: Partial<Finding> = {}): Finding {
   );
 }
 
-export async function notifierRig(escalation: unknown, shared: { prefix?: string; findingsTopic?: string } = {}): Promise<NotifierRig> {
+export async function notifierRig(escalation: unknown, shared: { prefix?: string; findingsTopic?: string; lockout?: Partial<LockoutOptions> } = {}): Promise<NotifierRig> {
   const env = stackEnv();
   const logs: Record<string, unknown>[] = [];
   const destination = { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) };
@@ -108,7 +108,7 @@ export async function notifierRig(escalation: unknown, shared: { prefix?: string
         topics,
         groupId,
         fromBeginning: true,
-        api: { token: API_TOKEN, maxBodyBytes: 4096 },
+        api: { token: API_TOKEN, maxBodyBytes: 4096, lockout: shared.lockout },
         delivery: { pollMs: 100, claimLimit: 1000, leaseMs: 10_000, maxAttempts: 100, backoffInitialMs: 500, backoffMaxMs: 4000 },
         tickMs: 200,
         clock: () => Date.now() + skew.ms,

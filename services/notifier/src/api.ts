@@ -1,15 +1,15 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { z, ZodError } from 'zod';
+import { z } from 'zod';
 import { findingContract, incidentContract, incidentStates, toWireJson } from '@vigil/contracts';
-import { VigilError } from '@vigil/errors';
 import { acknowledge, incidentRecord, matcherSchema, resolve, silence, type IncidentState } from '@vigil/notifier-core';
 import { scopeOf, suppressionId, type ExpiringRecordStore, type RecordWatcher, type Suppression } from '@vigil/suppressions';
 import type { Logger } from '@vigil/telemetry';
+import { bearerToken, createLockout, defaultLockout, tokenMatches, type LockoutOptions } from './api-guard.js';
+import { decodePathSegment, failure, HttpError, isClientAbort, readJsonBody, reply, requestUrl } from './api-http.js';
 import { NotFoundError } from './errors.js';
 import type { Escalator } from './escalator.js';
-import type { NotifierMetrics } from './metrics.js';
+import { apiMethods, type ApiRouteTemplate, type NotifierMetrics } from './metrics.js';
 import { newSilenceId, type Silence } from './silences.js';
 import type { IncidentStore } from './store.js';
 
@@ -25,16 +25,8 @@ export interface ApiDeps {
   clock: () => number;
   logger: Logger;
   metrics: NotifierMetrics;
-}
-
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly details?: unknown,
-  ) {
-    super(message);
-  }
+  /** Blocking an address after repeated failed authentications (defaults: 10 within a minute block it for 5 minutes). */
+  lockout?: Partial<LockoutOptions>;
 }
 
 const incidentIdPattern = /^inc-[A-Za-z0-9_-]{20}$/;
@@ -70,45 +62,6 @@ function view(s: IncidentState): Record<string, unknown> {
   return { ...wire, ...(s.silencedUntil ? { silencedUntil: new Date(s.silencedUntil).toISOString() } : {}) };
 }
 
-/** Constant-time: both sides are hashed first, so neither the content nor the length of the token leaks through timing. */
-export function tokenMatches(expected: string, header: string | undefined): boolean {
-  if (!header?.startsWith('Bearer ')) return false;
-  const a = createHash('sha256').update(header.slice(7)).digest();
-  const b = createHash('sha256').update(expected).digest();
-  return timingSafeEqual(a, b);
-}
-
-function readBody(req: IncomingMessage, max: number): Promise<unknown> {
-  const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > max) return Promise.reject(new HttpError(413, `body larger than ${max} bytes`));
-  return new Promise((resolveBody, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let failed = false;
-    req.on('data', (chunk: Buffer) => {
-      if (failed) return;
-      size += chunk.length;
-      if (size > max) {
-        failed = true;
-        reject(new HttpError(413, `body larger than ${max} bytes`));
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('error', reject);
-    req.on('end', () => {
-      if (failed) return;
-      const text = Buffer.concat(chunks).toString('utf8');
-      if (text.trim() === '') return resolveBody({});
-      try {
-        resolveBody(JSON.parse(text));
-      } catch {
-        reject(new HttpError(400, 'body is not valid JSON'));
-      }
-    });
-  });
-}
-
 type Handler = (params: string[], body: () => Promise<unknown>, query: URLSearchParams) => Promise<[number, unknown]>;
 
 /**
@@ -131,9 +84,10 @@ export function buildApi(deps: ApiDeps) {
     return id;
   };
 
-  const routes: { method: string; pattern: RegExp; handle: Handler }[] = [
+  const routes: { method: string; template: ApiRouteTemplate; pattern: RegExp; handle: Handler }[] = [
     {
       method: 'GET',
+      template: '/incidents',
       pattern: /^\/incidents$/,
       async handle(_p, _b, query) {
         const state = query.get('state');
@@ -146,6 +100,7 @@ export function buildApi(deps: ApiDeps) {
     },
     {
       method: 'GET',
+      template: '/incidents/{id}',
       pattern: /^\/incidents\/([^/]+)$/,
       async handle([id]) {
         const s = await incident(id!);
@@ -155,6 +110,7 @@ export function buildApi(deps: ApiDeps) {
     },
     {
       method: 'POST',
+      template: '/incidents/{id}/ack',
       pattern: /^\/incidents\/([^/]+)\/ack$/,
       async handle([id], body) {
         const b = ackBody.parse(await body());
@@ -164,6 +120,7 @@ export function buildApi(deps: ApiDeps) {
     },
     {
       method: 'POST',
+      template: '/incidents/{id}/resolve',
       pattern: /^\/incidents\/([^/]+)\/resolve$/,
       async handle([id], body) {
         const b = ackBody.parse(await body());
@@ -173,6 +130,7 @@ export function buildApi(deps: ApiDeps) {
     },
     {
       method: 'POST',
+      template: '/incidents/{id}/silence',
       pattern: /^\/incidents\/([^/]+)\/silence$/,
       async handle([id], body) {
         const b = silenceBody.parse(await body());
@@ -190,6 +148,7 @@ export function buildApi(deps: ApiDeps) {
     },
     {
       method: 'POST',
+      template: '/incidents/{id}/verdict',
       pattern: /^\/incidents\/([^/]+)\/verdict$/,
       async handle([id], body) {
         const b = verdictBody.parse(await body());
@@ -211,6 +170,7 @@ export function buildApi(deps: ApiDeps) {
     },
     {
       method: 'GET',
+      template: '/suppressions',
       pattern: /^\/suppressions$/,
       async handle() {
         return [200, { suppressions: await deps.suppressions.store.list(deps.clock()) }];
@@ -218,6 +178,7 @@ export function buildApi(deps: ApiDeps) {
     },
     {
       method: 'DELETE',
+      template: '/suppressions/{id}',
       pattern: /^\/suppressions\/([^/]+)$/,
       async handle([id]) {
         if (!suppressionIdPattern.test(id!)) throw new HttpError(400, 'malformed suppression id');
@@ -229,6 +190,7 @@ export function buildApi(deps: ApiDeps) {
     },
     {
       method: 'GET',
+      template: '/silences',
       pattern: /^\/silences$/,
       async handle() {
         return [200, { silences: await deps.silences.store.list(deps.clock()) }];
@@ -236,6 +198,7 @@ export function buildApi(deps: ApiDeps) {
     },
     {
       method: 'DELETE',
+      template: '/silences/{id}',
       pattern: /^\/silences\/([^/]+)$/,
       async handle([id]) {
         if (!silenceIdPattern.test(id!)) throw new HttpError(400, 'malformed silence id');
@@ -246,36 +209,79 @@ export function buildApi(deps: ApiDeps) {
     },
   ];
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (!tokenMatches(deps.token, req.headers.authorization)) {
-      res.setHeader('www-authenticate', 'Bearer');
-      throw new HttpError(401, 'missing or wrong bearer token');
+  const lockoutOptions: LockoutOptions = { ...defaultLockout, ...deps.lockout };
+  const lockout = createLockout(lockoutOptions);
+
+  /** What a request is logged and counted by: never its raw path or credentials, which the caller controls. */
+  interface RequestFacts {
+    method: string;
+    route: ApiRouteTemplate;
+    address: string;
+  }
+
+  /**
+   * Refuses a blocked address (429) or a request without the right token
+   * (401, counted and logged at warn by route template and address); enough
+   * failures from one address block it.
+   */
+  function authenticate(req: IncomingMessage, facts: RequestFacts): void {
+    const now = deps.clock();
+    const blockedMs = lockout.blockedFor(facts.address, now);
+    if (blockedMs > 0) {
+      throw new HttpError(429, 'too many failed authentications from this address; try again later', undefined, { 'retry-after': String(Math.ceil(blockedMs / 1000)) });
     }
-    const url = new URL(req.url ?? '/', 'http://api.invalid');
-    const path = url.pathname.replace(/\/+$/, '') || '/';
+    if (tokenMatches(deps.token, req.headers.authorization)) return lockout.succeed(facts.address);
+    const reason = bearerToken(req.headers.authorization) === undefined ? 'missing' : 'invalid';
+    deps.metrics.apiAuthFailures.labels(reason).inc();
+    log.warn({ ...facts, reason }, 'API request refused: no valid bearer token');
+    if (lockout.fail(facts.address, now)) {
+      deps.metrics.apiBlocks.inc();
+      log.warn({ address: facts.address, failures: lockoutOptions.failures, blockMs: lockoutOptions.blockMs }, 'blocking an address after repeated failed authentications');
+    }
+    throw new HttpError(401, 'missing or wrong bearer token', undefined, { 'www-authenticate': 'Bearer' });
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse, facts: RequestFacts): Promise<void> {
+    const url = requestUrl(req.url);
+    const path = url ? url.pathname.replace(/\/+$/, '') || '/' : '';
     const candidates = routes.filter((r) => r.pattern.test(path));
+    facts.route = candidates[0]?.template ?? 'unmatched';
+    authenticate(req, facts);
+    if (!url) throw new HttpError(400, 'the request target must be a path');
     if (candidates.length === 0) throw new HttpError(404, 'no such endpoint');
     const route = candidates.find((r) => r.method === req.method);
-    if (!route) {
-      res.setHeader('allow', candidates.map((r) => r.method).join(', '));
-      throw new HttpError(405, 'method not allowed');
-    }
-    const params = route.pattern.exec(path)!.slice(1).map((p) => decodeURIComponent(p));
-    const [status, body] = await route.handle(params, () => readBody(req, deps.maxBodyBytes), url.searchParams);
+    if (!route) throw new HttpError(405, 'method not allowed', undefined, { allow: candidates.map((r) => r.method).join(', ') });
+    const params = route.pattern.exec(path)!.slice(1).map(decodePathSegment);
+    const [status, body] = await route.handle(params, () => readJsonBody(req, deps.maxBodyBytes), url.searchParams);
     reply(res, status, body);
+  }
+
+  /** Answers a failed request; a client that went away is its own business (info, no stack), a server fault is logged as an error. */
+  function fail(err: unknown, req: IncomingMessage, res: ServerResponse, facts: RequestFacts): number {
+    if (isClientAbort(err, req)) {
+      log.info({ ...facts, code: (err as { code?: string }).code }, 'the client closed the connection before the reply');
+      res.destroy();
+      return 499;
+    }
+    const [status, body] = failure(err);
+    if (status >= 500) log.error({ err, method: facts.method, route: facts.route }, 'API request failed');
+    reply(res, status, body, err instanceof HttpError ? err.headers : {});
+    // Stop reading a body that will not be read.
+    if (!req.complete) req.resume();
+    return status;
   }
 
   const server = createServer((req, res) => {
     const started = performance.now();
-    handle(req, res)
-      .catch((err: unknown) => {
-        const [status, body] = failure(err);
-        if (status >= 500) log.error({ err, method: req.method }, 'API request failed');
-        reply(res, status, body);
-        // Stop reading an oversize or refused body.
-        if (status === 413 || status === 401) req.resume();
-      })
-      .finally(() => log.debug({ method: req.method, status: res.statusCode, ms: Math.round(performance.now() - started) }, 'api request'));
+    const method = (apiMethods as readonly string[]).includes(req.method ?? '') ? req.method! : 'other';
+    const facts: RequestFacts = { method, route: 'unmatched', address: req.socket.remoteAddress ?? 'unknown' };
+    handle(req, res, facts)
+      .then(() => res.statusCode)
+      .catch((err: unknown) => fail(err, req, res, facts))
+      .then((status) => {
+        deps.metrics.apiRequests.labels(facts.route, facts.method, `${Math.floor(status / 100)}xx`).inc();
+        log.debug({ ...facts, status, ms: Math.round(performance.now() - started) }, 'api request');
+      });
   });
   server.requestTimeout = 10_000;
   server.headersTimeout = 5_000;
@@ -297,25 +303,4 @@ export function buildApi(deps: ApiDeps) {
         server.closeAllConnections();
       }),
   };
-}
-
-function failure(err: unknown): [number, unknown] {
-  if (err instanceof HttpError) return [err.status, { error: err.message, ...(err.details ? { details: err.details } : {}) }];
-  if (err instanceof ZodError) return [400, { error: 'invalid request body', details: err.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`) }];
-  if (err instanceof NotFoundError) return [404, { error: err.message }];
-  if (err instanceof VigilError && err.code === 'VIGIL_SUPPRESSIONS_FULL') return [409, { error: err.message }];
-  if (err instanceof VigilError && err.retriable) return [503, { error: 'temporarily unavailable; try again' }];
-  return [500, { error: 'internal error' }];
-}
-
-function reply(res: ServerResponse, status: number, body: unknown): void {
-  if (res.headersSent) return void res.end();
-  if (status === 204) {
-    res.writeHead(204);
-    res.end();
-    return;
-  }
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
-  res.end(text);
 }

@@ -7,6 +7,7 @@ import type { RedisClient } from '@vigil/redis';
 import { createSuppressionStore, RecordWatcher } from '@vigil/suppressions';
 import type { Logger, Registry } from '@vigil/telemetry';
 import { buildApi } from './api.js';
+import type { LockoutOptions } from './api-guard.js';
 import { createDelivery } from './delivery.js';
 import { createEscalator } from './escalator.js';
 import type { EscalationSource } from './escalation-source.js';
@@ -25,7 +26,7 @@ export interface NotifierDeps {
   topics: { findings: string; incidents: string };
   groupId: string;
   fromBeginning: boolean;
-  api: { token: string; maxBodyBytes: number };
+  api: { token: string; maxBodyBytes: number; lockout?: Partial<LockoutOptions> };
   delivery: { pollMs: number; claimLimit: number; leaseMs: number; maxAttempts: number; backoffInitialMs: number; backoffMaxMs: number };
   tickMs: number;
   /** Wall clock for timeouts, repeats, quiet hours and rate limits (tests move it). */
@@ -75,7 +76,7 @@ export function buildNotifier(deps: NotifierDeps): NotifierService {
   let wake: (() => void) | undefined;
   const kick = () => wake?.();
   const escalator = createEscalator({ store, outbox, suppressions, silences, config: () => deps.escalation.get().config, clock, logger: deps.logger, metrics: m, kick });
-  const api = buildApi({ token: deps.api.token, maxBodyBytes: deps.api.maxBodyBytes, escalator, store, suppressions: { store: suppressionStore, watcher: suppressions }, silences: { store: silenceStore, watcher: silences }, clock, logger: deps.logger, metrics: m });
+  const api = buildApi({ token: deps.api.token, maxBodyBytes: deps.api.maxBodyBytes, lockout: deps.api.lockout, escalator, store, suppressions: { store: suppressionStore, watcher: suppressions }, silences: { store: silenceStore, watcher: silences }, clock, logger: deps.logger, metrics: m });
 
   let producer: Producer | undefined;
   let consumer: Consumer | undefined;

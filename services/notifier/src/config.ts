@@ -39,6 +39,16 @@ export const notifierServiceSchema = z
         /** Bearer token for every request (NOTIFIER_API_TOKEN or NOTIFIER_API_TOKEN_FILE). */
         token: z.string().min(16, 'the API token must be at least 16 characters'),
         maxBodyBytes: z.number().int().min(256).max(1024 * 1024).default(16 * 1024),
+        /** After `failures` failed authentications from one address within `windowMs`, it is answered 429 for `blockMs`; at most `maxAddresses` are tracked. */
+        lockout: z
+          .object({
+            failures: z.number().int().min(1).max(10_000).default(10),
+            windowMs: z.number().int().min(1000).max(86_400_000).default(60_000),
+            blockMs: z.number().int().min(1000).max(86_400_000).default(300_000),
+            maxAddresses: z.number().int().min(1).max(1_000_000).default(10_000),
+          })
+          .strict()
+          .default({}),
       })
       .strict(),
     ),

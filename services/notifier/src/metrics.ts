@@ -4,6 +4,24 @@ import { detectorNames, incidentStates, tiers } from '@vigil/contracts';
 export const findingOutcomes = ['new_incident', 'updated', 'replay', 'suppressed', 'invalid'] as const;
 export type FindingOutcome = (typeof findingOutcomes)[number];
 export const verdicts = ['false_positive', 'true_positive'] as const;
+/** The API's route templates, the label of its request counter; `unmatched` is every path no route has. */
+export const apiRouteTemplates = [
+  '/incidents',
+  '/incidents/{id}',
+  '/incidents/{id}/ack',
+  '/incidents/{id}/resolve',
+  '/incidents/{id}/silence',
+  '/incidents/{id}/verdict',
+  '/suppressions',
+  '/suppressions/{id}',
+  '/silences',
+  '/silences/{id}',
+  'unmatched',
+] as const;
+export type ApiRouteTemplate = (typeof apiRouteTemplates)[number];
+export const apiMethods = ['GET', 'POST', 'DELETE', 'other'] as const;
+export const apiStatusClasses = ['2xx', '4xx', '5xx'] as const;
+export const authFailureReasons = ['missing', 'invalid'] as const;
 
 /** The notifier's metrics, on the registry the service injects. Label values come from fixed lists or config-defined channel names. */
 export function createNotifierMetrics(registry: Registry) {
@@ -27,12 +45,16 @@ export function createNotifierMetrics(registry: Registry) {
     }),
     verdicts: new Counter({ name: 'vigil_verdicts_total', help: 'Verdicts on incidents, by detector and verdict: how operators see which detector is noisy.', labelNames: ['detector', 'verdict'], registers: [registry] }),
     suppressions: new Gauge({ name: 'vigil_suppressions', help: 'Live suppressions (false-positive verdicts).', registers: [registry] }),
+    apiRequests: new Counter({ name: 'vigil_api_requests_total', help: 'Requests to the incidents API, by route template, method and status class (refused ones included).', labelNames: ['route', 'method', 'status_class'], registers: [registry] }),
+    apiAuthFailures: new Counter({ name: 'vigil_api_auth_failures_total', help: 'API requests refused for their credentials: no bearer token (missing) or a wrong one (invalid).', labelNames: ['reason'], registers: [registry] }),
+    apiBlocks: new Counter({ name: 'vigil_api_address_blocks_total', help: 'Times a source address was blocked (answered 429) after repeated failed authentications.', registers: [registry] }),
     configReloads: new Counter({ name: 'vigil_config_reloads_total', help: 'Escalation config reloads, by result.', labelNames: ['result'], registers: [registry] }),
   };
   for (const o of findingOutcomes) metrics.findings.labels(o).inc(0);
   for (const d of detectorNames) for (const v of verdicts) metrics.verdicts.labels(d, v).inc(0);
   for (const t of tiers) for (const s of incidentStates) if (s !== 'resolved') metrics.incidents.labels(t, s).set(0);
   for (const r of ['ok', 'invalid']) metrics.configReloads.labels(r).inc(0);
+  for (const r of authFailureReasons) metrics.apiAuthFailures.labels(r).inc(0);
   return metrics;
 }
 
