@@ -2,12 +2,13 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { freePort, stackEnv, uniqueName, waitFor } from '../support/helpers.js';
+import { promtoolCheckMetrics } from '../support/prometheus.js';
 
 const cli = fileURLToPath(new URL('../../services/cli/dist/main.js', import.meta.url));
 
 
 describe('vigil detector as a process', () => {
-  it('starts from its environment, becomes ready, serves metrics, and stops cleanly on SIGTERM', async () => {
+  it('starts from its environment, becomes ready, serves metrics that promtool accepts, and stops cleanly on SIGTERM', async () => {
     const port = await freePort();
     const env = stackEnv();
     const child = spawn(process.execPath, [cli, 'detector'], {
@@ -38,6 +39,8 @@ describe('vigil detector as a process', () => {
       for (const name of ['vigil_events_consumed_total', 'vigil_events_rejected_total', 'vigil_batch_duration_seconds', 'vigil_findings_total', 'vigil_consumer_lag_messages', 'vigil_redis_round_trips_total', 'vigil_process_resident_memory_bytes']) {
         expect(metrics, name).toContain(name);
       }
+      // The live scrape passes Prometheus's own lint: no gauge named like a counter, every name well formed.
+      expect(promtoolCheckMetrics(metrics)).toEqual({ status: 0, out: '' });
     } finally {
       child.kill('SIGTERM');
     }

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, stackEnv, waitFor } from '../support/helpers.js';
 import { metricValue } from '../support/detector.js';
 import { API_TOKEN, finding, notifierRig, type NotifierRig } from '../support/notifier.js';
+import { promtoolCheckMetrics } from '../support/prometheus.js';
 import { startHttpSink, type HttpSink } from '../support/receivers.js';
 
 const cli = fileURLToPath(new URL('../../services/cli/dist/main.js', import.meta.url));
@@ -107,6 +108,8 @@ describe('vigil notifier as a process', () => {
       await ready(second);
       await waitFor(() => incidentIds().size === 40, 'all 40 notifications after the restart', 60_000);
       await waitFor(async () => metricValue(await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text(), 'vigil_outbox_depth') === 0, 'the outbox to empty', 30_000);
+      // The live scrape passes Prometheus's own lint: no gauge named like a counter, every name well formed.
+      expect(promtoolCheckMetrics(await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text())).toEqual({ status: 0, out: '' });
       // At least once: the one request in flight when the process died may be sent again; nothing else is.
       expect(sink.received.length - 40).toBeLessThanOrEqual(1);
       second.child.kill('SIGTERM');

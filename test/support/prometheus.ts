@@ -14,6 +14,12 @@ export function run(cmd: string, args: readonly string[], o: { cwd?: string; tim
   return { status: r.status, out: `${r.stdout ?? ''}${r.stderr ?? ''}${r.error ? String(r.error) : ''}`, stdout: r.stdout ?? '' };
 }
 
+/** `promtool check metrics` over a scrape: its exit status and what it said (nothing when the exposition is clean). */
+export function promtoolCheckMetrics(exposition: string): { status: number | null; out: string } {
+  const r = spawnSync('promtool', ['check', 'metrics'], { input: exposition, encoding: 'utf8', timeout: 30_000 });
+  return { status: r.status, out: `${r.stdout ?? ''}${r.stderr ?? ''}${r.error ? String(r.error) : ''}` };
+}
+
 /**
  * A rules file for a fast test, made from a real one: the same groups, rules
  * and expressions, with every alert's `for` replaced by `forDuration` and

@@ -113,3 +113,15 @@ describe('health server', () => {
     expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(503);
   });
 });
+
+describe('the default process metrics', () => {
+  it('carry _total only on counters (promtool check metrics refuses a gauge named so)', async () => {
+    const registry = createMetricsRegistry('test');
+    const metrics = await registry.getMetricsAsJSON();
+    expect(metrics.length).toBeGreaterThan(10);
+    const misnamed = metrics.filter((m) => m.name.endsWith('_total') && String(m.type) !== 'counter').map((m) => m.name);
+    expect(misnamed).toEqual([]);
+    // Their per-type siblings stay: summed by type, they give the same totals.
+    expect(metrics.map((m) => m.name)).toEqual(expect.arrayContaining(['vigil_nodejs_active_handles', 'vigil_nodejs_active_resources', 'vigil_process_cpu_seconds_total']));
+  });
+});
