@@ -9,3 +9,11 @@ describe('detector config', () => {
     expect(() => loadDetectorConfig({ DETECTOR_SLICE_MS: '-1' })).toThrow(/DETECTOR_SLICE_MS/);
   });
 });
+
+describe('the dead-letter topic', () => {
+  it('follows a renamed transactions topic unless set on its own', () => {
+    expect(loadDetectorConfig({}).topics.dlq).toBe('api.transactions.dlq');
+    expect(loadDetectorConfig({ VIGIL_TOPIC_TRANSACTIONS: 'interop.tx' }).topics.dlq).toBe('interop.tx.dlq');
+    expect(loadDetectorConfig({ VIGIL_TOPIC_TRANSACTIONS: 'interop.tx', VIGIL_TOPIC_DLQ: 'bad-input' }).topics.dlq).toBe('bad-input');
+  });
+});

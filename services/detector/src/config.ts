@@ -13,12 +13,14 @@ export const detectorServiceSchema = z
     topics: z
       .object({
         transactions: z.string().min(1).default(defaultTopics.transactions),
-        dlq: z.string().min(1).default(defaultTopics.transactionsDlq),
+        /** Default: the transactions topic's name + `.dlq`, so a renamed input keeps its dead letters beside it. */
+        dlq: z.string().min(1).optional(),
         findings: z.string().min(1).default(defaultTopics.findings),
         ...topicCreationFields,
       })
       .strict()
-      .default({}),
+      .default({})
+      .transform((t) => ({ ...t, dlq: t.dlq ?? deadLetterTopicOf(t.transactions) })),
     consumer: z
       .object({
         ...consumerFields('vigil-detector'),
@@ -52,6 +54,11 @@ export const detectorServiceSchema = z
     detectors: detectorsConfigSchema.default({}),
   })
   .strict();
+
+/** The dead-letter topic of a transactions topic when none is set: `api.transactions` → `api.transactions.dlq`. */
+export function deadLetterTopicOf(transactions: string): string {
+  return `${transactions}.dlq`;
+}
 
 export type DetectorServiceConfig = z.output<typeof detectorServiceSchema>;
 
