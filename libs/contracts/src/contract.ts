@@ -102,11 +102,24 @@ export function validate<T>(contract: Contract<T>, value: unknown): T {
   }
   const result = contract.zod.safeParse(value);
   if (result.success) return result.data;
-  const issues = result.error.issues;
-  const first = issues[0]!;
-  const field = first.path.join('.');
-  const more = issues.length > 1 ? ` (and ${issues.length - 1} more: ${issues.slice(1, 4).map((i) => i.path.join('.') || '(message)').join(', ')})` : '';
-  throw new DecodeError('VIGIL_VALIDATION', field, `${first.message}${more}`);
+  const [first, ...others] = result.error.issues;
+  throw new DecodeError('VIGIL_VALIDATION', first!.path.join('.'), `${bounded(first!.message)}${otherProblems(others)}`);
+}
+
+/** Problems listed after the first, each with its reason; past this many, only counted. */
+const MAX_LISTED_PROBLEMS = 5;
+/** A reason quoting the input (an enum's received value) could be long: each is cut to this. */
+const MAX_REASON_CHARS = 160;
+
+function bounded(reason: string): string {
+  return reason.length <= MAX_REASON_CHARS ? reason : `${reason.slice(0, MAX_REASON_CHARS - 1)}…`;
+}
+
+/** `; status: must be 599 or less; latencyMs: expected number, received string (and 2 more)`. */
+function otherProblems(issues: readonly z.ZodIssue[]): string {
+  const listed = issues.slice(0, MAX_LISTED_PROBLEMS - 1).map((i) => `; ${bounded(i.path.join('.') || '(message)')}: ${bounded(i.message)}`);
+  const unlisted = issues.length - listed.length;
+  return `${listed.join('')}${unlisted > 0 ? ` (and ${unlisted} more)` : ''}`;
 }
 
 /** The JSON wire form: timestamps as RFC 3339 strings, absent optionals omitted. */

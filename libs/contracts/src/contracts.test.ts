@@ -202,3 +202,27 @@ function captured(fn: () => unknown): DecodeError {
   }
   throw new Error('expected an error');
 }
+
+describe('a validation error with several problems', () => {
+  function problem(sample: Record<string, unknown>): DecodeError {
+    try {
+      validate(transactionContract, sample);
+    } catch (err) {
+      return err as DecodeError;
+    }
+    throw new Error('expected a DecodeError');
+  }
+
+  it('gives every problem its reason, not only its field', () => {
+    const err = problem({ ...tx, status: 700, latencyMs: 'slow' });
+    expect(err.field).toBe('status');
+    expect(err.message).toBe('status: must be 599 or less; latencyMs: expected a number');
+  });
+
+  it('lists five problems, counts the rest, and cuts a long reason', () => {
+    const err = problem({ ...tx, direction: `sideways-${'x'.repeat(5000)}`, status: 700, latencyMs: -1, requestBytes: -1, responseBytes: -1, rateLimitLimit: -1, rateLimitRemaining: -1 });
+    expect(err.message.split('; ')).toHaveLength(5);
+    expect(err.message).toMatch(/ \(and 2 more\)$/);
+    expect(err.message.length).toBeLessThan(1000);
+  });
+});
