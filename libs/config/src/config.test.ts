@@ -86,9 +86,38 @@ describe('loadConfig', () => {
     expect(err.message).toContain('not valid YAML');
   });
 
-  it('reports a missing file', () => {
-    const err = configError(() => loadConfig(schema, { env: {}, bindings, file: join(dir, 'nope.yaml') }));
-    expect(err.message).toContain('cannot read');
+  it('reports a missing file with the variable that names it', () => {
+    const path = join(dir, 'nope.yaml');
+    const err = configError(() => loadConfig(schema, { env: {}, bindings, file: path }));
+    expect(err.message).toContain(`VIGIL_CONFIG (file ${path}): cannot read the file: ENOENT`);
+  });
+
+  it('reports a file that does not hold a mapping', () => {
+    const path = file('list.yaml', '- a\n- b\n');
+    expect(configError(() => loadConfig(schema, { env: {}, bindings, file: path })).message).toContain(`file ${path}: must hold a mapping of keys at its top level`);
+  });
+
+  describe('a missing required value', () => {
+    const required = z.object({ api: z.object({ token: z.string().min(16), name: z.string() }).strict().default({} as never) }).strict();
+    const tokenBinding = [{ env: 'APP_TOKEN', path: 'api.token', secret: true }];
+
+    it('names every variable that sets it, and its file key', () => {
+      const err = configError(() => loadConfig(required, { env: {}, bindings: tokenBinding }));
+      expect(err.message).toContain('APP_TOKEN or APP_TOKEN_FILE (or api.token in the VIGIL_CONFIG file): is required');
+      // Without a variable, the file key alone.
+      expect(err.message).toContain('  - api.name in the VIGIL_CONFIG file: is required');
+    });
+
+    it('with a file, names the file and the key to add', () => {
+      const path = file('partial.yaml', 'api:\n  name: x\n');
+      const err = configError(() => loadConfig(required, { env: {}, bindings: tokenBinding, file: path }));
+      expect(err.message).toContain(`APP_TOKEN or APP_TOKEN_FILE (or file ${path} at api.token): is required`);
+    });
+
+    it('a missing section names the variables that set what it holds', () => {
+      const section = z.object({ api: z.object({ token: z.string() }).strict() }).strict();
+      expect(configError(() => loadConfig(section, { env: {}, bindings: tokenBinding })).message).toContain('APP_TOKEN or APP_TOKEN_FILE (or api in the VIGIL_CONFIG file): is required');
+    });
   });
 
   it('reads a secret from the file named by VAR_FILE, and never echoes it', () => {
@@ -99,5 +128,11 @@ describe('loadConfig', () => {
     const err = configError(() => loadConfig(secretSchema, { env: { REDIS_URL_FILE: bad }, bindings }));
     expect(err.issues[0]?.source).toBe('REDIS_URL_FILE (secret)');
     expect(err.message).not.toContain('s3cret');
+  });
+
+  it('names an unreadable secret file and the variable pointing to it', () => {
+    const secretSchema = z.object({ redis: commonSchemas.redis }).strict();
+    const err = configError(() => loadConfig(secretSchema, { env: { REDIS_URL_FILE: '/nonexistent/redis-url' }, bindings }));
+    expect(err.message).toContain('REDIS_URL_FILE: cannot read the secret file /nonexistent/redis-url: ENOENT');
   });
 });

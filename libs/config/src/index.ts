@@ -29,11 +29,14 @@ export interface LoadConfigOptions {
   bindings: readonly EnvBinding[];
   /** Path of a YAML (.yaml, .yml) or JSON (.json) file; optional. */
   file?: string | undefined;
+  /** The variable that names the file, for errors (default VIGIL_CONFIG). */
+  fileVariable?: string;
 }
 
 export function loadConfig<S extends z.ZodTypeAny>(schema: S, options: LoadConfigOptions): DeepReadonly<z.output<S>> {
   const issues: ConfigIssue[] = [];
   const origin = new Map<string, string>();
+  const fileVariable = options.fileVariable ?? 'VIGIL_CONFIG';
   let raw: Record<string, unknown> = {};
 
   if (options.file) {
@@ -41,7 +44,8 @@ export function loadConfig<S extends z.ZodTypeAny>(schema: S, options: LoadConfi
       raw = parseConfigText(readFileSync(options.file, 'utf8'), options.file);
     } catch (err) {
       if (err instanceof ConfigError) throw err;
-      throw new ConfigError([{ source: `file ${options.file}`, path: '', message: `cannot read: ${(err as Error).message}` }], { cause: err });
+      const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+      throw new ConfigError([{ source: `${fileVariable} (file ${options.file})`, path: '', message: `cannot read the file: ${code}` }], { cause: err });
     }
   }
 
@@ -54,7 +58,7 @@ export function loadConfig<S extends z.ZodTypeAny>(schema: S, options: LoadConfi
       try {
         value = readFileSync(fromFile, 'utf8').trim();
       } catch (err) {
-        issues.push({ source, path: binding.path, message: `cannot read secret file: ${(err as NodeJS.ErrnoException).code ?? 'error'}` });
+        issues.push({ source, path: binding.path, message: `cannot read the secret file ${fromFile}: ${(err as NodeJS.ErrnoException).code ?? 'error'}` });
         continue;
       }
     }
@@ -67,7 +71,8 @@ export function loadConfig<S extends z.ZodTypeAny>(schema: S, options: LoadConfi
   if (!result.success) {
     for (const issue of result.error.issues) {
       const path = issue.path.join('.');
-      issues.push({ source: sourceOf(path, origin, options.file), path, message: issue.message });
+      const missing = issue.code === 'invalid_type' && issue.received === 'undefined';
+      issues.push({ source: sourceOf(path, { origin, file: options.file, fileVariable, bindings: options.bindings, missing }), path, message: missing ? 'is required' : issue.message });
     }
   }
   if (issues.length > 0) throw new ConfigError(issues);
@@ -89,9 +94,25 @@ export function parseConfigText(text: string, fileName = 'config.yaml'): Record<
   return parsed as Record<string, unknown>;
 }
 
-function sourceOf(path: string, origin: Map<string, string>, file: string | undefined): string {
-  for (const [p, src] of origin) if (path === p || path.startsWith(`${p}.`)) return src;
-  return file ? `file ${file} at ${path || '(top level)'}` : path ? `config key ${path}` : 'config';
+interface SourceContext {
+  origin: Map<string, string>;
+  file: string | undefined;
+  fileVariable: string;
+  bindings: readonly EnvBinding[];
+  /** The value is absent: every way of setting it is named. */
+  missing: boolean;
+}
+
+/**
+ * Where a bad value came from, or for a missing one every way to set it:
+ * `NOTIFIER_API_TOKEN or NOTIFIER_API_TOKEN_FILE (or api.token in the VIGIL_CONFIG file)`.
+ */
+function sourceOf(path: string, c: SourceContext): string {
+  for (const [p, src] of c.origin) if (path === p || path.startsWith(`${p}.`)) return src;
+  const key = c.file ? `file ${c.file} at ${path || '(top level)'}` : `${path || 'the top level'} in the ${c.fileVariable} file`;
+  if (!c.missing) return key;
+  const variables = c.bindings.filter((b) => b.path === path || b.path.startsWith(`${path}.`)).flatMap((b) => (b.secret ? [b.env, `${b.env}_FILE`] : [b.env]));
+  return variables.length > 0 ? `${variables.join(' or ')} (or ${key})` : key;
 }
 
 function coerce(value: string, kind: EnvKind): unknown {

@@ -20,7 +20,7 @@ describe('building channels from the escalation config', () => {
     expect(channels.get('mail')!.type).toBe('email');
   });
 
-  it('a missing secret names the channel and key, never a value', () => {
+  it('a missing secret names the channel and key and what to provide, never a value', () => {
     try {
       buildChannels(config, {}, () => {
         throw Object.assign(new Error('ENOENT: /run/secrets/pd'), { code: 'ENOENT' });
@@ -30,8 +30,8 @@ describe('building channels from the escalation config', () => {
       expect(err).toBeInstanceOf(ConfigError);
       const e = err as ConfigError;
       expect(e.issues.map((i) => i.path).sort()).toEqual(['channels.pd.routingKey', 'channels.slack.webhookUrl']);
-      expect(e.message).toContain('environment variable SLACK_URL: is not set');
-      expect(e.message).toContain('file /run/secrets/pd: cannot read: ENOENT');
+      expect(e.message).toContain('escalation config at channels.slack.webhookUrl: environment variable SLACK_URL is not set (set it, or change channels.slack.webhookUrl)');
+      expect(e.message).toContain('escalation config at channels.pd.routingKey: cannot read the file /run/secrets/pd: ENOENT');
     }
   });
 });

@@ -8,9 +8,10 @@ export type Env = Readonly<Record<string, string | undefined>>;
 /**
  * Builds the channels the escalation config defines. Secrets and endpoints
  * come from the environment or from files; a missing one is a ConfigError
- * that names the channel and key, never the value.
+ * that names the config file, the channel and key, and the variable or file
+ * to provide, never the value. `source` names the config (`file /etc/…yaml`).
  */
-export function buildChannels(config: EscalationConfig, env: Env, readFile: (path: string) => string = (p) => readFileSync(p, 'utf8')): Map<string, Channel> {
+export function buildChannels(config: EscalationConfig, env: Env, readFile: (path: string) => string = (p) => readFileSync(p, 'utf8'), source = 'escalation config'): Map<string, Channel> {
   const issues: ConfigIssue[] = [];
   const channels = new Map<string, Channel>();
   for (const [name, c] of Object.entries(config.channels)) {
@@ -18,15 +19,16 @@ export function buildChannels(config: EscalationConfig, env: Env, readFile: (pat
       if (ref === undefined) return undefined;
       if (typeof ref === 'string') return ref;
       const path = `channels.${name}.${key}`;
+      const at = `${source} at ${path}`;
       if ('env' in ref) {
         const v = env[ref.env];
-        if (v === undefined || v === '') issues.push({ source: `environment variable ${ref.env}`, path, message: 'is not set' });
+        if (v === undefined || v === '') issues.push({ source: at, path, message: `environment variable ${ref.env} is not set (set it, or change ${path})` });
         return v ?? '';
       }
       try {
         return readFile(ref.file).trim();
       } catch (err) {
-        issues.push({ source: `file ${ref.file}`, path, message: `cannot read: ${(err as NodeJS.ErrnoException).code ?? 'error'}` });
+        issues.push({ source: at, path, message: `cannot read the file ${ref.file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}` });
         return '';
       }
     };

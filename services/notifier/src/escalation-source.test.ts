@@ -57,3 +57,21 @@ describe('the escalation config source', () => {
     expect(() => loadEscalation(file('notify: [unclosed\n'), {})).toThrow(/not valid YAML/);
   });
 });
+
+describe('escalation config errors name what fixes them', () => {
+  it('an unreadable file names the variable that points to it', () => {
+    expect(() => loadEscalation('/nonexistent/escalation.yaml', {})).toThrow('NOTIFIER_ESCALATION_FILE (escalation.file) /nonexistent/escalation.yaml: cannot read the file: ENOENT');
+  });
+
+  it('the example escalation file without its variables names each channel key and variable', () => {
+    const example = new URL('../../../deploy/notifier/escalation.example.yaml', import.meta.url).pathname;
+    let message = '';
+    try {
+      loadEscalation(example, {});
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toContain(`file ${example} at channels.slack.webhookUrl: environment variable SLACK_WEBHOOK_URL is not set`);
+    for (const line of message.split('\n').slice(1)) expect(line).toMatch(/^ {2}- file \S+ at channels\.[a-z0-9_-]+\.[A-Za-z]+: (environment variable [A-Z_]+ is not set|cannot read the file \S+: ENOENT)/);
+  });
+});

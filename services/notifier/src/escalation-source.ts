@@ -19,12 +19,13 @@ export function loadEscalation(file: string | undefined, env: Env): Escalation {
     try {
       text = readFileSync(file, 'utf8');
     } catch (err) {
-      throw new ConfigError([{ source: `file ${file}`, path: '', message: `cannot read: ${(err as NodeJS.ErrnoException).code ?? 'error'}` }], { cause: err });
+      throw new ConfigError([{ source: `NOTIFIER_ESCALATION_FILE (escalation.file) ${file}`, path: '', message: `cannot read the file: ${(err as NodeJS.ErrnoException).code ?? 'error'}` }], { cause: err });
     }
     doc = parseConfigText(text, file);
   }
-  const config = Object.freeze(parseEscalationConfig(doc, file ? `file ${file}` : 'escalation config'));
-  return { config, channels: buildChannels(config, env) };
+  const source = file ? `file ${file}` : 'escalation config';
+  const config = Object.freeze(parseEscalationConfig(doc, source));
+  return { config, channels: buildChannels(config, env, undefined, source) };
 }
 
 export interface EscalationSourceOptions {
