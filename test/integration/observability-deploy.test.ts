@@ -114,6 +114,27 @@ describe('the metric-name cross-check (against the services\' metric definitions
   });
 });
 
+describe('what the consumed-events series mean', () => {
+  interface Panel { title: string; description?: string; targets?: { expr: string; legendFormat?: string }[]; panels?: Panel[] }
+  const panels = (list: Panel[]): Panel[] => list.flatMap((p) => [p, ...panels(p.panels ?? [])]);
+
+  it('vigil_events_consumed_total says in its HELP that it counts the dead-lettered messages too', async () => {
+    const registry = createMetricsRegistry('detector', { defaultMetrics: false });
+    createDetectorMetrics(registry);
+    const help = /^# HELP vigil_events_consumed_total (.*)$/m.exec(await registry.metrics())?.[1];
+    expect(help).toContain('valid or not');
+    expect(help).toContain('vigil_events_rejected_total');
+  });
+
+  it('the dashboard panel that plots it is titled for messages and shows valid events as consumed minus rejected', () => {
+    const dashboard = JSON.parse(readFileSync(join(repo, 'deploy/grafana/dashboards/vigil.json'), 'utf8')) as { panels: Panel[] };
+    const plotting = panels(dashboard.panels).filter((p) => p.targets?.some((t) => t.expr.includes('vigil_events_consumed_total')));
+    expect(plotting.map((p) => p.title)).toEqual(['Messages consumed per second (valid events and dead letters)']);
+    const valid = plotting[0]!.targets!.find((t) => t.legendFormat?.startsWith('valid events'));
+    expect(valid?.expr).toMatch(/vigil_events_consumed_total.*\) - sum\(rate\(vigil_events_rejected_total/);
+  });
+});
+
 describe('docker-compose.yml and the Dockerfile', () => {
   it('compose-go (the loader of Docker Compose) accepts docker-compose.yml with every service of the stack', () => {
     const r = run(join(bin, 'compose-check'), ['docker-compose.yml']);

@@ -5,7 +5,7 @@ import { detectorNames, severities } from '@vigil/contracts';
 /** The detector's metrics, on the registry the service injects. Label values come from fixed lists. */
 export function createDetectorMetrics(registry: Registry) {
   const metrics = {
-    consumed: new Counter({ name: 'vigil_events_consumed_total', help: 'Transaction events read from Kafka (valid or not).', registers: [registry] }),
+    consumed: new Counter({ name: 'vigil_events_consumed_total', help: 'Messages read from the transactions topic, valid or not: the dead-lettered ones are counted here and in vigil_events_rejected_total, so valid events are this minus that.', registers: [registry] }),
     rejected: new Counter({ name: 'vigil_events_rejected_total', help: 'Events sent to the dead-letter topic, by reason (error code).', labelNames: ['reason'], registers: [registry] }),
     batchSeconds: new Histogram({
       name: 'vigil_batch_duration_seconds',
