@@ -16,9 +16,8 @@ COPY services ./services
 COPY schemas ./schemas
 COPY bench/package.json ./bench/
 COPY examples/package.json ./examples/
-# 'npm install', not 'npm ci': the lock is made on linux-x64 without other
-# platforms' optional packages, which 'npm ci' refuses (scripts/bootstrap.sh).
-RUN npm install --ignore-scripts --no-audit --no-fund \
+# 'npm ci': exactly the locked versions (the lock holds every platform's optional binaries).
+RUN npm ci --ignore-scripts --no-audit --no-fund \
  && npx tsc -b services/cli \
  && npm prune --omit=dev --ignore-scripts --no-audit --no-fund
 # Keep what runs: manifests, compiled code, Lua scripts, contracts, the

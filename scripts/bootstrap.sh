@@ -17,12 +17,12 @@ if [ "$node_major" -lt 20 ]; then
 fi
 
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  # 'npm install', not 'npm ci': the lock file is made on linux-x64 against a
-  # registry that may not serve every platform's optional packages (rollup,
-  # esbuild), and 'npm ci' refuses a lock without them. With the lock present,
-  # 'npm install' installs the locked versions.
-  echo "› installing npm dependencies (npm install from package-lock.json)"
-  npm install --no-audit --no-fund --loglevel=error
+  # 'npm ci': exactly the locked versions, and the lock is never rewritten. The
+  # lock holds every platform's optional binaries (rollup, esbuild, fsevents;
+  # test/repo/lockfile.test.ts checks it), so it works on linux and macOS,
+  # x64 and arm64.
+  echo "› installing npm dependencies (npm ci from package-lock.json)"
+  npm ci --no-audit --no-fund --loglevel=error
 fi
 
 echo "› building"
