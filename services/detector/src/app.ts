@@ -1,4 +1,4 @@
-import { createCodec, findingContract, transactionContract, type Finding, type SchemaRegistryClient } from '@vigil/contracts';
+import { createCodec, findingContract, transactionContract, type Encoding, type Finding, type SchemaRegistryClient } from '@vigil/contracts';
 import { DEFAULT_SLICE_MS, DetectionEngine, createThreatMatcher, parseThreatsDocument, type DetectorsConfig, type EnrichedEvent } from '@vigil/detectors';
 import { DecodeError } from '@vigil/errors';
 import type { Batch, Consumer, KafkaClient, OutgoingMessage, Producer } from '@vigil/kafka';
@@ -24,6 +24,8 @@ export interface DetectorDeps {
   logger: Logger;
   metrics: Registry;
   topics: { transactions: string; dlq: string; findings: string };
+  /** How findings are written (default json); avro needs the registry, and registers `<findings topic>-value`. */
+  findingsEncoding?: Encoding;
   groupId: string;
   fromBeginning: boolean;
   detectors: DetectorsConfig;
@@ -75,7 +77,8 @@ export function buildDetector(deps: DetectorDeps): DetectorService {
   const log = deps.logger.child({ component: 'detector' });
   const m = createDetectorMetrics(deps.metrics);
   const codec = createCodec(transactionContract, { registry: deps.registry, topic: deps.topics.transactions, maxMessageBytes: deps.maxMessageBytes });
-  const findingCodec = createCodec(findingContract, { topic: deps.topics.findings });
+  const findingCodec = createCodec(findingContract, { registry: deps.registry, topic: deps.topics.findings });
+  const findingsEncoding = deps.findingsEncoding ?? 'json';
   const engine = new DetectionEngine({
     config: deps.detectors,
     store: deps.store,
@@ -152,7 +155,8 @@ export function buildDetector(deps: DetectorDeps): DetectorService {
     // A suppressed finding is neither published nor marked published: if the
     // suppression is removed while its window is still open, it comes back.
     const published = deps.suppressions ? outcome.findings.filter((f) => !deps.suppressions!.find((s, now) => covers(s, f, now))) : outcome.findings;
-    const findingMessages = published.map((f: Finding) => ({ key: f.id, value: findingCodec.encodeJson(f) }));
+    // Avro registers the schema on the first finding; the registry down fails the batch, which is retried.
+    const findingMessages = await Promise.all(published.map(async (f: Finding) => ({ key: f.id, value: await findingCodec.encode(f, findingsEncoding) })));
     await Promise.all([producer!.send(deps.topics.dlq, deadLetters), producer!.send(deps.topics.findings, findingMessages)]);
     await engine.markPublished(published);
 

@@ -21,6 +21,13 @@ export const detectorServiceSchema = z
       .strict()
       .default({})
       .transform((t) => ({ ...t, dlq: t.dlq ?? deadLetterTopicOf(t.transactions) })),
+    findings: z
+      .object({
+        /** How findings are written: JSON (RFC 3339 times), or Avro in the Confluent wire format, registered as `<findings topic>-value`. */
+        encoding: z.enum(['json', 'avro']).default('json'),
+      })
+      .strict()
+      .default({}),
     consumer: z
       .object({
         ...consumerFields('vigil-detector'),
@@ -68,6 +75,7 @@ export const detectorBindings: readonly EnvBinding[] = [
   { env: 'VIGIL_TOPIC_DLQ', path: 'topics.dlq' },
   { env: 'VIGIL_TOPIC_FINDINGS', path: 'topics.findings' },
   { env: 'VIGIL_TOPIC_PARTITIONS', path: 'topics.partitions', kind: 'number' },
+  { env: 'VIGIL_FINDINGS_ENCODING', path: 'findings.encoding' },
   { env: 'DETECTOR_GROUP_ID', path: 'consumer.groupId' },
   { env: 'DETECTOR_START', path: 'consumer.start' },
   { env: 'DETECTOR_CHECKPOINT_INTERVAL_MS', path: 'consumer.checkpointIntervalMs', kind: 'number' },

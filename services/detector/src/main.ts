@@ -44,6 +44,7 @@ export async function runDetectorMain(env: NodeJS.ProcessEnv = process.env): Pro
     logger,
     metrics: registry,
     topics: config.topics,
+    findingsEncoding: config.findings.encoding,
     groupId: config.consumer.groupId,
     fromBeginning: config.consumer.start === 'earliest',
     detectors: config.detectors,
