@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 // Workspace packages resolve to their TypeScript sources (the "source" export
 // condition), so tests never run against a stale build.
 /** Integration tests that run one at a time (see the integration-serial project). */
-const heavy = ['cardinality', 'fault-broker', 'fault-replicas', 'scale-out', 'soak'].map((name) => `test/integration/${name}.test.ts`);
+const heavy = ['cardinality', 'fault-broker', 'fault-replicas', 'golden-memory', 'golden-redis', 'scale-out', 'soak'].map((name) => `test/integration/${name}.test.ts`);
 
 export default defineConfig({
   resolve: { conditions: ['source'] },
