@@ -4,7 +4,7 @@ import { detectorsConfigSchema } from '@vigil/detectors';
 import { createKafkaClient, type Admin, type KafkaClient, type Producer, type ReceivedMessage } from '@vigil/kafka';
 import { closeRedis, connectRedis, createRedis, scanKeys, type RedisClient } from '@vigil/redis';
 import { RedisStateStore } from '@vigil/state';
-import { createSuppressionStore, RecordWatcher, type Suppression } from '@vigil/suppressions';
+import { createSuppressionStore, RecordWatcher, type Suppression } from '@vigil/records';
 import { createMetricsRegistry, type Registry } from '@vigil/telemetry';
 import { quietLogger, stackEnv, uniqueName } from './helpers.js';
 import { findingsOf, followTopic } from './topics.js';

@@ -11,10 +11,10 @@
            to look at (it is never silently dropped).
 
   KEYS[1]  entry key      KEYS[2] due set      KEYS[3] sent marker   KEYS[4] dead set
-  ARGV[1]  id   ARGV[2] outcome (ack | retry | dead)
+  ARGV[1]  id   ARGV[2] outcome (ack | retry | defer | dead)
   ARGV[3]  ack: sent-marker TTL (ms); retry, defer: due at (ms); dead: when (ms)
   ARGV[4]  reason of the failure (retry, dead)
-  Returns  1 when the entry existed
+  Returns  1 when the entry existed; 0 when it did not (its id leaves the due set)
 ]]
 if redis.call('EXISTS', KEYS[1]) == 0 then
   redis.call('ZREM', KEYS[2], ARGV[1])

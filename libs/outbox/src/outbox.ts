@@ -1,14 +1,12 @@
-import { readFileSync } from 'node:fs';
 import { StateError } from '@vigil/errors';
-import { createKeyspace, defineScripts, escapeKeyPart, type Keyspace, type RedisClient } from '@vigil/redis';
+import { createKeyspace, escapeKeyPart, loadScripts, type Keyspace, type RedisClient } from '@vigil/redis';
 import { backoffMs, defaultBackoff, type BackoffOptions } from './backoff.js';
 
-const lua = (name: string) => readFileSync(new URL(`../lua/${name}`, import.meta.url), 'utf8');
 const SCRIPTS = {
-  vigilOutboxEnqueueV1: { numberOfKeys: 3, lua: lua('enqueue-3.lua') },
-  vigilOutboxClaimV2: { numberOfKeys: 1, lua: lua('claim-1.lua') },
-  vigilOutboxSettleV2: { numberOfKeys: 4, lua: lua('settle-4.lua') },
-} as const;
+  vigilOutboxEnqueueV1: 'enqueue-3.lua',
+  vigilOutboxClaimV2: 'claim-1.lua',
+  vigilOutboxSettleV2: 'settle-4.lua',
+};
 
 type ScriptClient = RedisClient & {
   vigilOutboxEnqueueV1(entry: string, due: string, sent: string, id: string, payload: string, dueAt: number): Promise<number>;
@@ -66,7 +64,7 @@ export class Outbox {
   constructor(o: OutboxOptions) {
     this.keys = createKeyspace(o.prefix);
     this.slot = o.slot ?? 'outbox';
-    defineScripts(o.redis, SCRIPTS);
+    loadScripts(o.redis, new URL('../lua/', import.meta.url), SCRIPTS);
     this.redis = o.redis as ScriptClient;
     this.leaseMs = o.leaseMs ?? 60_000;
     this.sentTtlMs = o.sentTtlMs ?? 7 * 24 * 3_600_000;

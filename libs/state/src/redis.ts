@@ -1,13 +1,12 @@
-import { readFileSync } from 'node:fs';
 import { StateError } from '@vigil/errors';
-import { createKeyspace, escapeKeyPart, isCluster, type Keyspace, type Redis, type RedisClient, defineScripts } from '@vigil/redis';
+import { createKeyspace, escapeKeyPart, isCluster, loadScripts, type Keyspace, type Redis, type RedisClient } from '@vigil/redis';
 import type { FindingClaim, KeyParts, PrepareRequest, Prepared, ShardOps, ShardResult, StatePlan, StateStore } from './types.js';
 
 /** Scripts are registered under a versioned name: a changed script never runs under an old one's SHA. */
 export const APPLY_SCRIPT = 'vigilApplyShardV3';
 const ADMIT_SCRIPT = 'vigilAdmitV1';
 const PUT_CAPPED_SCRIPT = 'vigilPutCappedV1';
-const lua = (name: string) => readFileSync(new URL(`../lua/${name}.lua`, import.meta.url), 'utf8');
+const SCRIPTS = { [APPLY_SCRIPT]: 'apply-shard-1.lua', [ADMIT_SCRIPT]: 'admit-1.lua', [PUT_CAPPED_SCRIPT]: 'put-capped-1.lua' };
 
 type ScriptClient = RedisClient & {
   [APPLY_SCRIPT](prefix: string, ops: string): Promise<string>;
@@ -37,7 +36,7 @@ export interface RedisStateStoreOptions {
 }
 
 /**
- * Detector state in Redis. One `apply-shard` script call per shard (api) per
+ * Detector state in Redis. One `apply-shard-1.lua` call per shard (api) per
  * batch, and the shard's checkpoints as plain HSETs beside it; on a single
  * node they go out in one pipeline, so a batch costs one round trip (two
  * when it reads checkpoints, fences or the threats version first). Keys:
@@ -51,11 +50,7 @@ export class RedisStateStore implements StateStore {
 
   constructor(options: RedisStateStoreOptions) {
     this.keys = createKeyspace(options.prefix);
-    defineScripts(options.redis, {
-      [APPLY_SCRIPT]: { numberOfKeys: 1, lua: lua('apply-shard') },
-      [ADMIT_SCRIPT]: { numberOfKeys: 1, lua: lua('admit') },
-      [PUT_CAPPED_SCRIPT]: { numberOfKeys: 1, lua: lua('put-capped') },
-    });
+    loadScripts(options.redis, new URL('../lua/', import.meta.url), SCRIPTS);
     this.redis = options.redis as ScriptClient;
   }
 

@@ -3,14 +3,13 @@ import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import { findingContract, incidentContract, incidentStates, toWireJson } from '@vigil/contracts';
 import { acknowledge, incidentRecord, matcherSchema, resolve, silence, type IncidentState } from '@vigil/notifier-core';
-import { scopeOf, suppressionId, type ExpiringRecordStore, type RecordWatcher, type Suppression } from '@vigil/suppressions';
+import { newSilenceId, scopeOf, suppressionId, type ExpiringRecordStore, type RecordWatcher, type Silence, type Suppression } from '@vigil/records';
 import type { Logger } from '@vigil/telemetry';
 import { bearerToken, createLockout, defaultLockout, tokenMatches, type LockoutOptions } from './api-guard.js';
 import { decodePathSegment, failure, HttpError, isClientAbort, readJsonBody, reply, requestUrl } from './api-http.js';
 import { NotFoundError } from './errors.js';
 import type { Escalator } from './escalator.js';
 import { apiMethods, type ApiRouteTemplate, type NotifierMetrics } from './metrics.js';
-import { newSilenceId, type Silence } from './silences.js';
 import type { IncidentStore } from './store.js';
 
 const DAY = 24 * 3_600_000;

@@ -3,8 +3,8 @@ import { createCodec, findingContract, incidentStates, tiers, type Finding, type
 import { DecodeError } from '@vigil/errors';
 import type { Batch, Consumer, KafkaClient, Producer } from '@vigil/kafka';
 import { Outbox } from '@vigil/outbox';
+import { createSilenceStore, createSuppressionStore, RecordWatcher } from '@vigil/records';
 import type { RedisClient } from '@vigil/redis';
-import { createSuppressionStore, RecordWatcher } from '@vigil/suppressions';
 import type { Logger, Registry } from '@vigil/telemetry';
 import { buildApi } from './api.js';
 import type { LockoutOptions } from './api-guard.js';
@@ -12,7 +12,6 @@ import { createDelivery } from './delivery.js';
 import { createEscalator } from './escalator.js';
 import type { EscalationSource } from './escalation-source.js';
 import { createNotifierMetrics } from './metrics.js';
-import { createSilenceStore } from './silences.js';
 import { IncidentStore, NOTIFIER_SLOT } from './store.js';
 
 export interface NotifierDeps {

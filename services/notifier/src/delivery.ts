@@ -1,18 +1,16 @@
-import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createCodec, incidentContract, tiers, type Tier } from '@vigil/contracts';
 import type { Channel, Message, SendResult } from '@vigil/channels';
 import { isRetriable } from '@vigil/errors';
 import type { Producer } from '@vigil/kafka';
 import type { Outbox, OutboxEntry } from '@vigil/outbox';
-import { createKeyspace, defineScripts, type RedisClient } from '@vigil/redis';
+import { createKeyspace, loadScripts, type RedisClient } from '@vigil/redis';
 import type { Logger } from '@vigil/telemetry';
 import type { NotifierMetrics } from './metrics.js';
 import type { Delivery } from './plan.js';
 import { NOTIFIER_SLOT } from './store.js';
 
 const MINUTE = 60_000;
-const reserveLua = readFileSync(new URL('../lua/reserve-1.lua', import.meta.url), 'utf8');
 type ReserveClient = RedisClient & { vigilNotifierReserveV1(key: string, want: number, limit: number, ttlMs: number): Promise<number> };
 
 export interface DeliveryDeps {
@@ -47,7 +45,7 @@ interface Claimed {
 export function createDelivery(deps: DeliveryDeps) {
   const log = deps.logger.child({ component: 'delivery' });
   const keys = createKeyspace(deps.prefix);
-  defineScripts(deps.redis, { vigilNotifierReserveV1: { numberOfKeys: 1, lua: reserveLua } });
+  loadScripts(deps.redis, new URL('../lua/', import.meta.url), { vigilNotifierReserveV1: 'reserve-1.lua' });
   const redis = deps.redis as ReserveClient;
   const incidentCodec = createCodec(incidentContract, { topic: deps.incidentsTopic });
 

@@ -2,12 +2,11 @@ import type { Finding } from '@vigil/contracts';
 import { StateError } from '@vigil/errors';
 import { applyFinding, groupKeyOf, matches, tick, type EscalationConfig, type IncidentState, type Transition } from '@vigil/notifier-core';
 import type { Outbox } from '@vigil/outbox';
-import { covers, type RecordWatcher, type Suppression } from '@vigil/suppressions';
+import { covers, type RecordWatcher, type Silence, type Suppression } from '@vigil/records';
 import type { Logger } from '@vigil/telemetry';
 import { NotFoundError } from './errors.js';
 import type { FindingOutcome, NotifierMetrics } from './metrics.js';
 import { plan } from './plan.js';
-import type { Silence } from './silences.js';
 import type { IncidentStore, Stored } from './store.js';
 
 export interface EscalatorDeps {

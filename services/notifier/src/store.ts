@@ -1,17 +1,15 @@
-import { readFileSync } from 'node:fs';
 import { findingSchema, type Finding } from '@vigil/contracts';
 import type { IncidentState } from '@vigil/notifier-core';
 import { StateError } from '@vigil/errors';
-import { createKeyspace, defineScripts, type Keyspace, type RedisClient } from '@vigil/redis';
+import { createKeyspace, loadScripts, type Keyspace, type RedisClient } from '@vigil/redis';
 
 /** The hash tag every notifier key shares: the outbox and the incident scripts run in one Cluster slot. */
 export const NOTIFIER_SLOT = 'notifier';
 
-const lua = (name: string) => readFileSync(new URL(`../lua/${name}`, import.meta.url), 'utf8');
 const SCRIPTS = {
-  vigilNotifierLoadV1: { numberOfKeys: 2, lua: lua('load-2.lua') },
-  vigilNotifierCommitV1: { numberOfKeys: 6, lua: lua('commit-6.lua') },
-} as const;
+  vigilNotifierLoadV1: 'load-2.lua',
+  vigilNotifierCommitV1: 'commit-6.lua',
+};
 
 type ScriptClient = RedisClient & {
   vigilNotifierLoadV1(seen: string, group: string, incPrefix: string): Promise<[number, number, string]>;
@@ -53,7 +51,7 @@ export class IncidentStore {
 
   constructor(o: IncidentStoreOptions) {
     this.keys = createKeyspace(o.prefix);
-    defineScripts(o.redis, SCRIPTS);
+    loadScripts(o.redis, new URL('../lua/', import.meta.url), SCRIPTS);
     this.redis = o.redis as ScriptClient;
     this.ttlMs = o.ttlMs ?? 14 * 24 * 3_600_000;
     this.seenTtlMs = o.seenTtlMs ?? 7 * 24 * 3_600_000;

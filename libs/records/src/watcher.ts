@@ -1,4 +1,4 @@
-import type { Expiring, ExpiringRecordStore } from './store.js';
+import type { Expiring, ExpiringRecordStore } from './expiring-store.js';
 
 export interface RecordWatcherOptions<T extends Expiring> {
   store: ExpiringRecordStore<T>;

@@ -1,7 +1,6 @@
 import type { z } from 'zod';
 import { StateError } from '@vigil/errors';
 import { createKeyspace, type RedisClient } from '@vigil/redis';
-import { suppressionSchema, type Suppression } from './suppression.js';
 
 /** At most this many live records per store: they come from people, not from traffic, but a runaway script must not fill Redis. */
 export const MAX_RECORDS = 10_000;
@@ -80,11 +79,6 @@ export class ExpiringRecordStore<T extends Expiring> {
     const failed = replies?.find(([err]) => err);
     if (failed) throw new StateError('VIGIL_REDIS_COMMAND', `${this.slot} write failed: ${(failed[0] as Error).message}`, { cause: failed[0], retriable: true });
   }
-}
-
-/** The suppressions store the notifier writes and the detector reads. */
-export function createSuppressionStore(redis: RedisClient, prefix: string): ExpiringRecordStore<Suppression> {
-  return new ExpiringRecordStore(redis, prefix, 'suppressions', suppressionSchema);
 }
 
 function safeJson(text: string): unknown {

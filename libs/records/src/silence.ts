@@ -1,8 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { matcherSchema } from '@vigil/notifier-core';
-import type { RedisClient } from '@vigil/redis';
-import { ExpiringRecordStore } from '@vigil/suppressions';
 
 /**
  * A silence mutes notifications (not findings, not incidents) of every
@@ -25,8 +23,4 @@ export type Silence = z.output<typeof silenceSchema>;
 
 export function newSilenceId(): string {
   return `sil-${randomBytes(12).toString('base64url')}`;
-}
-
-export function createSilenceStore(redis: RedisClient, prefix: string): ExpiringRecordStore<Silence> {
-  return new ExpiringRecordStore(redis, prefix, 'silences', silenceSchema);
 }
