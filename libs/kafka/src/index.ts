@@ -1,2 +1,3 @@
 export { createKafkaClient, type KafkaClient } from './client.js';
 export type * from './types.js';
+export { createMissingTopics, type TopicCreation } from './topics.js';

@@ -49,6 +49,17 @@ export function createRedis(config: RedisConfig): RedisClient {
   return new Redis({ ...common, host: url.hostname || '127.0.0.1', port: url.port ? Number(url.port) : 6379, db });
 }
 
+/**
+ * A service's Redis: built from its config, its connection errors reported to `onError` (ioredis retries on its
+ * own; an unreported error would crash the process), and connected.
+ */
+export async function openRedis(config: RedisConfig, onError: (err: Error) => void): Promise<RedisClient> {
+  const redis = createRedis(config);
+  redis.on('error', onError);
+  await connectRedis(redis);
+  return redis;
+}
+
 /** True for a Redis Cluster client (whose pipelines must stay within one node). */
 export function isCluster(client: RedisClient): client is Cluster {
   return client instanceof Cluster;

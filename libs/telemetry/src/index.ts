@@ -2,4 +2,4 @@ export { createLogger, redactPaths, type Logger, type LoggerConfig } from './log
 export { createMetricsRegistry, Counter, Gauge, Histogram, Registry } from './metrics.js';
 export { buildHealthServer, type HealthServer, type HealthServerOptions, type ReadinessCheck } from './health.js';
 export { scrubSecrets } from './scrub.js';
-export { serveHealth, shutdownSignal } from './lifecycle.js';
+export { serveConsumerHealth, serveHealth, shutdownSignal } from './lifecycle.js';

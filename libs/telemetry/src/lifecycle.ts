@@ -9,6 +9,31 @@ export async function serveHealth(options: HealthServerOptions & { logger: Logge
   return health;
 }
 
+/**
+ * The health server of a service that consumes as a member of a consumer group: live while `live` says so,
+ * ready while its store answers and once it has joined its group.
+ */
+export async function serveConsumerHealth(o: {
+  registry: HealthServerOptions['registry'];
+  logger: Logger;
+  http: { port: number; host: string };
+  live: () => boolean;
+  storeAnswers: () => Promise<boolean>;
+  joined: () => boolean;
+}): Promise<HealthServer> {
+  return serveHealth({
+    registry: o.registry,
+    logger: o.logger,
+    port: o.http.port,
+    host: o.http.host,
+    live: o.live,
+    readiness: [
+      { name: 'redis', check: o.storeAnswers },
+      { name: 'kafka', check: async () => o.joined() },
+    ],
+  });
+}
+
 /** Resolves on the first SIGTERM or SIGINT, after logging it; a service's main then stops what it started, in order. */
 export function shutdownSignal(logger: Logger): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {

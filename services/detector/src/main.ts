@@ -1,9 +1,9 @@
 import { createSchemaRegistry } from '@vigil/contracts';
-import { createKafkaClient } from '@vigil/kafka';
-import { closeRedis, connectRedis, createRedis, redisAnswers } from '@vigil/redis';
+import { createKafkaClient, createMissingTopics } from '@vigil/kafka';
+import { createSuppressionStore, RecordWatcher } from '@vigil/records';
+import { closeRedis, openRedis, redisAnswers } from '@vigil/redis';
 import { RedisStateStore } from '@vigil/state';
-import { createSuppressionStore, RecordWatcher } from '@vigil/suppressions';
-import { createLogger, createMetricsRegistry, serveHealth, shutdownSignal } from '@vigil/telemetry';
+import { createLogger, createMetricsRegistry, serveConsumerHealth, shutdownSignal } from '@vigil/telemetry';
 import { buildDetector } from './app.js';
 import { loadDetectorConfig } from './config.js';
 
@@ -13,19 +13,9 @@ export async function runDetectorMain(env: NodeJS.ProcessEnv = process.env): Pro
   const logger = createLogger({ service: 'detector', level: config.log.level });
   const registry = createMetricsRegistry('detector');
   const kafka = createKafkaClient({ brokers: config.kafka.brokers, clientId: config.kafka.clientId, ssl: config.kafka.ssl, sasl: config.kafka.sasl }, logger);
-  const redis = createRedis({ url: config.redis.url, clusterNodes: config.redis.clusterNodes, connectionName: 'vigil-detector' });
-  redis.on('error', (err: Error) => logger.warn({ err }, 'redis connection error'));
-  await connectRedis(redis);
+  const redis = await openRedis({ url: config.redis.url, clusterNodes: config.redis.clusterNodes, connectionName: 'vigil-detector' }, (err) => logger.warn({ err }, 'redis connection error'));
 
-  if (config.topics.create) {
-    const admin = await kafka.admin();
-    await admin.ensureTopics([
-      { topic: config.topics.transactions, partitions: config.topics.partitions },
-      { topic: config.topics.dlq, partitions: config.topics.partitions },
-      { topic: config.topics.findings, partitions: config.topics.partitions },
-    ]);
-    await admin.disconnect();
-  }
+  await createMissingTopics(kafka, config.topics, [config.topics.transactions, config.topics.dlq, config.topics.findings]);
 
   const suppressions = new RecordWatcher({
     store: createSuppressionStore(redis, config.redis.keyPrefix),
@@ -59,17 +49,7 @@ export async function runDetectorMain(env: NodeJS.ProcessEnv = process.env): Pro
   });
 
   let joined = false;
-  const health = await serveHealth({
-    registry,
-    logger,
-    port: config.http.port,
-    host: config.http.host,
-    live: service.live,
-    readiness: [
-      { name: 'redis', check: () => redisAnswers(redis) },
-      { name: 'kafka', check: async () => joined },
-    ],
-  });
+  const health = await serveConsumerHealth({ registry, logger, http: config.http, live: service.live, storeAnswers: () => redisAnswers(redis), joined: () => joined });
 
   await service.start();
   void service.joined().then(() => {

@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, type Registry } from '@vigil/telemetry';
 import { decodeErrorCodes } from '@vigil/errors';
 import { detectorNames, severities } from '@vigil/contracts';
+import { detectorEvents, type BatchEndPayload, type CheckpointPayload, type DetectorInstrumentation } from './instrumentation.js';
 
 /** The detector's metrics, on the registry the service injects. Label values come from fixed lists. */
 export function createDetectorMetrics(registry: Registry) {
@@ -41,3 +42,62 @@ export function createDetectorMetrics(registry: Registry) {
 }
 
 export type DetectorMetrics = ReturnType<typeof createDetectorMetrics>;
+
+/**
+ * Records the detector's metrics from its instrumentation events: registers them on `registry`
+ * (createDetectorMetrics) and subscribes to the batch end and checkpoint events. Returns the function
+ * that unsubscribes. `maxApiSeries` (default 50) bounds the apis given their own rate series.
+ */
+export function recordDetectorMetrics(instrumentation: DetectorInstrumentation, registry: Registry, options: { maxApiSeries?: number } = {}): () => void {
+  const metrics = createDetectorMetrics(registry);
+  const recordBatch = batchRecorder(metrics, options.maxApiSeries ?? 50);
+  const unsubscribe = [
+    instrumentation.on(detectorEvents.BATCH_END, (event) => recordBatch(event.payload)),
+    instrumentation.on(detectorEvents.CHECKPOINT, (event) => recordCheckpoint(metrics, event.payload)),
+  ];
+  return () => unsubscribe.forEach((off) => off());
+}
+
+/** What a batch that succeeded adds to the metrics; it holds each partition's lag and the api series given a label so far. */
+function batchRecorder(m: DetectorMetrics, maxApiSeries: number): (batch: BatchEndPayload) => void {
+  // Keyed by topic and partition, never forgotten: the gauge sums the last lag seen of each partition.
+  const lagByPartition = new Map<string, number>();
+  // Api names come from traffic: only the first `maxApiSeries` (api, direction) pairs get a series.
+  const apiSeries = new Set<string>();
+  return (batch) => {
+    m.consumed.inc(batch.messages);
+    for (const code of batch.deadLetterCodes) m.rejected.labels(code).inc();
+    m.batchEvents.observe(batch.messages);
+    for (const f of batch.findingsPublished) m.findings.labels(f.detector, f.severity).inc();
+    for (const f of batch.findingsMuted) m.muted.labels(f.detector).inc();
+    m.duplicates.inc(batch.duplicates);
+    if (batch.capped) {
+      m.capped.labels('routes').inc(batch.capped.routes);
+      m.capped.labels('checkpoints').inc(batch.capped.checkpoints);
+    }
+    m.redisRoundTrips.inc(batch.redisRoundTrips);
+    m.eventTime.set(batch.eventTimeMs / 1000);
+    for (const r of batch.apiRates) {
+      const series = `${r.api}\u0000${r.direction}`;
+      if (!apiSeries.has(series)) {
+        if (apiSeries.size >= maxApiSeries) continue;
+        apiSeries.add(series);
+      }
+      m.apiObserved.labels(r.api, r.direction).set(r.observedPerMinute);
+      if (r.expectedPerMinute !== undefined) m.apiExpected.labels(r.api, r.direction).set(r.expectedPerMinute);
+    }
+    if (batch.lagMessages !== undefined) lagByPartition.set(`${batch.topic}/${batch.partition}`, batch.lagMessages);
+    m.lag.set([...lagByPartition.values()].reduce((a, b) => a + b, 0));
+    m.batchSeconds.observe(batch.durationMs / 1000);
+  };
+}
+
+/** What a scheduled flush adds: subjects written and dropped when the write succeeded, the outcome unless superseded, its duration always. */
+function recordCheckpoint(m: DetectorMetrics, checkpoint: CheckpointPayload): void {
+  if (checkpoint.written) {
+    m.checkpointSubjects.inc(checkpoint.written.subjects);
+    m.capped.labels('checkpoints').inc(checkpoint.written.dropped);
+  }
+  if (checkpoint.outcome !== 'superseded') m.checkpoints.labels(checkpoint.outcome).inc();
+  m.checkpointSeconds.observe(checkpoint.durationMs / 1000);
+}

@@ -1,7 +1,7 @@
 import { createSchemaRegistry } from '@vigil/contracts';
-import { createKafkaClient } from '@vigil/kafka';
-import { closeRedis, connectRedis, createRedis, redisAnswers } from '@vigil/redis';
-import { createLogger, createMetricsRegistry, serveHealth, shutdownSignal } from '@vigil/telemetry';
+import { createKafkaClient, createMissingTopics } from '@vigil/kafka';
+import { closeRedis, openRedis, redisAnswers } from '@vigil/redis';
+import { createLogger, createMetricsRegistry, serveConsumerHealth, shutdownSignal } from '@vigil/telemetry';
 import { buildNotifier } from './app.js';
 import { loadNotifierConfig } from './config.js';
 import { createEscalationSource } from './escalation-source.js';
@@ -14,18 +14,9 @@ export async function runNotifierMain(env: NodeJS.ProcessEnv = process.env): Pro
   // A bad escalation file stops the start here, with every bad key named.
   const escalation = createEscalationSource({ file: config.escalation.file, env, checkMs: config.escalation.reloadCheckMs, logger });
   const kafka = createKafkaClient({ brokers: config.kafka.brokers, clientId: config.kafka.clientId, ssl: config.kafka.ssl, sasl: config.kafka.sasl }, logger);
-  const redis = createRedis({ url: config.redis.url, clusterNodes: config.redis.clusterNodes, connectionName: 'vigil-notifier' });
-  redis.on('error', (err: Error) => logger.warn({ err }, 'redis connection error'));
-  await connectRedis(redis);
+  const redis = await openRedis({ url: config.redis.url, clusterNodes: config.redis.clusterNodes, connectionName: 'vigil-notifier' }, (err) => logger.warn({ err }, 'redis connection error'));
 
-  if (config.topics.create) {
-    const admin = await kafka.admin();
-    await admin.ensureTopics([
-      { topic: config.topics.findings, partitions: config.topics.partitions },
-      { topic: config.topics.incidents, partitions: config.topics.partitions },
-    ]);
-    await admin.disconnect();
-  }
+  await createMissingTopics(kafka, config.topics, [config.topics.findings, config.topics.incidents]);
 
   const service = buildNotifier({
     kafka,
@@ -44,17 +35,7 @@ export async function runNotifierMain(env: NodeJS.ProcessEnv = process.env): Pro
   });
 
   let joined = false;
-  const health = await serveHealth({
-    registry,
-    logger,
-    port: config.http.port,
-    host: config.http.host,
-    live: service.live,
-    readiness: [
-      { name: 'redis', check: () => redisAnswers(redis) },
-      { name: 'kafka', check: async () => joined },
-    ],
-  });
+  const health = await serveConsumerHealth({ registry, logger, http: config.http, live: service.live, storeAnswers: () => redisAnswers(redis), joined: () => joined });
   const apiAddress = await service.listenApi(config.api.port, config.api.host);
   logger.info({ port: apiAddress.port, host: apiAddress.address }, 'serving the incidents API');
 
