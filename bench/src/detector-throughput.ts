@@ -21,11 +21,11 @@ import { buildDetector } from '@vigil/detector';
 import { defaultDetectorsConfig } from '@vigil/detectors';
 import { createKafkaClient, type ReceivedMessage } from '@vigil/kafka';
 import { closeRedis, connectRedis, createRedis, deletePrefix } from '@vigil/redis';
+import { benchTraffic } from '@vigil/simulator';
 import { RedisStateStore } from '@vigil/state';
 import { createLogger, createMetricsRegistry } from '@vigil/telemetry';
 import { floorMode, measureFloor } from './floor.js';
 import { measureGc, perEvent } from './gc-figures.js';
-import { benchTraffic } from './traffic.js';
 
 const env = process.env;
 const N = Number(env.BENCH_EVENTS ?? 1_000_000);

@@ -12,9 +12,9 @@ import { createCodec, transactionContract } from '@vigil/contracts';
 import { DetectionEngine, defaultDetectorsConfig, type EnrichedEvent } from '@vigil/detectors';
 import { DecodeError } from '@vigil/errors';
 import { closeRedis, connectRedis, createRedis, deletePrefix } from '@vigil/redis';
+import { benchTraffic } from '@vigil/simulator';
 import { RedisStateStore } from '@vigil/state';
 import { measureGc, perEvent } from './gc-figures.js';
-import { benchTraffic } from './traffic.js';
 
 const env = process.env;
 const N = Number(env.BENCH_EVENTS ?? 300_000);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { benchTraffic } from '@vigil/simulator';
 import { createFloorCounter, floorMode } from './floor.js';
-import { benchTraffic } from './traffic.js';
 
 describe('the floor diagnostic (BENCH_FLOOR)', () => {
   it('counts every route of every api, and every acting subject of inbound calls, as the engine names them', () => {

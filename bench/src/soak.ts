@@ -6,7 +6,13 @@
  * one JSON document of figures on stdout (progress on stderr). Exits 1 when
  * the processes' memory grew 10% or more after the warm-up, a Redis key grew
  * or had no TTL, the lag grew without bound, the detector did not catch up,
- * or a secret reached a log line. How it measures: bench/src/soak-run.ts.
+ * or a secret reached a log line. How it measures: test/soak/soak-rig.ts.
+ *
+ * The rig is test code, built on the test support (vigil processes, receivers,
+ * waits): this entry runs it through vitest (test/soak/vitest.config.ts,
+ * test/soak/soak.run.ts) and imports nothing of it. The options go as JSON in
+ * SOAK_RUN_OPTIONS, the report comes back in a file, and vitest's own output
+ * goes to stderr.
  *
  * Knobs: SOAK_MINUTES, SOAK_RATE, SOAK_SAMPLE_SECONDS, SOAK_WARMUP_FRACTION
  * (0.5), SOAK_TIME_SCALE (default: 90 minutes of event time over the run),
@@ -15,54 +21,77 @@
  * logs go; kept unless SOAK_KEEP_LOGS=0), SOAK_KEEP_STATE=1 (keeps topics and
  * keys), KAFKA_BROKERS, SCHEMA_REGISTRY_URL, REDIS_URL.
  */
-import { mkdirSync } from 'node:fs';
-import { runSoak } from './soak-run.js';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { soakKnobs, type SoakKnobs } from './soak-knobs.js';
 
-const env = process.env;
-const num = (name: string, fallback: number): number => {
-  const v = env[name];
-  if (v === undefined || v === '') return fallback;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) {
-    process.stderr.write(`soak: ${name} must be a positive number, got ${JSON.stringify(v)}\n`);
+const repo = fileURLToPath(new URL('../../', import.meta.url));
+
+function knobsOrExit(): SoakKnobs {
+  try {
+    return soakKnobs(process.env);
+  } catch (err) {
+    process.stderr.write(`soak: ${(err as Error).message}\n`);
     process.exit(2);
   }
-  return n;
-};
+}
 
-async function main(): Promise<void> {
-  if (env.SOAK_LOG_DIR) mkdirSync(env.SOAK_LOG_DIR, { recursive: true });
-  // The first Ctrl-C ends the load early (the run still drains, reports and cleans up); a second one exits at once.
-  const stop = new AbortController();
+/**
+ * Runs the rig in a process group of its own, so that a Ctrl-C reaches only
+ * this entry: the first one ends the load early through the stop file (the
+ * run still drains, reports and cleans up); a second one kills the group and
+ * exits at once.
+ */
+async function runRig(knobs: SoakKnobs, dir: string, files: { report: string; stop: string }): Promise<number | null> {
+  const child = spawn('npx', ['--no', '--', 'vitest', 'run', '--config', 'test/soak/vitest.config.ts'], {
+    cwd: repo,
+    detached: true,
+    stdio: ['ignore', 2, 2],
+    env: { ...process.env, SOAK_RUN_OPTIONS: JSON.stringify(knobs), SOAK_RUN_REPORT_FILE: files.report, SOAK_RUN_STOP_FILE: files.stop },
+  });
+  let stopping = false;
   const onSignal = () => {
-    if (stop.signal.aborted) process.exit(130);
+    if (stopping) {
+      process.kill(-child.pid!, 'SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+      process.exit(130);
+    }
+    stopping = true;
     process.stderr.write('soak: stopping early (again to exit at once)\n');
-    stop.abort();
+    writeFileSync(files.stop, '');
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const report = await runSoak({
-    signal: stop.signal,
-    minutes: num('SOAK_MINUTES', 30),
-    rate: num('SOAK_RATE', 5000),
-    sampleEverySeconds: env.SOAK_SAMPLE_SECONDS ? num('SOAK_SAMPLE_SECONDS', 30) : undefined,
-    warmupFraction: env.SOAK_WARMUP_FRACTION ? num('SOAK_WARMUP_FRACTION', 1 / 3) : undefined,
-    timeScale: env.SOAK_TIME_SCALE ? num('SOAK_TIME_SCALE', 1) : undefined,
-    partitions: num('SOAK_PARTITIONS', 6),
-    traceGc: env.SOAK_TRACE_GC !== '0',
-    nodeOptions: env.SOAK_NODE_OPTIONS,
-    redisDb: env.SOAK_REDIS_DB ? Number(env.SOAK_REDIS_DB) : undefined,
-    kafkaBrokers: env.KAFKA_BROKERS,
-    schemaRegistryUrl: env.SCHEMA_REGISTRY_URL,
-    redisUrl: env.REDIS_URL,
-    logDir: env.SOAK_LOG_DIR,
-    keepLogs: env.SOAK_KEEP_LOGS !== '0',
-    keepState: env.SOAK_KEEP_STATE === '1',
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => resolve(code));
   });
-  process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-  if (report.problems.length > 0) {
-    process.stderr.write(`soak failed:\n${report.problems.map((p) => `  - ${p}`).join('\n')}\n`);
-    process.exit(1);
+}
+
+async function main(): Promise<void> {
+  const knobs = knobsOrExit();
+  if (knobs.logDir) mkdirSync(knobs.logDir, { recursive: true });
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-soak-run-'));
+  try {
+    const files = { report: join(dir, 'report.json'), stop: join(dir, 'stop') };
+    const code = await runRig(knobs, dir, files);
+    if (!existsSync(files.report)) {
+      process.stderr.write(`soak failed: the run ended without a report (vitest exited with ${code}; its output is above)\n`);
+      process.exitCode = 1;
+      return;
+    }
+    const text = readFileSync(files.report, 'utf8');
+    process.stdout.write(text);
+    const { problems } = JSON.parse(text) as { problems: string[] };
+    if (problems.length > 0) {
+      process.stderr.write(`soak failed:\n${problems.map((p) => `  - ${p}`).join('\n')}\n`);
+      process.exitCode = 1;
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 

@@ -1,11 +1,11 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runSoak, type SoakReport, type SoakSecrets } from '../../bench/src/soak-run.js';
+import { runSoak, type SoakReport, type SoakSecrets } from '../soak/soak-rig.js';
 import { stackEnv, uniqueName } from '../support/helpers.js';
 
 /**
- * The soak of `npm run soak` (bench/src/soak-run.ts), for 2 minutes: a
+ * The soak of `npm run soak` (test/soak/soak-rig.ts), for 2 minutes: a
  * detector process and a notifier process under a steady 5,000 events/s of
  * realistic traffic with attacks, malformed messages and Avro. Memory must
  * level off after the warm-up, the detector must keep up, and no secret the

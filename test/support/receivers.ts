@@ -37,6 +37,8 @@ export interface HttpSinkOptions {
   clock?: () => number;
   /** Holds each reply this long (a slow receiver). */
   delayMs?: number;
+  /** How long an idle kept-alive connection stays open (default 1000). */
+  keepAliveTimeoutMs?: number;
 }
 
 export async function startHttpSink(options: HttpSinkOptions = {}): Promise<HttpSink> {
@@ -68,7 +70,7 @@ export async function startHttpSink(options: HttpSinkOptions = {}): Promise<Http
   const up = () =>
     new Promise<void>((resolve, reject) => {
       server = createServer(handler);
-      server.keepAliveTimeout = 1000;
+      server.keepAliveTimeout = options.keepAliveTimeoutMs ?? 1000;
       server.once('error', reject);
       server.listen(port, '127.0.0.1', () => resolve());
     });

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { createWriteStream, existsSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { freePort, waitFor } from './helpers.js';
@@ -22,6 +22,8 @@ export interface LogLine {
  */
 export interface VigilProcess {
   readonly pid: number;
+  /** Wall clock just before the spawn: V8's --trace-gc times count from about here. */
+  readonly spawnedAt: number;
   readonly metricsUrl: string;
   /** Every JSON log line so far (the same array, growing). */
   logs(): LogLine[];
@@ -44,6 +46,16 @@ export interface VigilProcessOptions {
    * much as one process at 0, so both groups progress at the same pace.
    */
   nice?: number;
+  /** Node's own flags, before the CLI (say --trace-gc). */
+  nodeArgs?: readonly string[];
+  /**
+   * The process's environment is `env` alone (with LOG_LEVEL and HTTP_PORT),
+   * nothing of the test's: a run that must start its processes with exactly
+   * the settings it gives them, wherever it is launched from.
+   */
+  isolatedEnv?: boolean;
+  /** Everything it outputs also goes to this file as it comes; `exited` waits until the file holds all of it. */
+  logFile?: string;
 }
 
 const running = new Set<ChildProcess>();
@@ -65,13 +77,17 @@ export async function startVigilProcess(verb: 'detector' | 'notifier', env: Node
   const port = await freePort();
   // As operators run it: vitest's NODE_ENV=test would also switch kafkajs to its test retry timings.
   const { NODE_ENV: _test, ...inherited } = process.env;
-  const child: ChildProcess = spawn(process.execPath, [cli, verb], { env: { ...inherited, LOG_LEVEL: 'info', ...env, HTTP_PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const base = options.isolatedEnv ? {} : inherited;
+  const file = options.logFile ? createWriteStream(options.logFile) : undefined;
+  const spawnedAt = Date.now();
+  const child: ChildProcess = spawn(process.execPath, [...(options.nodeArgs ?? []), cli, verb], { env: { ...base, LOG_LEVEL: 'info', ...env, HTTP_PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
   killOnExit(child);
   if (options.nice) setPriority(child.pid!, options.nice);
   let output = '';
   const logs: LogLine[] = [];
   let pending = '';
   const onData = (d: Buffer) => {
+    file?.write(d);
     const text = d.toString();
     output += text;
     pending += text;
@@ -90,10 +106,13 @@ export async function startVigilProcess(verb: 'detector' | 'notifier', env: Node
   child.stdout!.on('data', onData);
   child.stderr!.on('data', onData);
   let code: number | null | undefined;
+  // 'close' comes once the pipes are drained, after 'exit'.
+  const drained = new Promise<void>((resolve) => child.once('close', () => resolve()));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (c, signal) => {
       code = c;
-      resolve({ code: c, signal });
+      if (!file) return resolve({ code: c, signal });
+      void drained.then(() => file.end(() => resolve({ code: c, signal })));
     }),
   );
   const metricsUrl = `http://127.0.0.1:${port}`;
@@ -101,6 +120,7 @@ export async function startVigilProcess(verb: 'detector' | 'notifier', env: Node
 
   return {
     pid: child.pid!,
+    spawnedAt,
     metricsUrl,
     output: () => output,
     exitCode: () => code,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { eventClockStart } from './soak-run.js';
+import { eventClockStart } from './event-clock.js';
 
 const HOUR = 3_600_000;
 const MINUTE = 60_000;

@@ -1,11 +1,6 @@
 import type { ApiTransaction } from '@vigil/contracts';
-import { createRandom } from '@vigil/simulator';
+import { createRandom } from '../random.js';
 
-/**
- * Realistic-looking traffic for benchmarks: several inbound APIs and
- * outbound providers, thousands of clients, human think times, a few
- * errors, id-bearing paths. Deterministic for a given seed.
- */
 const inbound = [
   { api: 'accounts', paths: ['/users/{n}/account', '/users/{n}/settings', '/users/me'] },
   { api: 'orders', paths: ['/orders/{n}', '/orders', '/orders/{n}/items/{m}'] },
@@ -18,6 +13,13 @@ const outbound = [
 ] as const;
 const agents = ['Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/131.0', 'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1) Safari/604.1', 'okhttp/4.12.0', 'MyShop/5.2 (Android 15)'];
 
+/**
+ * Realistic-looking traffic for benchmarks and the soak: several inbound
+ * APIs and outbound providers, 5,000 clients, human think times, a few
+ * errors, id-bearing paths, `perSecond` events a second of event time from
+ * `start`. A generator, so a run can draw as many as it needs
+ * (`Number.POSITIVE_INFINITY`). Deterministic for a given seed.
+ */
 export function* benchTraffic(count: number, start = Date.UTC(2026, 10, 23, 8), perSecond = 2000, seed = 1): Generator<ApiTransaction> {
   const random = createRandom(seed);
   const r = random.next;
