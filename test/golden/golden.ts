@@ -1,8 +1,10 @@
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { Finding } from '@vigil/contracts';
 import { createThreatMatcher, DEFAULT_SLICE_MS, DetectionEngine, detectorsConfigSchema } from '@vigil/detectors';
 import { simulate, scenarioNames } from '@vigil/simulator';
+import { scanKeys, type RedisClient } from '@vigil/redis';
 import type { StateStore } from '@vigil/state';
 
 /**
@@ -82,3 +84,36 @@ export function writeGolden(seed: number, runs: Record<string, GoldenRun>): void
 
 /** True when this run writes the fixtures instead of comparing with them. */
 export const writingGolden = process.env.VIGIL_GOLDEN_WRITE === '1';
+
+/**
+ * A digest of everything a run left in Redis under `prefix`: every key (without the prefix), its type and its
+ * value (hash fields and set members sorted), not its TTL (wall clock). Two engines that write the same keys
+ * and values give the same digest.
+ */
+export async function stateDigest(redis: RedisClient, prefix: string): Promise<string> {
+  const keys = (await scanKeys(redis, `${prefix.replace(/[*?[\]\\]/g, '\\$&')}:*`)).sort();
+  const hash = createHash('sha256');
+  for (const key of keys) {
+    const type = await redis.type(key);
+    let value: unknown;
+    if (type === 'hash') value = Object.entries(await redis.hgetall(key)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    else if (type === 'set') value = (await redis.smembers(key)).sort();
+    else if (type === 'zset') value = await redis.zrange(key, 0, -1, 'WITHSCORES');
+    else if (type === 'string') value = await redis.get(key);
+    else value = type;
+    hash.update(JSON.stringify([key.slice(prefix.length), type, value]));
+    hash.update('\n');
+  }
+  return `${keys.length}:${hash.digest('base64url')}`;
+}
+
+const stateFixture = new URL('redis-state.json', fixtureDir);
+
+/** The state digests of the Redis runs, per case name. */
+export function readStateDigests(): Record<string, string> {
+  return JSON.parse(readFileSync(stateFixture, 'utf8')) as Record<string, string>;
+}
+
+export function writeStateDigests(digests: Record<string, string>): void {
+  writeFileSync(stateFixture, `${JSON.stringify(digests, Object.keys(digests).sort(), 2)}\n`);
+}

@@ -10,8 +10,8 @@ describe('subject state', () => {
     const s = new SubjectState();
     s.lastSeen = now - 1000;
     const w = s.window(7, now, 30 * MINUTE);
-    w.c[SW.n] = 3;
-    w.c[SW.m0 + 2] = 3;
+    w.c[SW.calls] = 3;
+    w.c[SW.minute0 + 2] = 3;
     Object.assign(s.hour(99, now, 180 * MINUTE), { n: 5, bs: 1234 });
     addCapped(s.routeSet(7, now, 30 * MINUTE), 'i/users/{id}', 64);
     addCapped(s.loginPrincipalSet(7, now, 30 * MINUTE), 'victim "1"', 256);
@@ -54,8 +54,8 @@ describe('subject state', () => {
     const s = touched();
     const before = s.toCheckpoint(now);
     expect(s.toCheckpoint(now)).toBe(before);
-    s.window(7, now, 30 * MINUTE).c[SW.n]!++;
-    expect(JSON.parse(s.toCheckpoint(now)).w[0][2][SW.n]).toBe(4);
+    s.window(7, now, 30 * MINUTE).c[SW.calls]!++;
+    expect(JSON.parse(s.toCheckpoint(now)).w[0][2][SW.calls]).toBe(4);
   });
 
   it('keeps an entry asked for again however far the watermark moved, and leaves expired entries out of its checkpoint', () => {
@@ -63,7 +63,7 @@ describe('subject state', () => {
     // Another partition carried the watermark 4 hours on: the entries are still this subject's windows, counts and all.
     const later = now + 4 * 60 * MINUTE;
     expect(s.objectWindow('i/users/{id} 12', later, 6 * MINUTE)).toMatchObject({ n: 2, ids: new Set(['41', '42']), expiresAt: later + 6 * MINUTE });
-    expect(s.window(7, later, 30 * MINUTE).c[SW.n]).toBe(3);
+    expect(s.window(7, later, 30 * MINUTE).c[SW.calls]).toBe(3);
     expect(s.hour(99, later, 180 * MINUTE)).toMatchObject({ n: 5, bs: 1234 });
     expect(JSON.parse(s.toCheckpoint(later)).o).toHaveLength(1);
     const fresh = touched();

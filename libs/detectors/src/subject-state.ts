@@ -23,8 +23,13 @@
  * the events a subject holds already instead of counting them twice.
  */
 
-/** Counters of a 5-minute window, by position. m0…m4 are the window's minutes. */
-export const SW = { n: 0, e4: 1, af: 2, ua: 3, bs: 4, gn: 5, gs: 6, gq: 7, m0: 8 } as const;
+/**
+ * Counters of a 5-minute window, by position (checkpoints store the array as it is): calls, 4xx answers,
+ * failed logins, calls with an automation user agent, response bytes, the gaps between calls measured
+ * (at most a minute), their sum, the sum of their squares (in units of 100 ms², for the variance), then
+ * the calls of each of the window's five minutes.
+ */
+export const SW = { calls: 0, clientErrors: 1, authFailures: 2, automationCalls: 3, bytes: 4, gaps: 5, gapSumMs: 6, gapSquareSum: 7, minute0: 8 } as const;
 const SW_SIZE = 13;
 
 interface Timed {

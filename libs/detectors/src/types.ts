@@ -1,5 +1,6 @@
+import type { z } from 'zod';
 import type { ApiTransaction, DetectorName, Direction, Finding, Subject } from '@vigil/contracts';
-import type { DetectorsConfig } from './config.js';
+import type { EngineConfig } from './engine-config.js';
 import type { ThreatMatcher } from './threats.js';
 
 /** An event after enrichment: route always present, the object id it addresses when the route has one. */
@@ -79,9 +80,8 @@ export interface ApiWindow {
 export interface SubjectWindow {
   api: string;
   subject: Subject;
-  /** Events in the busiest minute of this window that the batch touched (so far), and that minute's start. */
-  minuteN: number;
-  minuteStart: number;
+  /** The subject's calls in each minute of the window so far, oldest first (five). */
+  minuteCounts: readonly number[];
   /** Per-minute rate of the subject over the previous clock hour and this hour before the window; undefined when it was not seen then. */
   baselinePerMinute: number | undefined;
   /** The 5-minute window (aligned): one view per subject and window the batch touched. */
@@ -115,9 +115,8 @@ export interface SubjectRouteWindow {
   n: number;
   ok: number;
   denied: number;
-  /** Share of consecutive numeric ids (in this batch) that differ by 1 or 2. */
-  sequentialShare: number | undefined;
-  sampleIds: string[];
+  /** The object ids this batch addressed on the route, in the batch's order (at most 200). */
+  batchIds: readonly string[];
   sampleEventIds: string[];
 }
 
@@ -140,7 +139,8 @@ export interface LoginWindow {
 export interface DetectContext {
   /** The engine's watermark: the latest event time it has seen. */
   now: number;
-  config: DetectorsConfig;
+  /** The engine's own settings (warm-up, windows); a detector's thresholds come to it as its config. */
+  config: EngineConfig;
   events: readonly EnrichedEvent[];
   routes: readonly RouteWindow[];
   apis: readonly ApiWindow[];
@@ -153,9 +153,26 @@ export interface DetectContext {
 /** What a detector returns: a Finding without the id and detectedAt, which the engine adds. */
 export type FindingDraft = Omit<Finding, 'id' | 'detectedAt'>;
 
-export interface Detector {
-  readonly name: DetectorName;
-  detect(ctx: DetectContext): FindingDraft[];
+/**
+ * A detector, whole: its name (DESIGN.md's vocabulary), its section of the
+ * `detectors:` config with defaults, what it derives from the shared context
+ * for itself (`view`, once a batch), and `detect`. Pure: the context, its
+ * config and its view in, findings out. Adding a detector is a folder under
+ * detectors/ with one of these, and its name in detectors/index.ts.
+ */
+export interface Detector<Name extends DetectorName = DetectorName, Schema extends z.ZodTypeAny = z.ZodTypeAny, View = undefined> {
+  readonly name: Name;
+  readonly configSchema: Schema;
+  view?(ctx: DetectContext, config: z.output<Schema>): View;
+  detect(ctx: DetectContext, config: z.output<Schema>, view: View): FindingDraft[];
+}
+
+/** A detector of any name, config and view (lists of them). */
+export type AnyDetector = Detector<DetectorName, z.ZodTypeAny, any>;
+
+/** Declares a detector, keeping its name, config and view types. */
+export function defineDetector<Name extends DetectorName, Schema extends z.ZodTypeAny, View = undefined>(detector: Detector<Name, Schema, View>): Detector<Name, Schema, View> {
+  return Object.freeze(detector);
 }
 
 export type { Finding };

@@ -1,5 +1,12 @@
+import { z } from 'zod';
 import type { Severity } from '@vigil/contracts';
 import type { FindingDraft } from '../types.js';
+
+/** Building blocks of the detectors' config sections; units are in the names. */
+export const ratio = z.number().min(0);
+export const positiveInt = z.number().int().min(1);
+/** A detector's configured severity, which replaces the one it computes. */
+export const severityOverride = z.enum(['info', 'low', 'medium', 'high', 'critical']).optional();
 
 /** OWASP API Security Top 10 (2023) ids used by the detectors. */
 export const OWASP = Object.freeze({
@@ -34,7 +41,7 @@ export function confidenceFrom(value: number, threshold: number, strong: number)
   return Math.round((0.5 + 0.49 * x) * 1000) / 1000;
 }
 
-/** Cuts text for titles and evidence, marking the cut with an ellipsis. */
+/** Cuts text (attacker-controlled included) for titles, descriptions and evidence, marking the cut with an ellipsis. */
 export function clip(text: string, max = 200): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }

@@ -1,19 +1,18 @@
-import type { Detector } from '../types.js';
-import { bolaEnumeration } from './bola-enumeration.js';
-import { bot } from './bot.js';
-import { credentialStuffing } from './credential-stuffing.js';
-import { burst } from './burst.js';
-import { volumeAnomaly } from './volume-anomaly.js';
-import { errorRate } from './error-rate.js';
-import { latencyDegradation } from './latency-degradation.js';
-import { responseSize } from './response-size.js';
-import { schemaDrift } from './schema-drift.js';
-import { rateLimitExhaustion } from './rate-limit-exhaustion.js';
-import { knownThreat } from './known-threat.js';
-import { largeResponse } from './large-response.js';
+import { bolaEnumeration } from './bola-enumeration/index.js';
+import { bot } from './bot/index.js';
+import { burst } from './burst/index.js';
+import { credentialStuffing } from './credential-stuffing/index.js';
+import { errorRate } from './error-rate/index.js';
+import { knownThreat } from './known-threat/index.js';
+import { largeResponse } from './large-response/index.js';
+import { latencyDegradation } from './latency-degradation/index.js';
+import { rateLimitExhaustion } from './rate-limit-exhaustion/index.js';
+import { responseSize } from './response-size/index.js';
+import { schemaDrift } from './schema-drift/index.js';
+import { volumeAnomaly } from './volume-anomaly/index.js';
 
-/** The twelve detectors of DESIGN.md, in its order. */
-export const allDetectors: readonly Detector[] = Object.freeze([
+/** The twelve detectors of DESIGN.md, in its order: the order they run in, and their config sections'. */
+export const allDetectors = Object.freeze([
   bolaEnumeration,
   bot,
   credentialStuffing,
@@ -26,6 +25,6 @@ export const allDetectors: readonly Detector[] = Object.freeze([
   rateLimitExhaustion,
   knownThreat,
   largeResponse,
-]);
+] as const);
 
 export { bolaEnumeration, bot, credentialStuffing, burst, volumeAnomaly, errorRate, latencyDegradation, responseSize, schemaDrift, rateLimitExhaustion, knownThreat, largeResponse };

@@ -1,0 +1,176 @@
+import type { Direction, Finding, Subject } from '@vigil/contracts';
+import type { RouteKey } from '../storage/keys.js';
+import type { RouteCounts } from '../storage/route-counters.js';
+import type { CappedSet, HourCounts, ObjectWindow, SubjectState } from '../subject-state.js';
+import type { ApiWindow, EnrichedEvent } from '../types.js';
+import type { Handle, ShardPlan } from './shard-plan.js';
+
+/**
+ * The records a batch carries from stage to stage (engine.ts runs them in
+ * order): what it is, what each stage found, and what it returns.
+ */
+
+/**
+ * Where a batch's events come from (a partition), with each event's offset.
+ * Subject state notes the offset it has counted each partition up to (its
+ * fences, checkpointed with it), and so do each api's shared counters in the
+ * store (a fence written by the same call as the counts), so a batch
+ * replayed from an older offset (a failed batch fetched again, a restart or
+ * a rebalance from the last commit) counts no event twice.
+ */
+export interface BatchSource {
+  key: string;
+  /** One per event of the batch, in the batch's order; increasing. */
+  offsets: readonly number[];
+  /**
+   * The partition's high watermark (the offset its next message will get), when known. A fence at or
+   * past it is from an earlier life of the topic (deleted and created again): it is ignored and replaced.
+   */
+  highWatermark?: number;
+}
+
+export interface BatchOutcome {
+  /** Findings not published before (by id), or raised above the severity their window published (publication.ts), ready to publish. */
+  findings: Finding[];
+  /** Events counted under the route `{other}` because their api had `maxRoutesPerApi` routes that day; subject checkpoints dropped because their hour held `maxSubjectsPerApiHour`. */
+  capped?: { routes: number; checkpoints: number };
+  /** Findings suppressed because their id was already published. */
+  duplicates: number;
+  events: number;
+  /** Per api and direction whose minutes closed in this batch: the last closed minute's count against the baseline (what dashboards plot). */
+  apiRates?: ApiRate[];
+}
+
+export interface ApiRate {
+  api: string;
+  direction: ApiWindow['direction'];
+  /** Start of the minute (event time) and its event count. */
+  minute: number;
+  observedPerMinute: number;
+  /** Undefined while the baseline warms up. */
+  expectedPerMinute: number | undefined;
+}
+
+/** The kinds of subject that act (make calls); routes and apis are subjects of findings only. */
+export type ActorKind = 'ip' | 'principal' | 'client';
+
+/** An acting subject on one api as the engine names it: built once and kept across batches, not per batch. */
+export interface Identity {
+  api: string;
+  subject: Subject;
+  /** Its name in keys and checkpoints (`kind:value`). */
+  key: string;
+  /** Its state's id (`api\u0000kind:value`). */
+  id: string;
+  /** The batch that last listed it, and its actor there (read only while that batch lists its actors). */
+  listedIn: number;
+  actor: Actor | undefined;
+}
+
+/** A batch's acting subject on one api: its identity, its state, and the 5-minute windows the batch touched. */
+export interface Actor {
+  identity: Identity;
+  /** Set by the prepare stage: held in memory, revived, or read back from its checkpoint. */
+  state: SubjectState | undefined;
+  windows: SubjectBatch[];
+  /** The offset its state has counted the batch's partition up to, when that reaches into the batch: its events up to it are not counted again. */
+  fence: number | undefined;
+}
+
+/** One batch (or one slice of a batch) on its way through the stages. */
+export interface BatchRecord {
+  /** The events by event time (the caller's array is not reordered). */
+  readonly events: EnrichedEvent[];
+  /** The events in the order of `source.offsets`. */
+  readonly inOrder: readonly EnrichedEvent[];
+  /** The batch's latest event time: route windows are judged up to it. */
+  readonly latest: number;
+  /** The engine's watermark after this batch: entries live relative to it, findings are detected at it. */
+  readonly now: number;
+  /** The window clock: api minutes close at it (the watermark, held back by other partitions' pending events). */
+  readonly windowsAt: number;
+  readonly source: BatchSource | undefined;
+  /** Per finding id, the severity the earlier slices of the batch found (published with the batch). */
+  readonly publishedBefore: ReadonlyMap<string, string> | undefined;
+  /** Each event's actor (by `events`' order), and the distinct ones. */
+  readonly actors: readonly (Actor | undefined)[];
+  readonly distinct: readonly Actor[];
+  /** The state operations the stages add to, applied in one round trip. */
+  readonly shards: ShardPlan;
+  /** Set by prepare: events moved to `{other}`, and per api the offset its shared counters hold this partition up to. */
+  refusedRoutes: number;
+  sharedFences: Map<string, number>;
+  /** Set when some events are replays: per api whose counters hold some already, its fence; and each event's offset. */
+  replayedShared: Map<string, number> | undefined;
+  offsetOf: Map<EnrichedEvent, number> | undefined;
+}
+
+/** One route of one batch: its minutes' counts and what its events carried. */
+export interface RouteBatch {
+  api: string;
+  direction: Direction;
+  route: string;
+  routeKey: RouteKey;
+  minutes: Map<number, RouteCounts>;
+  /** Lowest rate-limit remaining share per minute, in 1/10000. */
+  lowestRemaining: Map<number, number>;
+  /** Login windows by 5-minute window (login routes only). */
+  logins: Map<number, LoginBatch>;
+  signatures: Set<string>;
+  eventIds: string[];
+  newSignatures: { signature: string; handle: Handle; eventId: string; timestamp: number }[];
+  /** Subjects' object windows on this route by enumeration window: one key string a batch, not one an event. */
+  objectKeys: Map<number, string>;
+}
+
+/** A login route's calls in one 5-minute window of the batch. */
+export interface LoginBatch {
+  api: string;
+  route: string;
+  routeKey: RouteKey;
+  fiveMinutes: number;
+  n: number;
+  failures: number;
+  ips: Set<string>;
+  principals: Set<string>;
+  eventIds: string[];
+}
+
+/** A subject's 5-minute window as this batch touched it. */
+export interface SubjectBatch {
+  api: string;
+  subject: Subject;
+  state: SubjectState;
+  fiveMinutes: number;
+  /** The window's counters and its hour's counts in the subject's state (the view reads them without a lookup). */
+  counts: number[];
+  hourCounts: HourCounts;
+  routes: CappedSet;
+  loginPrincipals: CappedSet | undefined;
+  /** Distinct, in order of first appearance (up to 5 and 10). */
+  userAgents: string[];
+  eventIds: string[];
+  paths: string[];
+}
+
+/** A subject's calls on one route template in one enumeration window, as this batch touched them. */
+export interface SubjectRouteBatch {
+  api: string;
+  subject: Subject;
+  route: string;
+  direction: Direction;
+  enumerationWindow: number;
+  objects: ObjectWindow;
+  ids: string[];
+  eventIds: string[];
+}
+
+/** What the count stage found: every route, subject window, subject route and login window the batch touched. */
+export interface CountedBatch {
+  routes: Map<string, RouteBatch>;
+  /** The apis the batch touched, in the order it met them (their shared counters get this partition's fence). */
+  apis: string[];
+  subjects: SubjectBatch[];
+  subjectRoutes: Map<ObjectWindow, SubjectRouteBatch>;
+  logins: LoginBatch[];
+}

@@ -1,0 +1,100 @@
+import { addRouteFields, emptyRouteStats } from '../../storage/route-counters.js';
+import type { DetectContext, LoginWindow, RouteWindow, SubjectRouteWindow, SubjectWindow } from '../../types.js';
+import { FIVE_MINUTES, HOUR, MINUTE } from '../../units.js';
+import { apiWindows } from '../api-minutes.js';
+import type { BatchRecord, CountedBatch, RouteBatch } from '../batch.js';
+import type { EngineParts } from '../parts.js';
+import type { ShardResults } from '../shard-plan.js';
+import type { PlannedState } from './plan.js';
+
+/**
+ * Stage 5, views: what the detectors see of the batch (DetectContext). The
+ * subjects' windows were taken before the write (subject-views.ts); the
+ * routes', login routes' and apis' come from what the write read back: the
+ * counts of every replica, with their baselines.
+ */
+export function buildContext(
+  parts: EngineParts,
+  batch: BatchRecord,
+  counted: CountedBatch,
+  subjects: { subjects: SubjectWindow[]; subjectRoutes: SubjectRouteWindow[] },
+  planned: PlannedState,
+  results: ShardResults,
+): DetectContext {
+  return {
+    now: batch.now,
+    config: parts.config,
+    events: batch.events,
+    routes: routeWindows(parts, batch, counted, planned, results),
+    apis: apiWindows(parts, planned.apis, results),
+    subjects: subjects.subjects,
+    subjectRoutes: subjects.subjectRoutes,
+    logins: loginWindows(parts, counted, planned, results),
+    threats: parts.threats.matcher,
+  };
+}
+
+/** Each route of the batch: its window up to the batch's latest minute against its baseline hours (cached for the hour). */
+function routeWindows(parts: EngineParts, batch: BatchRecord, counted: CountedBatch, planned: PlannedState, results: ShardResults): RouteWindow[] {
+  const currentMinute = Math.floor(batch.latest / MINUTE);
+  const currentHour = Math.floor(batch.latest / HOUR);
+  const windows: RouteWindow[] = [];
+  for (const [id, r] of counted.routes) {
+    const reads = planned.routeReads.get(id)!;
+    const current = emptyRouteStats();
+    for (const h of reads.window) addRouteFields(current, results.hash(h));
+    let baseline = parts.routeBaselines.get(id)?.stats;
+    if (reads.baseline) {
+      const read = { ...emptyRouteStats(), hours: 0, firstSeenAt: undefined as number | undefined };
+      for (const h of reads.baseline) {
+        const hour = results.hash(h);
+        if ((hour.n ?? 0) > 0) read.hours++;
+        addRouteFields(read, hour);
+      }
+      read.firstSeenAt = reads.meta ? results.hash(reads.meta).first : undefined;
+      parts.routeBaselines.set(id, { hour: currentHour, stats: read });
+      baseline = read;
+    }
+    windows.push(routeWindow(r, current, baseline!, currentMinute, parts.config.windowMinutes, results));
+  }
+  return windows;
+}
+
+function routeWindow(r: RouteBatch, current: RouteWindow['current'], baseline: RouteWindow['baseline'], currentMinute: number, windowMinutes: number, results: ShardResults): RouteWindow {
+  const newSignatures = r.newSignatures.filter((s) => results.firstSeen(s.handle)[0] === 1).map((s) => ({ signature: s.signature, eventId: s.eventId, timestamp: s.timestamp }));
+  const known = r.newSignatures.map((s) => results.firstSeen(s.handle)[1]);
+  return {
+    api: r.api,
+    direction: r.direction,
+    route: r.route,
+    current,
+    windowStart: (currentMinute - windowMinutes + 1) * MINUTE,
+    windowEnd: (currentMinute + 1) * MINUTE,
+    baseline,
+    newSignatures,
+    knownSignatures: known.length ? Math.max(...known) - newSignatures.length : 0,
+    sampleEventIds: r.eventIds,
+  };
+}
+
+/** Each login window of the batch as every replica counted it, with its route's usual failure share once warm. */
+function loginWindows(parts: EngineParts, counted: CountedBatch, planned: PlannedState, results: ShardResults): LoginWindow[] {
+  return counted.logins.map((l, i) => {
+    const reads = planned.loginReads[i]!;
+    const window = results.hash(reads.window);
+    const baseline = parts.routeBaselines.get(`${l.api}\u0000${l.routeKey}`)?.stats;
+    return {
+      api: l.api,
+      route: l.route,
+      windowStart: l.fiveMinutes * FIVE_MINUTES,
+      windowEnd: (l.fiveMinutes + 1) * FIVE_MINUTES,
+      n: window.n ?? 0,
+      failures: window.f ?? 0,
+      distinctIps: results.setSize(reads.ips),
+      distinctPrincipals: results.setSize(reads.principals),
+      baselineFailureShare: baseline && baseline.hours >= parts.config.warmupHours && baseline.n > 0 ? baseline.af / baseline.n : undefined,
+      baselineN: baseline?.n ?? 0,
+      sampleEventIds: l.eventIds,
+    };
+  });
+}
