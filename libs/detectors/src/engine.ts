@@ -3,7 +3,7 @@ import type { StateStore } from '@vigil/state';
 import { defaultDetectorsConfig, type DetectorsConfig } from './config.js';
 import { allDetectors } from './detectors/index.js';
 import { createEnricher } from './enrich.js';
-import type { ApiRate, BatchOutcome, BatchRecord, BatchSource } from './engine/batch.js';
+import type { ApiMinuteOutcome, ApiRate, BatchOutcome, BatchRecord, BatchSource } from './engine/batch.js';
 import { Checkpointer } from './engine/checkpointer.js';
 import { Identities } from './engine/identities.js';
 import { KnownThreats, SubjectCache, WindowClock, type EngineParts } from './engine/parts.js';
@@ -24,7 +24,7 @@ import { storageTtlMs } from './storage/keys.js';
 import type { ThreatMatcher } from './threats.js';
 import type { AnyDetector, DetectContext, EnrichedEvent } from './types.js';
 
-export type { ApiRate, BatchOutcome, BatchSource } from './engine/batch.js';
+export type { ApiMinuteOutcome, ApiRate, BatchOutcome, BatchSource } from './engine/batch.js';
 export type { ShardResult } from '@vigil/state';
 export { DEFAULT_SLICE_MS, MAX_SLICES, sliceBounds } from './engine/slices.js';
 export { OVERFLOW_ROUTE } from './storage/keys.js';
@@ -183,7 +183,7 @@ export class DetectionEngine {
     const ctx = buildContext(parts, batch, counted, subjects, planned, results);
     const byId = identify(detect(parts.detectors, parts.config, ctx), batch.now);
     const findings = await unpublished(parts.store, byId, batch.publishedBefore);
-    return { findings, duplicates: byId.size - findings.length, events: batch.events.length, apiRates: apiRates(ctx), capped: { routes: batch.refusedRoutes, checkpoints: results.dropped } };
+    return { findings, duplicates: byId.size - findings.length, events: batch.events.length, apiRates: apiRates(ctx), apiMinutes: apiMinutes(ctx), capped: { routes: batch.refusedRoutes, checkpoints: results.dropped } };
   }
 
   /** The batch's record: its events by time, the clock moved to them, and their acting subjects. */
@@ -218,6 +218,11 @@ export class DetectionEngine {
     batch.replayedShared = replayedShared(source, batch.sharedFences);
     batch.offsetOf = replayedOffsets(batch.inOrder, source, batch.distinct, batch.replayedShared !== undefined);
   }
+}
+
+/** Every closed api minute against its expectation. */
+function apiMinutes(ctx: DetectContext): ApiMinuteOutcome[] {
+  return ctx.apis.flatMap((a) => a.closedMinutes.map((m) => ({ api: a.api, direction: a.direction, minute: m.minute, observed: m.n, expected: m.expectedPerMinute, spread: m.spreadPerMinute })));
 }
 
 /** Per api whose minutes closed, the last closed minute against its expectation (what dashboards plot). */

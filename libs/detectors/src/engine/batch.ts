@@ -39,6 +39,19 @@ export interface BatchOutcome {
   events: number;
   /** Per api and direction whose minutes closed in this batch: the last closed minute's count against the baseline (what dashboards plot). */
   apiRates?: ApiRate[];
+  /** Every api minute that closed in this batch, with its expectation and spread (what a report draws). */
+  apiMinutes?: ApiMinuteOutcome[];
+}
+
+export interface ApiMinuteOutcome {
+  api: string;
+  direction: ApiWindow['direction'];
+  /** Start of the minute (event time). */
+  minute: number;
+  observed: number;
+  /** Undefined while the baseline warms up. */
+  expected: number | undefined;
+  spread: number | undefined;
 }
 
 export interface ApiRate {

@@ -42,12 +42,13 @@ export function sliceBounds(batch: readonly { timestamp: number }[], sliceMs: nu
  * published for the later ones (processInSlices), which count a window again as a duplicate or publish it raised.
  */
 export function mergeOutcomes(outcomes: readonly BatchOutcome[]): BatchOutcome {
-  const merged: BatchOutcome = { findings: [], duplicates: 0, events: 0, apiRates: [], capped: { routes: 0, checkpoints: 0 } };
+  const merged: BatchOutcome = { findings: [], duplicates: 0, events: 0, apiRates: [], apiMinutes: [], capped: { routes: 0, checkpoints: 0 } };
   for (const o of outcomes) {
     merged.events += o.events;
     merged.duplicates += o.duplicates;
     merged.findings.push(...o.findings);
     if (o.apiRates) merged.apiRates!.push(...o.apiRates);
+    if (o.apiMinutes) merged.apiMinutes!.push(...o.apiMinutes);
     if (o.capped) {
       merged.capped!.routes += o.capped.routes;
       merged.capped!.checkpoints += o.capped.checkpoints;
