@@ -4,12 +4,19 @@ import type { Logger } from '@vigil/telemetry';
 import { requestChunks } from './chunks.js';
 import { kafkaLogCreator, kafkaLogLevel } from './logging.js';
 import { trackedSocketFactory } from './sockets.js';
-import type { Admin, CommitOffset, Consumer, ConsumerOptions, Headers, KafkaConfig, OutgoingMessage, PartitionLag, Producer, ReceivedMessage, TopicSpec } from './types.js';
+import { randomBytes } from 'node:crypto';
+import type { Admin, CommitOffset, Consumer, ConsumerOptions, Headers, KafkaConfig, OffsetRange, OutgoingMessage, PartitionLag, PartitionOffsets, Producer, ReceivedMessage, TopicSpec } from './types.js';
 
 export interface KafkaClient {
   producer(options?: { idempotent?: boolean; compression?: 'none' | 'gzip' }): Promise<Producer>;
   consumer(options: ConsumerOptions): Consumer;
   admin(): Promise<Admin>;
+  /**
+   * Reads the messages of `ranges` of `topic` (a consumer of a throwaway group that commits nothing), handing
+   * each to `each`, in order per partition; resolves once every range is read, or throws after `timeoutMs`.
+   * For a producer that must know which of its messages reached the topic before it crashed.
+   */
+  readRanges(topic: string, ranges: readonly OffsetRange[], each: (m: ReceivedMessage) => void, timeoutMs?: number): Promise<void>;
 }
 
 /**
@@ -245,8 +252,59 @@ export function createKafkaClient(config: KafkaConfig, logger: Logger): KafkaCli
             })
             .sort((a, b) => a.partition - b.partition);
         },
+        async partitionOffsets(topic: string): Promise<PartitionOffsets[]> {
+          const offsets = await wrap('VIGIL_KAFKA_ADMIN', `fetch the offsets of ${topic}`, () => admin.fetchTopicOffsets(topic));
+          return offsets.map((o) => ({ partition: o.partition, low: o.low, high: o.high })).sort((a, b) => a.partition - b.partition);
+        },
         disconnect: () => admin.disconnect(),
       };
+    },
+
+    async readRanges(topic, ranges, each, timeoutMs = 60_000) {
+      const pending = new Map(ranges.filter((r) => BigInt(r.to) > BigInt(r.from)).map((r) => [r.partition, r]));
+      if (pending.size === 0) return;
+      const sockets = trackedSocketFactory();
+      const consumer = new Kafka({ ...connection, retry: CONSUMER_RETRY, socketFactory: sockets.factory }).consumer({
+        groupId: `vigil-read-${randomBytes(6).toString('hex')}`,
+        maxWaitTimeInMs: 500,
+        allowAutoTopicCreation: false,
+      });
+      let done: () => void = () => undefined;
+      const finished = new Promise<void>((resolve) => (done = resolve));
+      try {
+        await wrap('VIGIL_KAFKA_CONNECT', `connect a reader of ${topic}`, () => consumer.connect());
+        await consumer.subscribe({ topics: [topic], fromBeginning: true });
+        await consumer.run({
+          autoCommit: false,
+          eachBatch: async ({ batch }) => {
+            const range = pending.get(batch.partition);
+            if (!range) return;
+            for (const m of batch.messages) {
+              if (BigInt(m.offset) < BigInt(range.from)) continue;
+              if (BigInt(m.offset) >= BigInt(range.to)) break;
+              each(toReceived(topic, batch.partition, m));
+            }
+            const last = batch.messages[batch.messages.length - 1];
+            if (last && BigInt(last.offset) + 1n >= BigInt(range.to)) {
+              pending.delete(batch.partition);
+              if (pending.size === 0) done();
+            }
+          },
+        });
+        for (const r of pending.values()) consumer.seek({ topic, partition: r.partition, offset: r.from });
+        let timer: NodeJS.Timeout | undefined;
+        const timeout = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new KafkaError('VIGIL_KAFKA_CONNECT', `could not read ${topic} partitions ${[...pending.keys()].join(', ')} back within ${timeoutMs} ms`, { retriable: true })), timeoutMs);
+        });
+        try {
+          await Promise.race([finished, timeout]);
+        } finally {
+          clearTimeout(timer);
+        }
+      } finally {
+        await consumer.disconnect().catch(() => undefined);
+        await sockets.closeAll();
+      }
     },
   };
 }

@@ -152,11 +152,26 @@ export interface PartitionLag {
   lag: number;
 }
 
+export interface PartitionOffsets {
+  partition: number;
+  low: string;
+  high: string;
+}
+
+/** Messages of one partition from `from` (inclusive) up to `to` (exclusive). */
+export interface OffsetRange {
+  partition: number;
+  from: string;
+  to: string;
+}
+
 export interface Admin {
   ensureTopics(topics: readonly TopicSpec[]): Promise<void>;
   deleteTopics(topics: readonly string[]): Promise<void>;
   listTopics(): Promise<string[]>;
   /** Committed offsets of a group against the topic's high watermarks. */
   lag(groupId: string, topic: string): Promise<PartitionLag[]>;
+  /** Each partition's first offset still held (low) and the offset its next message will get (high), by partition. */
+  partitionOffsets(topic: string): Promise<PartitionOffsets[]>;
   disconnect(): Promise<void>;
 }

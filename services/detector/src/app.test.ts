@@ -56,6 +56,9 @@ function fakeKafka() {
     admin: async () => {
       throw new Error('no admin here');
     },
+    readRanges: async () => {
+      throw new Error('no reading back here');
+    },
   };
   const consumer = () => state.options!;
   return { kafka, sent, commits, state, consumer };
