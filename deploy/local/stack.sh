@@ -270,9 +270,11 @@ ensure_redis() {
 
 # Receivers and tools the integration tests start themselves (never as a
 # system service): Prometheus Alertmanager and Prometheus (with promtool) from
-# Debian, and the Kafka jars (a test runs a throwaway broker of its own, also
-# when the stack itself is external).
-TOOLS=(prometheus-alertmanager prometheus)
+# Debian, Debian's Chromium (headless, for the test that renders vigil
+# backtest's HTML report; playwright-core drives /usr/bin/chromium and never
+# downloads a browser of its own), and the Kafka jars (a test runs a
+# throwaway broker of its own, also when the stack itself is external).
+TOOLS=(prometheus-alertmanager prometheus chromium)
 
 install_tool_packages() {
   local pkg missing=()
@@ -800,7 +802,7 @@ usage: $0 <command>
   env [--export] print KAFKA_BROKERS, SCHEMA_REGISTRY_URL, REDIS_URL
   logs [NAME] [-f]  show (or follow) logs; NAME is kafka, registry or redis
   clean [--all]  stop, then delete data and logs (--all: downloads too)
-  tools          install what the integration tests start themselves (Debian's prometheus-alertmanager, prometheus; the Kafka jars)
+  tools          install what the integration tests start themselves (Debian's prometheus-alertmanager, prometheus, chromium; the Kafka jars)
 state dir: $STATE_DIR
 EOF
 }

@@ -23,11 +23,16 @@ describe('vigil CLI', () => {
   it('vigil publish and vigil tail check their options before connecting to anything', async () => {
     const noInput = await run('publish');
     expect(noInput.code).toBe(2);
-    expect(noInput.err).toContain("required option '-i, --input <file>' not specified");
+    expect(noInput.err).toContain('error: no input: give files (or --input FILE; - for stdin)');
     expect((await run('publish', '--input', '-', '--encoding', 'xml')).err).toContain("argument 'xml' is invalid. Allowed choices are json, avro.");
     const missing = await run('publish', '--input', '/nonexistent/events.ndjson');
     expect(missing.code).toBe(1);
     expect(missing.err).toBe('vigil: VIGIL_ARGUMENT: cannot read --input /nonexistent/events.ndjson: ENOENT\n');
+    expect((await run('publish', '--input', '-', '--format', 'w3c')).err).toContain("argument 'w3c' is invalid. Allowed choices are vigil, combined, nginx-json, envoy, alb, kong.");
+    const both = await run('publish', '/dev/null', '--follow', '/dev/null');
+    expect(both.code).toBe(1);
+    expect(both.err).toContain('give either --input files or --follow FILE, not both');
+    expect((await run('publish', '--follow', '/dev/null', '--dry-run')).err).toContain('--dry-run checks files read once (--input); it cannot be combined with --follow');
     expect((await run('tail', 'alerts')).err).toContain("value 'alerts' is invalid for argument 'what'. Allowed choices are findings, incidents.");
     expect((await run('tail', '--min-severity', 'urgent')).err).toContain('Allowed choices are info, low, medium, high, critical.');
     const zero = await run('tail', '--max', '0');
@@ -35,10 +40,13 @@ describe('vigil CLI', () => {
     expect(zero.err).toContain('expected a positive integer');
   });
 
-  it("a system error is printed once with its code (Node's message starts with it)", async () => {
+  it('vigil backtest names an input it cannot read, and needs one', async () => {
     const r = await run('backtest', '--input', '/nonexistent/events.ndjson');
     expect(r.code).toBe(1);
-    expect(r.err).toBe("vigil: ENOENT: no such file or directory, open '/nonexistent/events.ndjson'\n");
+    expect(r.err).toBe('vigil: VIGIL_ARGUMENT: cannot read input /nonexistent/events.ndjson: ENOENT\n');
+    const none = await run('backtest');
+    expect(none.code).toBe(2);
+    expect(none.err).toContain('error: no input: give files (or --input FILE; - for stdin)');
   });
 
   it('vigil notifier without an API token refuses to start and names the key', async () => {

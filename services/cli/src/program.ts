@@ -1,13 +1,14 @@
 import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { severities } from '@vigil/contracts';
+import { formatNames } from '@vigil/ingest';
 
 /** Each verb of DESIGN.md, with what it does. */
 export const verbs = [
   { name: 'detector', summary: 'run the detector service (consumes api.transactions, publishes api.findings)' },
   { name: 'notifier', summary: 'run the notifier service (consumes api.findings, escalates incidents)' },
-  { name: 'backtest', summary: 'run the detectors offline over NDJSON events (--input FILE, - for stdin, .gz accepted)' },
+  { name: 'backtest', summary: 'run the detectors offline over events or access logs (--format), optionally writing an HTML report (--report)' },
   { name: 'simulate', summary: 'generate realistic traffic with labelled attacks (--scenario NAME)' },
-  { name: 'publish', summary: 'send events from an NDJSON file to the transactions topic' },
+  { name: 'publish', summary: 'send events or access logs (--format) to the transactions topic, or follow a growing log (--follow)' },
   { name: 'tail', summary: 'follow findings or incidents as they are published' },
   { name: 'threats', summary: 'manage the known-threats store (threats load FILE)' },
 ] as const;
@@ -25,6 +26,18 @@ const intAtLeast = (min: number, expected: string) => (v: string) => {
   return n;
 };
 const positiveInt = intAtLeast(1, 'expected a positive integer');
+const formatHelp = `the input's format: ${formatNames.join(', ')} (docs/ingest.md)`;
+const formatOption = () => new Option('-f, --format <format>', formatHelp).choices(formatNames).default('vigil');
+const mapOption = () => new Option('--map <file>', 'a YAML/JSON file mapping the fields of another JSON log to ApiTransaction (docs/ingest.md); replaces --format');
+const apiOption = () => new Option('--api <name>', "the api of every event (default: the line's host, Kong's service, else 'default')");
+
+/** `--input FILE` (repeatable) and/or files as arguments; at least one unless `optional`. */
+function inputsOf(files: readonly string[], input: readonly string[] | undefined, command: Command, optional = false): string[] {
+  const all = [...(input ?? []), ...files];
+  if (all.length === 0 && !optional) command.error("error: no input: give files (or --input FILE; - for stdin)", { exitCode: 2, code: 'vigil.inputMissing' });
+  return all;
+}
+const collect = (v: string, previous: string[] | undefined) => [...(previous ?? []), v];
 const nonNegativeInt = intAtLeast(0, 'expected an integer, 0 or more');
 
 export function buildProgram(io: ProgramIo, version: string): Command {
@@ -56,17 +69,24 @@ export function buildProgram(io: ProgramIo, version: string): Command {
   program
     .command('backtest')
     .description(verbs[2].summary)
-    .requiredOption('-i, --input <file>', 'NDJSON events (- for stdin; .gz accepted)')
+    .argument('[files...]', 'input files, read in turn (- for stdin; .gz accepted)')
+    .option('-i, --input <file>', 'an input file (repeatable; the same as giving it as an argument)', collect)
+    .addOption(formatOption())
+    .addOption(mapOption())
+    .addOption(apiOption())
+    .option('--report <file>', 'also write a self-contained HTML report here (traffic against its baseline, findings, what the input lacked)')
     .option('--redis <url>', 'keep state in this Redis instead of memory')
     .option('--redis-prefix <prefix>', 'key prefix in that Redis', 'vigil-backtest')
     .option('-c, --config <file>', 'thresholds: a YAML/JSON file (its detectors: section, or the whole file)')
     .option('-t, --threats <file>', 'known threats: a YAML/JSON file (see docs/detectors.md)')
     .option('--batch-size <n>', 'events per engine batch', positiveInt, 500)
     .option('--slice-ms <ms>', 'count and judge a batch spanning more event time than this in slices, as the detector service does (default 60000, its consumer.sliceMs; 0: never)', nonNegativeInt)
-    .action(async (opts: { input: string; redis?: string; redisPrefix: string; config?: string; threats?: string; batchSize: number; sliceMs?: number }) => {
+    .addHelpText('after', '\nFindings go to stdout as NDJSON, a JSON summary to stderr. Lines that make no event are reported with their number and reason (the first 20) and counted.\n')
+    .action(async (files: string[], opts: { input?: string[]; format: string; map?: string; api?: string; report?: string; redis?: string; redisPrefix: string; config?: string; threats?: string; batchSize: number; sliceMs?: number }, command: Command) => {
+      const inputs = inputsOf(files, opts.input, command);
       const { backtest } = await import('./commands/backtest.js');
       const summary = await backtest(
-        { input: opts.input, redis: opts.redis, redisPrefix: opts.redisPrefix, config: opts.config, threats: opts.threats, batchSize: opts.batchSize, sliceMs: opts.sliceMs },
+        { inputs, format: opts.format, map: opts.map, api: opts.api, report: opts.report, redis: opts.redis, redisPrefix: opts.redisPrefix, config: opts.config, threats: opts.threats, batchSize: opts.batchSize, sliceMs: opts.sliceMs },
         (line) => io.out(`${line}\n`),
         (line) => io.err(`vigil backtest: ${line}\n`),
       );
@@ -83,11 +103,12 @@ export function buildProgram(io: ProgramIo, version: string): Command {
     .option('--start <time>', 'first event time, RFC 3339 (default 2026-11-18T10:00:00Z, a Wednesday)')
     .option('--speed <speed>', 'max (as fast as possible), realtime, or a factor such as 60', 'max')
     .option('--kafka', 'publish to Kafka (KAFKA_BROKERS) instead of writing NDJSON to stdout')
+    .addOption(new Option('-f, --format <format>', `without --kafka: write the traffic as this source would log it (${formatNames.join(', ')})`).choices(formatNames).default('vigil'))
     .addOption(new Option('--encoding <encoding>', 'with --kafka: json, or avro registered in SCHEMA_REGISTRY_URL').choices(['json', 'avro']).default('json'))
     .option('--topic <topic>', 'with --kafka: the topic', 'api.transactions')
     .option('--labels <file>', 'write the ground-truth labels (NDJSON) here')
     .option('--threats <file>', 'write the known threats the scenario needs here (for vigil threats load / backtest --threats)')
-    .action(async (opts: { scenario?: string; list?: boolean; seed?: number; hours?: number; start?: string; speed: string; kafka?: boolean; encoding: 'json' | 'avro'; topic: string; labels?: string; threats?: string }, command: Command) => {
+    .action(async (opts: { scenario?: string; list?: boolean; seed?: number; hours?: number; start?: string; speed: string; kafka?: boolean; format: string; encoding: 'json' | 'avro'; topic: string; labels?: string; threats?: string }, command: Command) => {
       const { describeScenario, scenarioNames } = await import('@vigil/simulator');
       if (opts.list) {
         for (const name of scenarioNames) io.out(`${name.padEnd(32)} ${describeScenario(name)}\n`);
@@ -98,7 +119,7 @@ export function buildProgram(io: ProgramIo, version: string): Command {
       const { runSimulate } = await import('./commands/simulate.js');
       const summary = await untilInterrupted((signal) =>
         runSimulate(
-          { scenario: opts.scenario!, seed: opts.seed, hours: opts.hours, start: opts.start, speed: opts.speed, kafka: opts.kafka === true, encoding: opts.encoding, topic: opts.topic, labels: opts.labels, threats: opts.threats },
+          { scenario: opts.scenario!, seed: opts.seed, hours: opts.hours, start: opts.start, speed: opts.speed, kafka: opts.kafka === true, format: opts.format, encoding: opts.encoding, topic: opts.topic, labels: opts.labels, threats: opts.threats },
           { out: (line) => io.out(`${line}\n`), env: io.env, signal },
         ),
       );
@@ -124,25 +145,34 @@ export function buildProgram(io: ProgramIo, version: string): Command {
   program
     .command('publish')
     .description(verbs[4].summary)
-    .requiredOption('-i, --input <file>', 'NDJSON events (- for stdin; .gz accepted)')
+    .argument('[files...]', 'input files, read once, in turn (- for stdin; .gz accepted)')
+    .option('-i, --input <file>', 'an input file (repeatable; the same as giving it as an argument)', collect)
+    .option('--follow <file>', 'follow this growing log like tail -F (rotation and truncation handled) and publish as it grows, until Ctrl-C or SIGTERM')
+    .option('--offset-file <file>', 'with --follow: where the position is kept (default <file>.vigil-offset), so a restart sends no line twice')
+    .option('--from-end', 'with --follow and no offset file yet: start at the end of the file (default: its start)')
+    .option('--poll-ms <ms>', 'with --follow: how often an idle file is checked', positiveInt, 250)
+    .addOption(formatOption())
+    .addOption(mapOption())
+    .addOption(apiOption())
     .option('--topic <topic>', 'the topic (default: VIGIL_TOPIC_TRANSACTIONS, else api.transactions)')
     .addOption(new Option('--encoding <encoding>', 'json, or avro registered in SCHEMA_REGISTRY_URL').choices(['json', 'avro']).default('json'))
     .option('--batch-size <n>', 'events per produce request', positiveInt, 500)
-    .option('--dry-run', 'check every line against the contract and publish nothing')
+    .option('--dry-run', 'check every line and publish nothing')
     .addHelpText(
       'after',
-      `${connectionHelp}\nEach line is checked as the detector would check it; a bad line is reported with its number and reason and not sent, and the command then exits 1. A summary goes to stderr.\n`,
+      `${connectionHelp}\nEach line is made into an event and checked as the detector would check it; a bad line is reported with its number and reason and not sent (the first 20 are listed), and a run over files then exits 1. A summary goes to stderr.\n`,
     )
-    .action(async (opts: { input: string; topic?: string; encoding: 'json' | 'avro'; batchSize: number; dryRun?: boolean }) => {
+    .action(async (files: string[], opts: { input?: string[]; follow?: string; offsetFile?: string; fromEnd?: boolean; pollMs: number; format: string; map?: string; api?: string; topic?: string; encoding: 'json' | 'avro'; batchSize: number; dryRun?: boolean }, command: Command) => {
+      const inputs = inputsOf(files, opts.input, command, opts.follow !== undefined);
       const { rejectedLinesError, runPublish } = await import('./commands/publish.js');
       const summary = await untilInterrupted((signal) =>
         runPublish(
-          { input: opts.input, topic: opts.topic, encoding: opts.encoding, batchSize: opts.batchSize, dryRun: opts.dryRun === true },
+          { inputs, follow: opts.follow, offsetFile: opts.offsetFile, fromEnd: opts.fromEnd === true, pollMs: opts.pollMs, format: opts.format, map: opts.map, api: opts.api, topic: opts.topic, encoding: opts.encoding, batchSize: opts.batchSize, dryRun: opts.dryRun === true },
           { err: (line) => io.err(`vigil publish: ${line}\n`), env: io.env, signal },
         ),
       );
       io.err(`${JSON.stringify({ summary })}\n`);
-      if (summary.rejected > 0) throw rejectedLinesError(summary);
+      if (summary.rejected > 0 && !summary.follow) throw rejectedLinesError(summary);
     });
 
   program
@@ -169,15 +199,17 @@ export function buildProgram(io: ProgramIo, version: string): Command {
   return program;
 }
 
-/** Runs `work` with a signal that Ctrl-C (SIGINT) aborts: it stops early and still returns what it did. */
+/** Runs `work` with a signal that Ctrl-C (SIGINT) or SIGTERM aborts: it stops early and still returns what it did. */
 async function untilInterrupted<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const ac = new AbortController();
   const stop = () => ac.abort();
   process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
   try {
     return await work(ac.signal);
   } finally {
     process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
   }
 }
 

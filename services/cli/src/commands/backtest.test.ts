@@ -19,7 +19,7 @@ function ndjson(name: string, events: ApiTransaction[], gzip = false): string {
 async function run(input: string, extra: Partial<Parameters<typeof backtest>[0]> = {}) {
   const findings: Finding[] = [];
   const warnings: string[] = [];
-  const summary = await backtest({ input, batchSize: 500, ...extra }, (line) => findings.push(JSON.parse(line) as Finding), (w) => warnings.push(w));
+  const summary = await backtest({ inputs: [input], batchSize: 500, ...extra }, (line) => findings.push(JSON.parse(line) as Finding), (w) => warnings.push(w));
   return { findings, warnings, summary };
 }
 
@@ -60,7 +60,7 @@ describe('vigil backtest', () => {
     expect(findings.map((f) => f.detector)).toContain('bola_enumeration');
     expect(summary).toMatchObject({ events: 60, rejected: 2, findings: findings.length });
     expect(summary.byDetector.bola_enumeration).toBe(1);
-    expect(warnings[0]).toMatch(/^line 61: not JSON/);
+    expect(warnings[0]).toMatch(/^line 61: VIGIL_DECODE_JSON_SYNTAX: not valid JSON/);
     expect(warnings[1]).toMatch(/^line 63: VIGIL_VALIDATION: status: expected an integer/);
   });
 

@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { createCodec, toWireJson, transactionContract, transactionKey } from '@vigil/contracts';
+import { lineWriter } from '@vigil/ingest';
 import { paced, parseSpeed, simulate } from '@vigil/simulator';
 import { connectionsFor, topicProducer } from './connect.js';
 
@@ -12,6 +13,8 @@ export interface SimulateCommandOptions {
   speed: string;
   /** Publish to Kafka instead of writing NDJSON to stdout. */
   kafka: boolean;
+  /** Without `kafka`: the format of the lines written (`vigil` NDJSON, or as an access log or gateway would log the traffic). */
+  format?: string;
   encoding: 'json' | 'avro';
   topic: string;
   labels?: string;
@@ -36,8 +39,9 @@ export async function runSimulate(o: SimulateCommandOptions, io: SimulateIo): Pr
 
   let sent: number;
   if (!o.kafka) {
+    const write = o.format && o.format !== 'vigil' ? lineWriter(o.format) : (e: Parameters<ReturnType<typeof lineWriter>>[0]) => JSON.stringify(toWireJson(transactionContract, e));
     sent = await paced(sim, factor, async (events) => {
-      for (const e of events) io.out(JSON.stringify(toWireJson(transactionContract, e)));
+      for (const e of events) io.out(write(e));
     }, io.signal);
   } else {
     // Kafka and the registry as the services reach them; the topic is created when missing (VIGIL_TOPIC_PARTITIONS, default 12).
