@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { Finding } from '@vigil/contracts';
 import { createThreatMatcher, DEFAULT_SLICE_MS, DetectionEngine, detectorsConfigSchema } from '@vigil/detectors';
-import { simulate, scenarioNames } from '@vigil/simulator';
+import { simulate, dayScenarioNames } from '@vigil/simulator';
 import { scanKeys, type RedisClient } from '@vigil/redis';
 import type { StateStore } from '@vigil/state';
 
@@ -37,7 +37,8 @@ export interface GoldenRun {
   duplicates: number;
 }
 
-export const goldenScenarios: readonly string[] = scenarioNames;
+/** The single-day scenarios the fixtures hold (the long runs, days of traffic, are the scoreboard's: npm run eval). */
+export const goldenScenarios: readonly string[] = dayScenarioNames;
 
 export function caseName(c: GoldenCase): string {
   return `${c.scenario}/seed-${c.seed}/batch-${c.batchSize}`;

@@ -3,7 +3,7 @@ import type { Finding } from '@vigil/contracts';
 import { DetectionEngine, createThreatMatcher, defaultDetectorsConfig, parseThreatsDocument } from '@vigil/detectors';
 import { MemoryStateStore } from '@vigil/state';
 import { qualityProblems, scoreboard, scoreScenario, type ScenarioScore } from './score.js';
-import { scenarioNames, simulate } from './simulate.js';
+import { dayScenarioNames, simulate } from './simulate.js';
 
 /** The same engine `vigil backtest` runs, in memory, in batches of 25 (what npm run eval uses). */
 async function detect(name: string): Promise<{ findings: Finding[]; score: ScenarioScore; hours: number }> {
@@ -22,11 +22,12 @@ async function detect(name: string): Promise<{ findings: Finding[]; score: Scena
   return { findings, hours, score: scoreScenario(name, hours, sim.labels, findings) };
 }
 
-describe('detection quality over the labelled scenarios', () => {
+/** The bar of issue 5 over the single-day scenarios; the long runs and the bar of detection over time are npm run eval's (docs/detection-quality.md). */
+describe('detection quality over the labelled single-day scenarios', () => {
   const scores: ScenarioScore[] = [];
   let clean = { hours: 24, findings: [] as Finding[] };
 
-  it.each(scenarioNames.map((n) => [n]))('%s goes through the engine', async (name) => {
+  it.each(dayScenarioNames.map((n) => [n]))('%s goes through the engine', async (name) => {
     const run = await detect(name);
     scores.push(run.score);
     if (name === 'clean-day') clean = { hours: run.hours, findings: run.findings };
@@ -34,7 +35,7 @@ describe('detection quality over the labelled scenarios', () => {
   }, 120_000);
 
   it('every detector has precision and recall of at least 0.9, the fast attacks are seen within a minute, and a clean day stays below medium', () => {
-    expect(scores).toHaveLength(scenarioNames.length);
+    expect(scores).toHaveLength(dayScenarioNames.length);
     const board = scoreboard(scores, clean);
     expect(qualityProblems(board)).toEqual([]);
     // Every detector is exercised by at least one labelled attack.

@@ -1,17 +1,9 @@
-import type { ApiTransaction, DetectorName, Subject } from '@vigil/contracts';
+import type { ApiTransaction, Subject } from '@vigil/contracts';
+import type { Label } from './ground-truth.js';
 import type { Random } from './random.js';
 import { MINUTE } from './traffic.js';
 
-/** Ground truth: what a detector should find, about whom, where and when (event time, ms). */
-export interface Label {
-  scenario: string;
-  detector: DetectorName;
-  api: string;
-  subject?: Subject;
-  start: number;
-  end: number;
-  description: string;
-}
+export type { Label } from './ground-truth.js';
 
 /** A known-threats entry the scenario needs loaded (the format of `vigil threats load`). */
 export interface ThreatEntry {
@@ -37,7 +29,8 @@ export interface Attack {
   threats?: ThreatEntry[];
 }
 
-const attacker = (over: Partial<ApiTransaction> & Pick<ApiTransaction, 'id' | 'timestamp' | 'path'>): ApiTransaction => ({
+/** An inbound call as attackers' scripts make it: a browser's user agent unless `over` says otherwise. */
+export const attacker = (over: Partial<ApiTransaction> & Pick<ApiTransaction, 'id' | 'timestamp' | 'path'>): ApiTransaction => ({
   direction: 'inbound',
   api: 'accounts',
   method: 'GET',
@@ -49,7 +42,7 @@ const attacker = (over: Partial<ApiTransaction> & Pick<ApiTransaction, 'id' | 't
   ...over,
 });
 
-const label = (ctx: AttackContext, l: Omit<Label, 'scenario'>): Label => ({ scenario: ctx.scenario, ...l });
+export const label = (ctx: AttackContext, l: Omit<Label, 'scenario'>): Label => ({ scenario: ctx.scenario, ...l });
 
 /** One principal reads many other users' accounts, one id after another (or at random), mostly denied or mostly served. */
 function enumeration(ctx: AttackContext, o: { principal: string; ip: string; count: number; sequential: boolean; okShare: number }): Attack {

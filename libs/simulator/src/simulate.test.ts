@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { toWireJson, transactionContract, validate } from '@vigil/contracts';
 import { qualityProblems, scoreboard, scoreScenario } from './score.js';
-import { describeScenario, scenarioNames, simulate } from './simulate.js';
+import { dayScenarioNames, describeScenario, longRunNames, scenarioNames, simulate } from './simulate.js';
 import { seasonality } from './traffic.js';
 
 describe('the traffic simulator', () => {
@@ -31,8 +31,8 @@ describe('the traffic simulator', () => {
     expect(seasonality(wed + 3 * 86_400_000 + 16 * 3_600_000)).toBeLessThan(seasonality(wed + 16 * 3_600_000)); // Saturday
   });
 
-  it('labels every attack, within the traffic, with a description', () => {
-    for (const name of scenarioNames) {
+  it('labels every attack of the single-day scenarios, within the traffic, with a description', () => {
+    for (const name of dayScenarioNames) {
       const sim = simulate({ scenario: name });
       expect(describeScenario(name).length).toBeGreaterThan(10);
       if (name === 'clean-day') expect(sim.labels).toEqual([]);
@@ -44,6 +44,27 @@ describe('the traffic simulator', () => {
     }
     expect(() => simulate({ scenario: 'nope' })).toThrow(/unknown scenario "nope"/);
   }, 60_000); // generates every scenario's traffic: seconds on a quiet machine, more on a loaded one
+
+  it('lists the long runs after the single-day scenarios, and cuts a shortened long run\'s labels and patterns to its span', () => {
+    expect(longRunNames).toEqual(['bau', 'slow-attacks', 'busy-api']);
+    expect(scenarioNames).toEqual([...dayScenarioNames, ...longRunNames]);
+    expect(dayScenarioNames).toHaveLength(16);
+    for (const name of longRunNames) expect(describeScenario(name).length).toBeGreaterThan(100);
+    const start = Date.UTC(2026, 10, 18, 6);
+    const cut = simulate({ scenario: 'slow-attacks', hours: 4.5 }); // to 10:30: the creep and the straddling enumeration only
+    expect(cut.events.every((e) => e.timestamp >= start && e.timestamp < cut.end)).toBe(true);
+    expect(cut.labels.map((l) => [l.detector, l.end <= cut.end])).toEqual([
+      ['latency_degradation', true],
+      ['bola_enumeration', true],
+    ]);
+    const bau = simulate({ scenario: 'bau', hours: 1.5 });
+    expect(bau.patterns.map((p) => [p.name, p.occurrences.length])).toEqual([
+      ['hourly-invoicing', 2],
+      ['partner-stock-feed', 2],
+    ]);
+    expect(simulate({ scenario: 'clean-day', hours: 1 })).toMatchObject({ patterns: [], allowance: { perWeek: 0 } });
+    expect(simulate({ scenario: 'burst', hours: 4 })).toMatchObject({ patterns: [], allowance: undefined });
+  });
 
   it('scores findings against labels: a miss lowers recall, an unmatched medium finding lowers precision', () => {
     const label = { scenario: 's', detector: 'burst' as const, api: 'orders', subject: { kind: 'principal' as const, value: 'u' }, start: 1_000_000, end: 1_060_000, description: '' };
