@@ -6,7 +6,7 @@ describe('escalation config', () => {
   it('has defaults for everything', () => {
     const c = parseEscalationConfig({});
     expect(c.groupBy).toEqual(['detector', 'api', 'subject']);
-    expect(c.notify).toEqual({ findings: 3, withinMs: 600_000, minSeverity: 'high' });
+    expect(c.notify).toEqual({ findings: 3, withinMs: 600_000, minSeverity: 'high', sustainedMs: 900_000 });
     expect(c.wakeUp.ackTimeoutMs).toBe(900_000);
   });
 

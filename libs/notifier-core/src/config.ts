@@ -75,6 +75,8 @@ export const escalationConfigSchema = z
         withinMs: duration.default(600_000),
         /** A finding of this severity or above notifies at once. */
         minSeverity: severity.default('high'),
+        /** A finding whose episode (its window) has lasted this long is a consistent issue too, unless it is usual for its subject (0 = never). */
+        sustainedMs: duration.default(900_000),
       })
       .strict()
       .default({}),

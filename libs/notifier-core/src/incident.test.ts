@@ -44,6 +44,32 @@ describe('incidents', () => {
     expect(state.tier).toBe('log');
   });
 
+  it('a window published again, revised or raised (evidence updates), is the same finding grown: not a repetition', () => {
+    const first = finding({ id: 'bot-w1', detectedAt: T });
+    const revisions = [1, 2, 3].map((k) => finding({ id: `bot-w1-r${k}`, detectedAt: T + k * MIN, evidence: { ...first.evidence, revised: 1, updates: 'bot-w1' } }));
+    const { state, notifications, changes } = run([first, ...revisions]);
+    expect(state.tier).toBe('log');
+    expect(state.findingCount).toBe(1);
+    expect(notifications).toEqual([]);
+    expect(changes).toEqual(['opened', 'updated', 'updated', 'updated']);
+    // The same three as findings of their own windows notify.
+    const windows = [1, 2, 3].map((k) => finding({ id: `bot-w${k + 1}`, detectedAt: T + k * MIN }));
+    expect(run([first, ...windows]).state.tier).toBe('notify');
+    // An update of a window the incident does not hold counts as a finding.
+    const stranger = finding({ id: 'bot-x-r2', detectedAt: T + 2 * MIN, evidence: { updates: 'bot-x' } });
+    expect(run([first, revisions[0]!, stranger]).state.findingCount).toBe(2);
+  });
+
+  it('an episode that lasts notify.sustainedMs notifies, unless it is usual for its subject', () => {
+    const long = (minutes: number, evidence: Finding['evidence'] = {}) => finding({ id: `bot-w-${minutes}`, windowStart: T, windowEnd: T + minutes * MIN, detectedAt: T + minutes * MIN, evidence });
+    expect(run([long(14)]).state.tier).toBe('log');
+    const { state, notifications } = run([long(15)]);
+    expect(state.tier).toBe('notify');
+    expect(notifications).toEqual([{ tier: 'notify', kind: 'trigger', reason: 'sustained for 15 min' }]);
+    expect(run([long(60, { usual: '~150 at :00 every hour, seen 6 times before' })]).state.tier).toBe('log');
+    expect(run([long(60)], parseEscalationConfig({ notify: { sustainedMs: 0 } })).state.tier).toBe('log');
+  });
+
   it('a replayed finding id changes nothing', () => {
     const f = finding();
     const first = applyFinding(undefined, f, config, T);

@@ -119,6 +119,9 @@ export function tierFor(f: Finding, recentCount: number, config: EscalationConfi
     } else if (recentCount >= config.notify.findings) {
       tier = 'notify';
       reason = `${recentCount} findings within ${Math.round(config.notify.withinMs / 60_000)} min`;
+    } else if (sustained(f, config)) {
+      tier = 'notify';
+      reason = `sustained for ${Math.round((f.windowEnd - f.windowStart) / 60_000)} min`;
     }
   }
   const confirmedEnumeration = f.detector === 'bola_enumeration' && f.severity === 'critical';
@@ -127,6 +130,20 @@ export function tierFor(f: Finding, recentCount: number, config: EscalationConfi
     reason = confirmedEnumeration ? 'confirmed enumeration with successful reads' : config.wakeUp.detectors.includes(f.detector) ? `${f.detector} is a known breach` : `severity ${f.severity}`;
   }
   return { tier, reason };
+}
+
+/** A finding whose window (an episode, extended while it lasts) has lasted notify.sustainedMs, and that its subject does not usually show. */
+function sustained(f: Finding, config: EscalationConfig): boolean {
+  return config.notify.sustainedMs > 0 && f.windowEnd - f.windowStart >= config.notify.sustainedMs && f.evidence.usual === undefined;
+}
+
+/**
+ * True when `f` updates a finding the incident holds: the detector published its window again, raised or revised
+ * (evidence `updates: <id of the window's first finding>`). It is the same finding, grown: not a repetition.
+ */
+export function updatesFindingOf(s: Pick<IncidentState, 'findingIds'>, f: Finding): boolean {
+  const first = f.evidence.updates;
+  return typeof first === 'string' && s.findingIds.some((id) => id === first || id.startsWith(`${first}-`));
 }
 
 /** The Incident v1 record of a state: what api.incidents carries and channels render. */
@@ -202,8 +219,10 @@ export function applyFinding(current: IncidentState | undefined, f: Finding, con
     return { state: s, change: incidentRecord(s, 'opened', reason, now), notifications };
   }
 
-  const s: IncidentState = { ...open, findingIds: [...open.findingIds, f.id].slice(-200), recent: [...open.recent, f.detectedAt].filter((t) => t > f.detectedAt - config.notify.withinMs).slice(-100) };
-  s.findingCount++;
+  const update = updatesFindingOf(open, f);
+  const recent = update ? open.recent : [...open.recent, f.detectedAt];
+  const s: IncidentState = { ...open, findingIds: [...open.findingIds, f.id].slice(-200), recent: recent.filter((t) => t > f.detectedAt - config.notify.withinMs).slice(-100) };
+  if (!update) s.findingCount++;
   s.lastFindingId = f.id;
   s.lastSeenAt = Math.max(s.lastSeenAt, f.detectedAt);
   s.lastReceivedAt = now;
