@@ -3,7 +3,8 @@
  * to change) to a fresh topic on the local stack, then in one run measures
  *   (a) a bare kafkajs consumer that only decodes (JSON.parse) the topic, and
  *   (b) the detector consuming the same topic end to end with Redis state,
- * and prints one JSON line of figures. It then deletes its topics and its
+ * and prints one JSON line of figures (with what a subject's state costs:
+ * the size of each held subject's checkpoint at the end). It then deletes its topics and its
  * Redis keys. BENCH_PARTITIONS (6), BENCH_CONCURRENCY (partitions the
  * detector processes at once, 2), BENCH_MAX_BYTES (the fetch size per
  * partition of both consumers, 4 MiB), BENCH_CHECKPOINT_MS (the
@@ -165,6 +166,9 @@ async function main(): Promise<void> {
   const detectorCpu = process.cpuUsage(cpu);
   const detectorGc = perEvent(gc.stop(), N);
   const detectorLoopBusy = performance.eventLoopUtilization(loop).utilization;
+  // What a subject costs: the checkpoint of each subject the detector holds at the end (its state, as stored).
+  const footprint = service.engine.subjectFootprint();
+  const subjectBytes = [...footprint.checkpointBytes].sort((a, b) => a - b);
   await service.stop();
   // Every Redis round trip of the service: the state store's and the group's window clock (its metric counts both).
   const trips = ((await metrics.getSingleMetric('vigil_redis_round_trips_total')?.get())?.values ?? []).reduce((a, v) => a + v.value, 0);
@@ -188,6 +192,10 @@ async function main(): Promise<void> {
       batchP99Ms: Math.round(quantile(batchMs, 0.99) * 10) / 10,
       redisRoundTripsPerEvent: Math.round((trips / N) * 100000) / 100000,
       rssMB: Math.round(peakRss / 1024 / 1024),
+      subjectsHeld: footprint.subjects,
+      subjectBytesMean: Math.round(subjectBytes.reduce((a, b) => a + b, 0) / Math.max(1, subjectBytes.length)),
+      subjectBytesP99: quantile(subjectBytes, 0.99),
+      subjectBytesMax: subjectBytes.at(-1) ?? 0,
       // CPU time of this process (all its threads) per event in each phase: less sensitive to other load on the host than rates.
       rawCpuUsPerEvent,
       detectorCpuUsPerEvent: Math.round(((detectorCpu.user + detectorCpu.system) / N) * 10) / 10,

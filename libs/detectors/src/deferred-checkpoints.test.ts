@@ -42,7 +42,7 @@ class WatchedStore extends MemoryStateStore {
       this.failMalloryWrite = false;
       throw new Error('store unavailable');
     }
-    for (const shard of request.shards) for (const t of shard.texts) this.checkpointWrites += t.fields.length;
+    for (const shard of request.shards) for (const t of shard.texts) if (t.key[0] === 'sc') this.checkpointWrites += t.fields.length;
     return super.apply(request);
   }
 }

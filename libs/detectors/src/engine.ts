@@ -7,16 +7,18 @@ import type { ApiMinuteOutcome, ApiRate, BatchOutcome, BatchRecord, BatchSource 
 import { Checkpointer } from './engine/checkpointer.js';
 import { Identities } from './engine/identities.js';
 import { KnownThreats, SubjectCache, WindowClock, type EngineParts } from './engine/parts.js';
+import { RoutePeers } from './engine/peers.js';
+import { ApiHistories } from './engine/api-histories.js';
 import { replayedOffsets, replayedShared } from './engine/replay.js';
 import { ShardPlan } from './engine/shard-plan.js';
 import { MAX_SLICES, mergeOutcomes, pendingAfterSlices, sliceBounds } from './engine/slices.js';
 import { applyState } from './engine/stages/apply.js';
 import { count } from './engine/stages/count.js';
 import { detect } from './engine/stages/detect.js';
+import { settleEpisodes, SharedEpisodes, type VerdictLookup } from './engine/stages/episodes.js';
 import { identify, unpublished } from './engine/stages/identify.js';
 import { planState } from './engine/stages/plan.js';
 import { prepare } from './engine/stages/prepare.js';
-import { subjectViews } from './engine/stages/subject-views.js';
 import { buildContext } from './engine/stages/views.js';
 import { BoundedMap } from './lru.js';
 import { claimsOf, higherClaim } from './publication.js';
@@ -51,6 +53,8 @@ export interface EngineOptions {
   checkpointSlice?: number;
   /** A batch spanning more event time than this is counted and judged in slices (engine/slices.ts); off when 0 or undefined. */
   sliceMs?: number;
+  /** The verdict people gave on findings like a draft's (its detector and subject): what a subject's business-as-usual may learn. */
+  verdictOf?: VerdictLookup;
 }
 
 /**
@@ -74,6 +78,10 @@ export class DetectionEngine {
   private readonly parts: EngineParts;
   private readonly identities: Identities;
   private readonly sliceMs: number;
+  private readonly episodes = new SharedEpisodes();
+  private readonly verdictOf: VerdictLookup | undefined;
+  /** The claim each finding returned makes (severity and revision classes), for markPublished to write. */
+  private readonly claims = new WeakMap<Finding, string>();
 
   constructor(options: EngineOptions) {
     const config = options.config ?? defaultDetectorsConfig;
@@ -83,6 +91,7 @@ export class DetectionEngine {
     this.enrichEvent = createEnricher(config.credential_stuffing.loginRoutePattern);
     this.identities = new Identities(limit);
     this.sliceMs = options.sliceMs ?? 0;
+    this.verdictOf = options.verdictOf;
     this.parts = {
       config,
       store: options.store,
@@ -95,6 +104,8 @@ export class DetectionEngine {
       apiBaselines: new BoundedMap(5_000),
       knownApis: new BoundedMap(1_000),
       admittedRoutes: new BoundedMap(Math.min(limit, 50_000)),
+      peers: new RoutePeers(),
+      apiHistories: new ApiHistories(),
     };
   }
 
@@ -108,6 +119,12 @@ export class DetectionEngine {
     this.parts.subjects.clear();
     this.identities.clear();
     this.parts.checkpointer.forget();
+  }
+
+  /** The subjects this engine holds, and the size of each one's checkpoint (what a subject costs; benchmarks). */
+  subjectFootprint(): { subjects: number; checkpointBytes: number[] } {
+    const checkpointBytes = [...this.parts.subjects.states()].map((s) => Buffer.byteLength(s.toCheckpoint(this.parts.clock.watermark)));
+    return { subjects: checkpointBytes.length, checkpointBytes };
   }
 
   /** Subjects whose changes no checkpoint holds yet (deferred checkpoints). */
@@ -148,7 +165,7 @@ export class DetectionEngine {
 
   /** Records findings as published (per window, the highest severity), so replays and restarts do not emit their ids again. */
   async markPublished(findings: readonly Finding[]): Promise<void> {
-    if (findings.length > 0) await this.parts.store.claim(claimsOf(findings), CLAIM_TTL_MS, this.parts.clock.watermark);
+    if (findings.length > 0) await this.parts.store.claim(claimsOf(findings, (f) => this.claims.get(f)), CLAIM_TTL_MS, this.parts.clock.watermark);
   }
 
   /**
@@ -163,7 +180,7 @@ export class DetectionEngine {
     for (let i = 0; i < cuts.length - 1; i++) {
       const [from, to] = [cuts[i]!, cuts[i + 1]!];
       const outcome = await this.processBatch(batch.slice(from, to), pendingAfter[i], source && { ...source, offsets: source.offsets.slice(from, to) }, publishedBefore);
-      for (const c of claimsOf(outcome.findings)) publishedBefore.set(c.id, higherClaim(publishedBefore.get(c.id), c.severity)!);
+      for (const c of claimsOf(outcome.findings, (f) => this.claims.get(f))) publishedBefore.set(c.id, higherClaim(publishedBefore.get(c.id), c.severity)!);
       outcomes.push(outcome);
     }
     return mergeOutcomes(outcomes);
@@ -177,12 +194,15 @@ export class DetectionEngine {
     const run = parts.checkpointer.beforeCount(batch.distinct);
     this.markReplays(batch);
     const counted = count(parts, batch);
-    const subjects = subjectViews(counted, batch.now, parts.config.bola_enumeration.windowMs);
     const planned = planState(parts, batch, counted, run);
     const results = await applyState(parts, batch, planned);
-    const ctx = buildContext(parts, batch, counted, subjects, planned, results);
-    const byId = identify(detect(parts.detectors, parts.config, ctx), batch.now);
-    const findings = await unpublished(parts.store, byId, batch.publishedBefore);
+    const ctx = buildContext(parts, batch, counted, planned, results);
+    const settled = settleEpisodes(detect(parts.detectors, parts.config, ctx), batch, this.episodes, this.verdictOf);
+    await parts.checkpointer.afterSettle(settled.changed, parts.store, batch.now);
+    const byId = identify(settled.drafts, batch.now);
+    const published = await unpublished(parts.store, byId, batch.publishedBefore);
+    for (const p of published) this.claims.set(p.finding, p.claim);
+    const findings = published.map((p) => p.finding);
     return { findings, duplicates: byId.size - findings.length, events: batch.events.length, apiRates: apiRates(ctx), apiMinutes: apiMinutes(ctx), capped: { routes: batch.refusedRoutes, checkpoints: results.dropped } };
   }
 

@@ -1,6 +1,7 @@
 export * from './types.js';
 export { detectorsConfigSchema, defaultDetectorsConfig, type DetectorsConfig } from './config.js';
 export { DetectionEngine, CLAIM_TTL_MS, DEFAULT_SLICE_MS, type ApiMinuteOutcome, type ApiRate, type EngineOptions, type BatchOutcome } from './engine.js';
+export type { Verdict, VerdictLookup } from './engine/stages/episodes.js';
 export { allDetectors } from './detectors/index.js';
 export { deriveRoute, objectIdOf, isIdSegment } from './route-template.js';
 export { createEnricher, AUTOMATION_AGENT } from './enrich.js';

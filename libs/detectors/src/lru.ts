@@ -37,4 +37,8 @@ export class BoundedMap<K, V> {
   keys(): IterableIterator<K> {
     return this.map.keys();
   }
+
+  values(): IterableIterator<V> {
+    return this.map.values();
+  }
 }

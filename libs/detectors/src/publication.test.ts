@@ -32,16 +32,28 @@ describe('a window that judges worse after it was published', () => {
     const store = new MemoryStateStore();
     // Batches of 10 (10 s): high at 30 ids (8 served), critical once 20 reads were served (80 ids).
     const live = await run(inBatchesOf(10), store);
-    expect(live.map((f) => f.severity)).toEqual(['high', 'critical']);
-    const [first, raised] = live as [Finding, Finding];
-    expect(raised.id).toBe(`${first.id}-critical`);
+    // Revised (<id>-r<k>) each time its distinct ids grew by a quarter, at the severity first published.
+    expect(live.map((f) => [f.id.slice(live[0]!.id.length), f.severity])).toEqual([
+      ['', 'high'],
+      ['-r16', 'high'],
+      ['-r17', 'high'],
+      ['-r18', 'high'],
+      ['-r19', 'high'],
+      ['-critical', 'critical'],
+    ]);
+    const [first, raised] = [live[0]!, live.at(-1)!];
+    expect(live.slice(1).every((f) => f.evidence.updates === first.id && findingId(f) === first.id)).toBe(true);
+    expect(live.slice(1, -1).every((f) => f.evidence.revised === 1 && /Revised: what it counts grew/.test(f.description))).toBe(true);
     expect(findingId(raised)).toBe(first.id);
-    expect(raised).toMatchObject({ windowStart: first.windowStart, windowEnd: first.windowEnd, subject: first.subject });
+    // The same episode, further on: the window starts where it did, and ends later.
+    expect(raised).toMatchObject({ windowStart: first.windowStart, subject: first.subject });
+    expect(raised.windowEnd).toBeGreaterThan(first.windowEnd);
     expect(raised.evidence.raisedFrom).toBe('high');
     expect(raised.evidence.distinctOkReadsAtLeast).toBeGreaterThanOrEqual(20);
     expect(raised.description).toMatch(/Raised from high, the severity first published for this window\.$/);
-    expect(await store.claimed([first.id])).toEqual(new Map([[first.id, 'critical']]));
-    // Replayed from the start (a restart from older offsets): both are claimed.
+    // The claim: the highest severity, magnitude class and span class published.
+    expect(await store.claimed([first.id])).toEqual(new Map([[first.id, 'critical|19|0']]));
+    // Replayed from the start (a restart from older offsets): all are claimed.
     expect(await run(inBatchesOf(10), store)).toEqual([]);
   });
 
@@ -52,7 +64,7 @@ describe('a window that judges worse after it was published', () => {
 
   it('is raised by a later slice of the same batch, as by a later batch', async () => {
     const live = await run(inBatchesOf(20));
-    expect(live.map((f) => f.severity)).toEqual(['high', 'critical']);
+    expect(live.map((f) => f.severity)).toEqual(['high', 'high', 'critical']);
     // One batch of 80 s in slices of 20 s: each slice judges the window, and the last one raises it.
     const sliced = await run([walk], new MemoryStateStore(), 20_000);
     expect(sliced).toEqual(live);
@@ -66,7 +78,7 @@ describe('a window that judges worse after it was published', () => {
     expect(await run(inBatchesOf(10), store)).toEqual([]);
   });
 
-  it('is not published again when it judges lower', async () => {
+  it('is not published again when it judges lower, only revised at its severity as its counts grow', async () => {
     // Served reads first: critical at once; the denied reads after it do not lower the window to a new finding.
     const servedFirst = walk.map((e, i) => ({ ...e, status: i < 40 ? 200 : 403 }));
     const store = new MemoryStateStore();
@@ -76,9 +88,10 @@ describe('a window that judges worse after it was published', () => {
       const { findings, duplicates } = await engine.process(servedFirst.slice(i, i + 10));
       await engine.markPublished(findings);
       out.push(...findings.filter((f) => f.detector === 'bola_enumeration'));
-      if (i >= 40) expect(duplicates).toBeGreaterThan(0);
+      if (i >= 40) expect(duplicates + findings.length).toBeGreaterThan(0);
     }
-    expect(out.map((f) => f.severity)).toEqual(['critical']);
+    expect(out.map((f) => f.severity)).toEqual(['critical', 'critical', 'critical', 'critical', 'critical']);
+    expect(out.slice(1).every((f) => f.evidence.updates === out[0]!.id && f.evidence.revised === 1)).toBe(true);
   });
 
   it('escalates the notifier\'s incident: notify on the probe, wake up once its reads were served', async () => {
@@ -91,7 +104,8 @@ describe('a window that judges worse after it was published', () => {
       incident = t.state;
       notifications.push(...t.notifications);
     }
-    expect(incident).toMatchObject({ tier: 'wake_up', severity: 'critical', findingCount: 2 });
+    // One window: its revisions and its raise update the incident's finding, they are not repetitions.
+    expect(incident).toMatchObject({ tier: 'wake_up', severity: 'critical', findingCount: 1 });
     expect(notifications).toEqual([
       { tier: 'notify', kind: 'trigger', reason: 'severity high' },
       { tier: 'wake_up', kind: 'trigger', reason: 'confirmed enumeration with successful reads' },

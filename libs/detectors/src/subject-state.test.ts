@@ -1,23 +1,32 @@
 import { describe, expect, it } from 'vitest';
-import { addCapped, MAX_FENCES, SubjectState, SW } from './subject-state.js';
+import { MAX_FENCES, MAX_TRAILS, SubjectState } from './subject-state.js';
+import { SLOT } from './subject/slots.js';
+import { boundedId } from './subject/trail.js';
+import { defaultUsualSettings } from './subject/usual.js';
 
 const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
 
 describe('subject state', () => {
   const now = Date.UTC(2026, 10, 23, 12);
 
+  /** A state with something in every part: slots, blocks, hours, recent sets, a trail, an episode, a usual history. */
   function touched(): SubjectState {
     const s = new SubjectState();
     s.lastSeen = now - 1000;
-    const w = s.window(7, now, 30 * MINUTE);
-    w.c[SW.calls] = 3;
-    w.c[SW.minute0 + 2] = 3;
-    Object.assign(s.hour(99, now, 180 * MINUTE), { n: 5, bs: 1234 });
-    addCapped(s.routeSet(7, now, 30 * MINUTE), 'i/users/{id}', 64);
-    addCapped(s.loginPrincipalSet(7, now, 30 * MINUTE), 'victim "1"', 256);
-    const o = s.objectWindow('i/users/{id} 12', now, 6 * MINUTE);
-    o.ids.add('41').add('42');
-    Object.assign(o, { n: 2, ok: 1, denied: 1 });
+    s.slots.at(now - 1000)[SLOT.calls] = 3;
+    s.blocks.at(now - 1000)[SLOT.calls] = 3;
+    Object.assign(s.hour(99, now, 3 * HOUR), { n: 5, bs: 1234 });
+    s.routes.touch('i/users/{id}', now - 1000);
+    s.loginPrincipals.touch('victim "1"', now - 2000);
+    s.ips.touch('203.0.113.7', now - 1000);
+    const trail = s.trail('i/users/{id}');
+    trail.add('41', now - 3000, { ok: true, denied: false }, true);
+    trail.add('42', now - 2000, { ok: false, denied: true }, true);
+    s.judgedUpTo.set('short', now - 30_000);
+    s.episodes.set('bot|', { start: now - 10 * MINUTE, lastEnd: now - 1000, magnitude: 150, verdict: { usual: true, recurrences: 2, learned: 140, typical: 150, rhythm: 'hourly', change: undefined }, severity: 'low' });
+    s.usualOf('bot|').remember({ start: now - 10 * MINUTE, magnitude: 150, ips: ['203.0.113.7'] }, defaultUsualSettings);
     return s;
   }
 
@@ -25,15 +34,27 @@ describe('subject state', () => {
     const s = touched();
     const back = SubjectState.fromCheckpoint(s.toCheckpoint(now));
     expect(back.lastSeen).toBe(now - 1000);
-    expect(back.window(7, now, 30 * MINUTE).c).toEqual(s.windows.get(7)!.c);
-    expect(back.hours.get(99)).toMatchObject({ n: 5, bs: 1234, expiresAt: now + 180 * MINUTE });
-    expect([...back.routes.get(7)!.members]).toEqual(['i/users/{id}']);
-    expect([...back.loginPrincipals.get(7)!.members]).toEqual(['victim "1"']);
-    expect(back.objects.get('i/users/{id} 12')).toMatchObject({ n: 2, ok: 1, denied: 1, ids: new Set(['41', '42']) });
+    expect(back.slots.sum(now - 5 * MINUTE, now)[SLOT.calls]).toBe(3);
+    expect(back.blocks.sum(now - HOUR, now)[SLOT.calls]).toBe(3);
+    expect(back.hours.get(99)).toMatchObject({ n: 5, bs: 1234, expiresAt: now + 3 * HOUR });
+    expect([...back.routes.seen.keys()]).toEqual(['i/users/{id}']);
+    expect([...back.loginPrincipals.seen.keys()]).toEqual(['victim "1"']);
+    expect([...back.ips.seen.keys()]).toEqual(['203.0.113.7']);
+    const trail = back.trails.get('i/users/{id}')!;
+    expect(trail.ids.keysIn(now - MINUTE, now, 10)).toEqual(['41', '42']);
+    expect(trail.outcomesIn(now - MINUTE, now)).toEqual([2, 1, 1, 0]);
+    expect(back.judgedUpTo.get('short')).toBe(now - 30_000);
+    // The verdict its history gave it when it started: a restart must not judge it again against a history that learned it since.
+    expect(back.episodes.get('bot|')).toEqual({ start: now - 10 * MINUTE, lastEnd: now - 1000, magnitude: 150, verdict: { usual: true, recurrences: 2, learned: 140, typical: 150, rhythm: 'hourly', change: undefined }, severity: 'low' });
     expect(back.toCheckpoint(now)).toBe(s.toCheckpoint(now));
+    // Its business-as-usual is kept apart, in its memory, which outlives the checkpoint.
+    expect(back.usual.size).toBe(0);
+    back.readMemory(s.toMemory());
+    expect(back.usual.get('bot|')!.episodes).toEqual([{ start: now - 10 * MINUTE, magnitude: 150, ips: ['203.0.113.7'] }]);
+    expect(back.toMemory()).toBe(s.toMemory());
   });
 
-  it('checkpoints the offsets it has counted each partition up to, at most MAX_FENCES partitions, and reads older checkpoints without them', () => {
+  it('checkpoints the offsets it has counted each partition up to, at most MAX_FENCES partitions', () => {
     const s = touched();
     s.fence('transactions/3', 41);
     s.fence('transactions/3', 97);
@@ -44,34 +65,71 @@ describe('subject state', () => {
     expect(back.fences.size).toBe(MAX_FENCES);
     expect(back.fences.get('transactions/3')).toBeUndefined();
     expect(back.fences.get(`other/${MAX_FENCES + 9}`)).toBe(MAX_FENCES + 9);
-    const { f: _fences, ...before } = JSON.parse(s.toCheckpoint(now)) as Record<string, unknown>;
-    const older = SubjectState.fromCheckpoint(JSON.stringify(before));
-    expect(older.fences.size).toBe(0);
-    expect(older.hours.get(99)).toMatchObject({ n: 5, bs: 1234 });
   });
 
-  it('writes a changed entry anew and an unchanged one as before', () => {
+  it('reads a checkpoint of the older format (clock-aligned windows) for its hours and fences only', () => {
+    const older = JSON.stringify({ l: now - 1000, f: [['transactions/3', 97]], h: [[99, now + HOUR, 5, 1234]], w: [[7, now + 30 * MINUTE, [3]]], o: [] });
+    const back = SubjectState.fromCheckpoint(older);
+    expect(back.lastSeen).toBe(now - 1000);
+    expect([...back.fences]).toEqual([['transactions/3', 97]]);
+    expect(back.hours.get(99)).toMatchObject({ n: 5, bs: 1234 });
+    expect(back.slots.slots.size).toBe(0);
+    expect(back.trails.size).toBe(0);
+  });
+
+  it('writes what changed', () => {
     const s = touched();
     const before = s.toCheckpoint(now);
     expect(s.toCheckpoint(now)).toBe(before);
-    s.window(7, now, 30 * MINUTE).c[SW.calls]!++;
-    expect(JSON.parse(s.toCheckpoint(now)).w[0][2][SW.calls]).toBe(4);
+    s.slots.at(now - 1000)[SLOT.calls]!++;
+    expect(s.toCheckpoint(now)).not.toBe(before);
+    expect(SubjectState.fromCheckpoint(s.toCheckpoint(now)).slots.sum(now - MINUTE, now)[SLOT.calls]).toBe(4);
   });
 
-  it('keeps an entry asked for again however far the watermark moved, and leaves expired entries out of its checkpoint', () => {
+  it('keeps what its windows reach relative to its own latest call, however far the watermark moved', () => {
     const s = touched();
-    // Another partition carried the watermark 4 hours on: the entries are still this subject's windows, counts and all.
-    const later = now + 4 * 60 * MINUTE;
-    expect(s.objectWindow('i/users/{id} 12', later, 6 * MINUTE)).toMatchObject({ n: 2, ids: new Set(['41', '42']), expiresAt: later + 6 * MINUTE });
-    expect(s.window(7, later, 30 * MINUTE).c[SW.calls]).toBe(3);
-    expect(s.hour(99, later, 180 * MINUTE)).toMatchObject({ n: 5, bs: 1234 });
-    expect(JSON.parse(s.toCheckpoint(later)).o).toHaveLength(1);
-    const fresh = touched();
-    const past = now + 31 * MINUTE;
-    const text = JSON.parse(fresh.toCheckpoint(past));
-    expect(text.w).toEqual([]);
-    expect(text.r).toEqual([]);
-    expect(text.h).toHaveLength(1);
-    expect(fresh.windows.size).toBe(0);
+    // Another partition carried the watermark 4 hours on: the subject's recent calls are still its windows.
+    const later = now + 4 * HOUR;
+    const back = SubjectState.fromCheckpoint(s.toCheckpoint(later));
+    expect(back.slots.sum(now - 5 * MINUTE, now)[SLOT.calls]).toBe(3);
+    expect(back.trails.get('i/users/{id}')!.outcomesIn(now - MINUTE, now)).toEqual([2, 1, 1, 0]);
+    // Hours expire by the watermark (their TTL); the subject's own later calls move what its windows reach.
+    expect(back.hours.size).toBe(0);
+    s.lastSeen = now + 40 * MINUTE;
+    const moved = SubjectState.fromCheckpoint(s.toCheckpoint(now + 40 * MINUTE));
+    expect(moved.slots.slots.size).toBe(0);
+    expect(moved.blocks.slots.size).toBe(1);
+    expect(moved.trails.get('i/users/{id}')!.outcomesIn(now - MINUTE, now)).toEqual([0, 0, 0, 0]);
+    expect(moved.trails.get('i/users/{id}')!.ids.size).toBe(2);
+  });
+});
+
+describe('a subject\'s state, filled to every cap', () => {
+  it('stays bounded however an attacker calls: under 320 KB of checkpoint and memory', () => {
+    const now = Date.UTC(2026, 10, 23, 12);
+    const long = (k: string) => `${k}-${'x'.repeat(3000)}`;
+    const s = new SubjectState();
+    s.lastSeen = now;
+    for (let t = now - 6 * MINUTE; t < now; t += 10_000) s.slots.at(t).fill(1e9);
+    for (let t = now - HOUR; t < now; t += 5 * MINUTE) s.blocks.at(t).fill(1e9);
+    for (let h = 0; h < 3; h++) Object.assign(s.hour(Math.floor(now / HOUR) - h, now, 3 * HOUR), { n: 1e9, bs: 1e12 });
+    for (let i = 0; i < 1000; i++) {
+      s.routes.touch(boundedId(long(`r${i}`)), now - i);
+      s.loginPrincipals.touch(boundedId(long(`p${i}`)), now - i);
+      s.ips.touch(`2001:db8::${i}`, now - i);
+    }
+    for (let r = 0; r < 20; r++) {
+      const trail = s.trail(boundedId(long(`route${r}`)));
+      for (let i = 0; i < 2000; i++) trail.add(long(`${r}-${i}`), now - 30 * MINUTE + i * 900, { ok: true, denied: false }, true);
+    }
+    for (let k = 0; k < 40; k++) {
+      s.setEpisode(boundedId(long(`bola_enumeration|${k}`)), { start: now - HOUR, lastEnd: now, magnitude: 1e6, verdict: { usual: false, recurrences: 99, learned: 1e6, typical: 1e6, rhythm: 'hourly', change: 'x'.repeat(200) } });
+      const usual = s.usualOf(boundedId(long(`bola_enumeration|${k}`)));
+      for (let e = 0; e < 100; e++) usual.remember({ start: now - 2 * DAY + e * HOUR, magnitude: 1e6, ips: ['2001:db8::1', '2001:db8::2', '2001:db8::3', '2001:db8::4'], deniedShare: 0.5, newShare: 0.5 }, defaultUsualSettings);
+    }
+    for (let p = 0; p < 100; p++) s.fence(`transactions-with-a-long-name/${p}`, 1e12);
+    const bytes = Buffer.byteLength(s.toCheckpoint(now)) + Buffer.byteLength(s.toMemory());
+    expect(s.trails.size).toBe(MAX_TRAILS);
+    expect(bytes).toBeLessThan(320 * 1024);
   });
 });

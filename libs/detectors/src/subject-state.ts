@@ -1,130 +1,95 @@
 /**
  * What the engine knows of one subject (a principal, IP or client on one
- * api): its 5-minute windows, hour counts, routes and object ids. Events are
- * keyed by client, so the partition that owns a subject sees all of its
- * events: this state lives in the process that holds the partition, and is
- * checkpointed to the state store with every batch that touches it
- * (`toCheckpoint`), to be read back (`fromCheckpoint`) after a restart, a
- * rebalance or an eviction.
+ * api). Events are keyed by client, so the partition that owns a subject
+ * sees all of its events: this state lives in the process that holds the
+ * partition, and is checkpointed to the state store (`toCheckpoint`), to be
+ * read back (`fromCheckpoint`) after a restart, a rebalance or an eviction.
  *
- * Entries are keyed by absolute event time (a 5-minute window, an hour, an
- * enumeration window), so an event for an entry always continues its count:
- * each touch keeps the entry `ttlMs` of event time past `now`, and an entry
- * nobody touched for that long is dropped when the subject is next
- * checkpointed. `now` is the process's watermark, which other partitions may
- * have carried far past this subject's own time (a backlog, a partition
- * taken over from a dead replica): an entry it overtook is kept, not
- * started again from zero, or the subject's windows would count part of
- * their calls depending on how its partition was interleaved with others.
+ * It holds the subject's recent calls in 10-second slots (subject/slots.ts)
+ * and what it touched lately (routes, principals tried, object ids per
+ * route: subject/recency.ts, subject/trail.ts), so that windows of any
+ * length are judged wherever they fall (engine/hops.ts); its hour counts
+ * (its usual rate); the episodes detectors found about it and its
+ * business-as-usual (subject/usual.ts).
+ *
+ * Entries are kept relative to the subject's own latest event, not the
+ * watermark: other partitions may carry the watermark far past this
+ * subject's time (a backlog, a partition taken over from a dead replica),
+ * and its windows must still hold all their calls.
  *
  * A state also says which events it holds: per partition, the offset up to
  * which it has counted them (`fences`, checkpointed with it). A replay from
- * an older commit (a crash, a rebalance, a failed batch fetched again) skips
- * the events a subject holds already instead of counting them twice.
+ * an older commit skips the events a subject holds already instead of
+ * counting them twice.
  */
+import type { Severity } from '@vigil/contracts';
+import { RecencyMap } from './subject/recency.js';
+import { BLOCK_MS, SlotSeries, type SlotCounts } from './subject/slots.js';
+import { ObjectTrail, TRAIL_OUTCOMES_MS } from './subject/trail.js';
+import { UsualHistory, type UsualVerdict } from './subject/usual.js';
+import { HOUR, MINUTE } from './units.js';
 
-/**
- * Counters of a 5-minute window, by position (checkpoints store the array as it is): calls, 4xx answers,
- * failed logins, calls with an automation user agent, response bytes, the gaps between calls measured
- * (at most a minute), their sum, the sum of their squares (in units of 100 ms², for the variance), then
- * the calls of each of the window's five minutes.
- */
-export const SW = { calls: 0, clientErrors: 1, authFailures: 2, automationCalls: 3, bytes: 4, gaps: 5, gapSumMs: 6, gapSquareSum: 7, minute0: 8 } as const;
-const SW_SIZE = 13;
+/** The short subject windows (5 minutes) judged from 10-second slots, and slack for late events. */
+export const RECENT_MS = 6 * MINUTE;
+/** The long subject windows (an hour) judged from 5-minute blocks and the recent sets, and slack. */
+export const LONG_MS = 65 * MINUTE;
+/** Routes with object ids tracked per subject; past it, the least recently used route's trail is dropped. */
+export const MAX_TRAILS = 8;
+/** Routes remembered per subject (distinct routes, a bot's breadth). */
+const MAX_ROUTES = 64;
+/** Principals remembered per address on login routes (credential stuffing). */
+const MAX_LOGIN_PRINCIPALS = 256;
+/** Source addresses remembered per subject (a principal's usual addresses). */
+const MAX_IPS = 8;
+/** Keys of usual history and open episodes per subject (a detector, and a route for bola_enumeration). */
+const MAX_KEYS = 12;
+/** An episode no finding extended for this long is over. */
+export const EPISODE_GAP_MS = HOUR;
 
-interface Timed {
+export interface HourCounts {
   expiresAt: number;
-  /** The entry's checkpoint row, kept until the entry is handed out for a change. */
-  text: string | undefined;
-}
-
-export interface WindowCounts extends Timed {
-  c: number[];
-}
-
-export interface HourCounts extends Timed {
   n: number;
   bs: number;
 }
 
-export interface CappedSet extends Timed {
-  members: Set<string>;
+/** A finding's episode about this subject: its start (the first window that crossed) and the end of its latest window. */
+export interface OpenEpisode {
+  start: number;
+  lastEnd: number;
+  /** The largest magnitude it reached (usual history remembers it). */
+  magnitude: number;
+  /** How it was judged against the subject's history when it started: its history learns it since, so it is kept. */
+  verdict?: UsualVerdict;
+  /** The highest severity it was reported at (a subject's other findings of the moment are judged alongside it). */
+  severity?: Severity;
 }
-
-/** One route template in one enumeration window: the distinct object ids, and the calls by outcome. */
-export interface ObjectWindow extends Timed {
-  ids: Set<string>;
-  n: number;
-  ok: number;
-  denied: number;
-}
-
-/** Adds a member unless the set holds `cap` already; returns the set's size. */
-export function addCapped(set: CappedSet, member: string, cap: number): number {
-  if (set.members.size < cap) set.members.add(member);
-  return set.members.size;
-}
-
-/** Marks an entry changed (its checkpoint row is written anew) and keeps it `ttlMs` past `now`. */
-function touch<V extends Timed>(v: V, now: number, ttlMs: number): V {
-  v.text = undefined;
-  if (v.expiresAt < now + ttlMs) v.expiresAt = now + ttlMs;
-  return v;
-}
-
-function liveSet(map: Map<number, CappedSet>, w5: number, now: number, ttlMs: number): CappedSet {
-  const v = map.get(w5);
-  if (v) return touch(v, now, ttlMs);
-  const created: CappedSet = { expiresAt: now + ttlMs, text: undefined, members: new Set() };
-  map.set(w5, created);
-  return created;
-}
-
-/**
- * Appends the entries alive at `now` to `parts` as a JSON array, one row
- * each (an entry the batch did not change keeps its text from the last
- * checkpoint); expired entries are dropped from the map.
- */
-function pushRows<K, V extends Timed>(parts: string[], map: Map<K, V>, now: number, row: (k: K, v: V) => unknown): void {
-  parts.push('[');
-  let first = true;
-  map.forEach((v, k) => {
-    if (v.expiresAt <= now) return void map.delete(k);
-    if (!first) parts.push(',');
-    parts.push((v.text ??= JSON.stringify(row(k, v))));
-    first = false;
-  });
-  parts.push(']');
-}
-
-type WindowRow = [w5: number, expiresAt: number, counts: number[]];
-type HourRow = [hour: number, expiresAt: number, n: number, bs: number];
-type SetRow = [w5: number, expiresAt: number, members: string[]];
-type ObjectRow = [key: string, expiresAt: number, n: number, ok: number, denied: number, ids: string[]];
 
 /** At most this many partitions' offsets per subject (a subject's calls come from one partition, or from a few: an IP's logins). */
 export const MAX_FENCES = 64;
 
-interface Checkpoint {
-  l: number | null;
-  /** Per partition (batch source), the offset its events are counted up to; absent in checkpoints written before fences. */
-  f?: [source: string, offset: number][];
-  w: WindowRow[];
-  h: HourRow[];
-  r: SetRow[];
-  p: SetRow[];
-  o: ObjectRow[];
-}
-
 export class SubjectState {
   /** Event time of the subject's latest call. */
   lastSeen: number | undefined;
-  readonly windows = new Map<number, WindowCounts>();
-  readonly hours = new Map<number, HourCounts>();
-  readonly routes = new Map<number, CappedSet>();
-  readonly loginPrincipals = new Map<number, CappedSet>();
-  /** By `${routeKey} ${enumeration window}` (the window is a number: the last space ends the route; nothing to escape in a checkpoint). */
-  readonly objects = new Map<string, ObjectWindow>();
+  hours = new Map<number, HourCounts>();
+  slots = new SlotSeries();
+  /** The same counters in 5-minute blocks, for the hour. */
+  blocks = new SlotSeries(BLOCK_MS);
+  routes = new RecencyMap(MAX_ROUTES);
+  loginPrincipals = new RecencyMap(MAX_LOGIN_PRINCIPALS);
+  ips = new RecencyMap(MAX_IPS);
+  /** Object ids per route key (routes whose template has an id). */
+  readonly trails = new Map<string, ObjectTrail>();
+  /** Subject windows judged up to this time (their end), by horizon (engine/hops.ts). */
+  readonly judgedUpTo = new Map<string, number>();
+  /** Open episodes by key (`detector|route`). */
+  readonly episodes = new Map<string, OpenEpisode>();
+  /** Business-as-usual by key (`detector|route`): kept apart from the checkpoint, in the subject's memory (toMemory). */
+  readonly usual = new Map<string, UsualHistory>();
+  /** Changes to `usual` so far, and up to which one its memory was written (not checkpointed). */
+  memoryVersion = 0;
+  memoryWritten = 0;
+  /** The day bucket its memory was last written to or read from (not checkpointed): a move deletes the old copy. */
+  memoryDay: number | undefined;
   /** The previous clock hour's counts, as first read during `hour` (kept for the hour; not checkpointed). */
   baseline: { hour: number; n: number; bytes: number } | undefined;
   /** The hour bucket its checkpoint was last written to or read from (not checkpointed): a move deletes the old copy. */
@@ -140,66 +105,122 @@ export class SubjectState {
     this.fences.set(source, offset);
   }
 
-  // Get-or-start, one per kind of entry (no callback: these run for every event). A kept entry lives `ttlMs` past `now`.
-  window(w5: number, now: number, ttlMs: number): WindowCounts {
-    const v = this.windows.get(w5);
-    if (v) return touch(v, now, ttlMs);
-    const created: WindowCounts = { expiresAt: now + ttlMs, text: undefined, c: new Array<number>(SW_SIZE).fill(0) };
-    this.windows.set(w5, created);
-    return created;
-  }
-
+  /** The hour's counts, kept `ttlMs` past `now`. */
   hour(h: number, now: number, ttlMs: number): HourCounts {
     const v = this.hours.get(h);
-    if (v) return touch(v, now, ttlMs);
-    const created: HourCounts = { expiresAt: now + ttlMs, text: undefined, n: 0, bs: 0 };
+    if (v) {
+      if (v.expiresAt < now + ttlMs) v.expiresAt = now + ttlMs;
+      return v;
+    }
+    const created: HourCounts = { expiresAt: now + ttlMs, n: 0, bs: 0 };
     this.hours.set(h, created);
     return created;
   }
 
-  routeSet(w5: number, now: number, ttlMs: number): CappedSet {
-    return liveSet(this.routes, w5, now, ttlMs);
+  /** The trail of object ids on a route, started when new (the least recently used route's is dropped past MAX_TRAILS). */
+  trail(routeKey: string): ObjectTrail {
+    let t = this.trails.get(routeKey);
+    if (t) {
+      this.trails.delete(routeKey);
+      this.trails.set(routeKey, t);
+      return t;
+    }
+    if (this.trails.size >= MAX_TRAILS) this.trails.delete(this.trails.keys().next().value!);
+    this.trails.set(routeKey, (t = new ObjectTrail()));
+    return t;
   }
 
-  loginPrincipalSet(w5: number, now: number, ttlMs: number): CappedSet {
-    return liveSet(this.loginPrincipals, w5, now, ttlMs);
+  /** Notes an episode under its key (past MAX_KEYS keys, the one set longest ago is forgotten). */
+  setEpisode(key: string, episode: OpenEpisode): void {
+    if (!this.episodes.has(key) && this.episodes.size >= MAX_KEYS) this.episodes.delete(this.episodes.keys().next().value!);
+    this.episodes.set(key, episode);
   }
 
-  objectWindow(key: string, now: number, ttlMs: number): ObjectWindow {
-    const v = this.objects.get(key);
-    if (v) return touch(v, now, ttlMs);
-    const created: ObjectWindow = { expiresAt: now + ttlMs, text: undefined, ids: new Set(), n: 0, ok: 0, denied: 0 };
-    this.objects.set(key, created);
-    return created;
+  /** The usual history of a key, started when new (asked for to be judged and to learn: its memory is to be written). */
+  usualOf(key: string): UsualHistory {
+    this.memoryVersion++;
+    let h = this.usual.get(key);
+    if (!h) {
+      if (this.usual.size >= MAX_KEYS) this.usual.delete(this.usual.keys().next().value!);
+      this.usual.set(key, (h = new UsualHistory()));
+    }
+    return h;
   }
 
-  /** The entries still alive at `now`, as JSON text (expired ones are dropped from this state too). */
+  /** Forgets what no window reaches any more, relative to the subject's own latest call (and hours by `now`). */
+  prune(now: number): void {
+    const at = this.lastSeen ?? now;
+    this.slots.prune(at - RECENT_MS);
+    this.blocks.prune(at - LONG_MS);
+    this.routes.prune(at - LONG_MS);
+    this.loginPrincipals.prune(at - LONG_MS);
+    for (const [h, v] of this.hours) if (v.expiresAt <= now) this.hours.delete(h);
+    for (const [key, trail] of this.trails) {
+      trail.prune(at, at - TRAIL_OUTCOMES_MS);
+      if (trail.empty) this.trails.delete(key);
+    }
+    for (const [key, e] of this.episodes) if (e.lastEnd < at - EPISODE_GAP_MS) this.episodes.delete(key);
+  }
+
+  /** The state as JSON text, after pruning what is no longer needed. */
   toCheckpoint(now: number): string {
-    // The shape of `Checkpoint`, written row text by row text and joined once.
-    const parts = ['{"l":', JSON.stringify(this.lastSeen ?? null), ',"f":', this.fences.size === 0 ? '[]' : JSON.stringify([...this.fences]), ',"w":'];
-    pushRows(parts, this.windows, now, (k, v): WindowRow => [k, v.expiresAt, v.c]);
-    parts.push(',"h":');
-    pushRows(parts, this.hours, now, (k, v): HourRow => [k, v.expiresAt, v.n, v.bs]);
-    parts.push(',"r":');
-    pushRows(parts, this.routes, now, (k, v): SetRow => [k, v.expiresAt, [...v.members]]);
-    parts.push(',"p":');
-    pushRows(parts, this.loginPrincipals, now, (k, v): SetRow => [k, v.expiresAt, [...v.members]]);
-    parts.push(',"o":');
-    pushRows(parts, this.objects, now, (k, v): ObjectRow => [k, v.expiresAt, v.n, v.ok, v.denied, [...v.ids]]);
-    parts.push('}');
-    return parts.join('');
+    this.prune(now);
+    return JSON.stringify({
+      v: 2,
+      l: this.lastSeen ?? null,
+      f: [...this.fences],
+      h: [...this.hours].map(([h, v]) => [h, v.expiresAt, v.n, v.bs]),
+      s: this.slots.toRows(),
+      b: this.blocks.toRows(),
+      r: this.routes.toRows(),
+      p: this.loginPrincipals.toRows(),
+      i: this.ips.toRows(),
+      t: [...this.trails].map(([key, trail]) => [key, trail.toRow()]),
+      j: [...this.judgedUpTo],
+      e: [...this.episodes].map(([key, e]) => [key, e.start, e.lastEnd, e.magnitude, e.verdict ? verdictRow(e.verdict) : null, e.severity ?? null]),
+    });
   }
 
+  /** What it learned of its business-as-usual, as JSON text: it outlives the checkpoint (storage/keys.ts subjectMemory). */
+  toMemory(): string {
+    return JSON.stringify({ v: 1, u: [...this.usual].map(([key, h]) => [key, h.toRow()]) });
+  }
+
+  /** Reads back its memory (the histories it does not hold already). */
+  readMemory(text: string): void {
+    const m = JSON.parse(text) as { u?: [string, unknown[]][] };
+    for (const [key, row] of m.u ?? []) if (!this.usual.has(key)) this.usual.set(key, UsualHistory.fromRow(row));
+  }
+
+  /** Reads a checkpoint back; one written by an older version (5-minute windows) keeps its hours and fences only. */
   static fromCheckpoint(text: string): SubjectState {
-    const c = JSON.parse(text) as Checkpoint;
+    const c = JSON.parse(text) as Record<string, unknown>;
     const s = new SubjectState();
-    s.lastSeen = c.l ?? undefined;
-    for (const [source, offset] of c.f ?? []) s.fences.set(source, offset);
-    for (const [w5, expiresAt, counts] of c.w) s.windows.set(w5, { expiresAt, text: undefined, c: counts });
-    for (const [h, expiresAt, n, bs] of c.h) s.hours.set(h, { expiresAt, text: undefined, n, bs });
-    for (const [w5, expiresAt, members] of c.r) s.routes.set(w5, { expiresAt, text: undefined, members: new Set(members) });
-    for (const [w5, expiresAt, members] of c.p) s.loginPrincipals.set(w5, { expiresAt, text: undefined, members: new Set(members) });
-    for (const [key, expiresAt, n, ok, denied, ids] of c.o) s.objects.set(key, { expiresAt, text: undefined, ids: new Set(ids), n, ok, denied });
+    s.lastSeen = (c.l as number | null) ?? undefined;
+    for (const [source, offset] of (c.f as [string, number][] | undefined) ?? []) s.fences.set(source, offset);
+    for (const [h, expiresAt, n, bs] of (c.h as [number, number, number, number][] | undefined) ?? []) s.hours.set(h, { expiresAt, n, bs });
+    if (c.v !== 2) return s;
+    s.blocks = SlotSeries.fromRows(c.b as [number, SlotCounts][] | undefined, BLOCK_MS);
+    s.slots = SlotSeries.fromRows(c.s as [number, SlotCounts][] | undefined);
+    s.routes = RecencyMap.fromRows(MAX_ROUTES, c.r as [string, number][] | undefined);
+    s.loginPrincipals = RecencyMap.fromRows(MAX_LOGIN_PRINCIPALS, c.p as [string, number][] | undefined);
+    s.ips = RecencyMap.fromRows(MAX_IPS, c.i as [string, number][] | undefined);
+    for (const [key, row] of (c.t as [string, unknown[]][] | undefined) ?? []) s.trails.set(key, ObjectTrail.fromRow(row));
+    for (const [horizon, t] of (c.j as [string, number][] | undefined) ?? []) s.judgedUpTo.set(horizon, t);
+    for (const [key, start, lastEnd, magnitude, verdict, severity] of (c.e as [string, number, number, number, unknown[] | null | undefined, Severity | null | undefined][] | undefined) ?? []) {
+      s.episodes.set(key, { start, lastEnd, magnitude, ...(verdict ? { verdict: verdictOf(verdict) } : {}), ...(severity ? { severity } : {}) });
+    }
+    // Checkpoints written before the memory was kept apart held the histories themselves.
+    for (const [key, row] of (c.u as [string, unknown[]][] | undefined) ?? []) s.usual.set(key, UsualHistory.fromRow(row));
     return s;
   }
+}
+
+function verdictRow(v: UsualVerdict): unknown[] {
+  return [v.usual ? 1 : 0, v.recurrences, v.learned ?? null, v.rhythm ?? null, v.change ?? null, v.typical ?? null];
+}
+
+function verdictOf(row: unknown[]): UsualVerdict {
+  const [usual, recurrences, learned, rhythm, change, typical] = row as [number, number, number | null, UsualVerdict['rhythm'] | null, string | null, (number | null)?];
+  return { usual: usual === 1, recurrences, learned: learned ?? undefined, typical: typical ?? undefined, rhythm: rhythm ?? undefined, change: change ?? undefined };
 }

@@ -80,21 +80,32 @@ export function routeWindow(o: Partial<RouteWindow> & { baselineHours?: number }
     current: routeStats({ calls: 50 }),
     windowStart: now - 5 * MINUTE,
     windowEnd: now,
-    baseline: { ...routeStats({ calls: 600 * hours }), hours, firstSeenAt: now - hours * HOUR },
+    baseline: { ...routeStats({ calls: 600 * hours }), hours, firstSeenAt: now - hours * HOUR, hourLatencyQuantiles: [] },
     newSignatures: [],
     knownSignatures: 0,
     sampleEventIds: ['e-1'],
+    largeSizesBefore: new Map(),
     ...o,
   };
 }
 
-/** A subject's 5-minute window; by default a principal with a few ordinary calls. */
+/** Calls spread over the 30 slots of a short window: `perMinute[k]` calls in the k-th minute, in its first slot. */
+export function slotCalls(perMinute: readonly number[]): number[] {
+  const slots = new Array<number>(30).fill(0);
+  perMinute.forEach((n, k) => (slots[k * 6] = n));
+  return slots;
+}
+
+/** A subject's short window (5 minutes); by default a principal with a few ordinary calls. */
 export function subjectWindow(o: Partial<SubjectWindow> = {}): SubjectWindow {
-  const windowStart = Math.floor(CONTEXT_NOW / FIVE_MINUTES) * FIVE_MINUTES;
+  const windowStart = o.windowStart ?? Math.floor(CONTEXT_NOW / FIVE_MINUTES) * FIVE_MINUTES;
   return {
+    active: { from: windowStart, to: o.windowEnd ?? windowStart + FIVE_MINUTES },
     api: 'accounts',
     subject: { kind: 'principal', value: 'alice' },
-    minuteCounts: [2, 1, 0, 0, 0],
+    horizon: 'short',
+    final: true,
+    slotCalls: slotCalls([2, 1, 0, 0, 0]),
     baselinePerMinute: 1,
     windowStart,
     windowEnd: windowStart + FIVE_MINUTES,
@@ -106,30 +117,39 @@ export function subjectWindow(o: Partial<SubjectWindow> = {}): SubjectWindow {
     distinctRoutes: 2,
     loginPrincipals: 0,
     bytesSum: 3000,
+    largestBytes: 0,
     baselineBytesPer5m: 5000,
     userAgents: ['Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0'],
     sampleEventIds: ['e-1', 'e-2', 'e-3'],
     samplePaths: ['/users/42'],
+    ips: ['198.51.100.1'],
     ...o,
   };
 }
 
-/** A subject's calls on one route in one enumeration window; by default a few reads of its own ids. */
+/** A subject's calls on one route in one fast window (the enumeration window); by default a few reads of its own ids. */
 export function subjectRouteWindow(o: Partial<SubjectRouteWindow> = {}): SubjectRouteWindow {
-  const windowStart = Math.floor(CONTEXT_NOW / (2 * MINUTE)) * 2 * MINUTE;
+  const windowStart = o.windowStart ?? Math.floor(CONTEXT_NOW / (2 * MINUTE)) * 2 * MINUTE;
   return {
+    active: { from: windowStart, to: o.windowEnd ?? windowStart + 2 * MINUTE },
     api: 'accounts',
     subject: { kind: 'principal', value: 'alice' },
     route: '/users/{id}/account',
     direction: 'inbound',
+    horizon: 'fast',
+    final: true,
     windowStart,
     windowEnd: windowStart + 2 * MINUTE,
     distinctIds: 2,
+    familiarIds: 0,
     n: 3,
     ok: 3,
     denied: 0,
-    batchIds: ['42', '43', '42'],
+    ids: ['42', '43'],
+    ownHours: [],
+    peers: undefined,
     sampleEventIds: ['e-1'],
+    ips: ['198.51.100.1'],
     ...o,
   };
 }
@@ -154,7 +174,7 @@ export function apiMinute(o: Partial<ApiMinute> = {}): ApiMinute {
 export function apiWindow(o: Partial<ApiWindow> = {}): ApiWindow {
   const closedMinutes = o.closedMinutes ?? [apiMinute()];
   const last = closedMinutes[closedMinutes.length - 1];
-  return { api: 'accounts', direction: 'inbound', closedMinutes, expectedPerMinute: last?.expectedPerMinute, spreadPerMinute: last?.spreadPerMinute, baselineKind: last?.baselineKind ?? 'warming_up', ...o };
+  return { api: 'accounts', direction: 'inbound', closedMinutes, history: closedMinutes, expectedPerMinute: last?.expectedPerMinute, spreadPerMinute: last?.spreadPerMinute, baselineKind: last?.baselineKind ?? 'warming_up', ...o };
 }
 
 export type { EnrichedEvent };

@@ -6,6 +6,7 @@ import { MemoryStateStore } from '@vigil/state';
 import type { StateStore } from '@vigil/state';
 import { createThreatMatcher, type ThreatEntry } from './threats.js';
 import type { AnyDetector } from './types.js';
+import type { VerdictLookup } from './engine/stages/episodes.js';
 
 /**
  * Helpers for detector tests: build events, build background traffic, and
@@ -62,6 +63,8 @@ export interface DetectOptions {
   threats?: ThreatEntry[];
   detectors?: readonly AnyDetector[];
   store?: StateStore;
+  /** The verdicts on incidents the engine sees (the detector service reads them from the notifier's records). */
+  verdictOf?: VerdictLookup;
 }
 
 /** Runs events (sorted by time) through the engine over in-memory state; returns every finding published. */
@@ -71,6 +74,7 @@ export async function detect(events: readonly ApiTransaction[], options: DetectO
     store: options.store ?? new MemoryStateStore(),
     detectors: options.detectors,
     loadThreats: options.threats ? async () => createThreatMatcher(options.threats!) : undefined,
+    verdictOf: options.verdictOf,
   });
   const sorted = [...events].sort((a, b) => a.timestamp - b.timestamp);
   const size = options.batchSize ?? 500;
@@ -88,9 +92,19 @@ export function only(findings: readonly Finding[], detector: Finding['detector']
   return findings.filter((f) => f.detector === detector);
 }
 
+/**
+ * One finding per window: a window published again, raised or revised (evidence `updates`), replaces its
+ * earlier publication, in the first one's place. What a reader of the findings topic ends up knowing.
+ */
+export function latest(findings: readonly Finding[]): Finding[] {
+  const byWindow = new Map<string, Finding>();
+  for (const f of findings) byWindow.set(typeof f.evidence.updates === 'string' ? f.evidence.updates : f.id, f);
+  return [...byWindow.values()];
+}
+
 export type DayOptions = CleanDayOptions;
 
 // A clean simulated day without attacks (the simulator's cleanDay preset): detectors should stay quiet on it.
 export { cleanDay };
 
-export { apiMinute, apiWindow, contextFor, CONTEXT_NOW, loginWindow, routeStats, routeWindow, runDetector, sequentialIds, subjectRouteWindow, subjectWindow, type ContextParts } from './testing-context.js';
+export { apiMinute, apiWindow, contextFor, CONTEXT_NOW, loginWindow, routeStats, routeWindow, runDetector, sequentialIds, slotCalls, subjectRouteWindow, subjectWindow, type ContextParts } from './testing-context.js';

@@ -41,13 +41,20 @@ export interface RouteWindow {
   windowStart: number;
   windowEnd: number;
   /** Previous hours (not the current one), summed; `hours` says how many had traffic. */
-  baseline: RouteStats & { hours: number; firstSeenAt: number | undefined };
+  baseline: RouteStats & {
+    hours: number;
+    firstSeenAt: number | undefined;
+    /** Each baseline hour's latency quantile (latency_degradation's, for hours with calls): their median is not moved by a few hours of drift. */
+    hourLatencyQuantiles: readonly number[];
+  };
   /** Response signatures first seen in this batch, with the id of the first event that carried each. */
   newSignatures: { signature: string; eventId: string; timestamp: number }[];
   /** Distinct signatures known for the route (capped), before this batch. */
   knownSignatures: number;
   /** Event ids of this batch on this route (a bounded sample). */
   sampleEventIds: string[];
+  /** Large responses the route served before this batch, by size class (storage/route-counters.ts largeSizeClass): the sizes it usually serves. */
+  largeSizesBefore: ReadonlyMap<number, number>;
 }
 
 export interface ApiMinute {
@@ -61,7 +68,12 @@ export interface ApiMinute {
    * expectation itself.
    */
   dropExpectedPerMinute?: number;
+  /** The minute's spread in events (chance and the hour's day-to-day variation). */
   spreadPerMinute: number | undefined;
+  /** How much the minute's hour varies from day to day, in log terms. */
+  sigmaLog?: number;
+  /** The minute's share of its hour's traffic, times 60 (1: an even hour; 20: a job at :00). */
+  minuteShare?: number;
   baselineKind: 'seasonal' | 'recent' | 'warming_up';
 }
 
@@ -70,6 +82,8 @@ export interface ApiWindow {
   direction: Direction;
   /** Minutes that closed (the window clock passed their end plus the lateness allowance) during this batch, each with its hour's expectation. */
   closedMinutes: ApiMinute[];
+  /** The api's closed minutes of the last hours, oldest first, ending with this batch's (what windows of several minutes sum). */
+  history: readonly ApiMinute[];
   /** The expectation of the last closed minute's hour: seasonal when enough days exist, else recent hours; undefined while warming up. */
   expectedPerMinute: number | undefined;
   /** Robust spread of the per-minute rate around the expectation. */
@@ -77,16 +91,43 @@ export interface ApiWindow {
   baselineKind: 'seasonal' | 'recent' | 'warming_up';
 }
 
+/** How far back a subject window looks: `short` 5 minutes (a 30-second step), `long` an hour (a 5-minute step). */
+export type SubjectHorizon = 'short' | 'long';
+/** How far back a subject's window on one route looks: `fast` the enumeration window (2 minutes, a 10-second step), `slow` 30 minutes (a 1-minute step). */
+export type TrailHorizon = 'fast' | 'slow';
+
+/** Traits of an episode its subject's history compares (subject/usual.ts): where it came from, how much was denied, how much of what it read was new to it. */
+export interface UsualTraits {
+  ips: readonly string[];
+  deniedShare?: number;
+  newShare?: number;
+}
+
+/** The part of a window in which something happened (slot-aligned). */
+export interface ActiveSpan {
+  from: number;
+  to: number;
+}
+
+/**
+ * One subject's calls in a window that ends wherever its calls went on
+ * (engine/hops.ts): windows slide with the subject's calls, so an attack is
+ * judged whole whatever the clock says.
+ */
 export interface SubjectWindow {
   api: string;
   subject: Subject;
-  /** The subject's calls in each minute of the window so far, oldest first (five). */
-  minuteCounts: readonly number[];
-  /** Per-minute rate of the subject over the previous clock hour and this hour before the window; undefined when it was not seen then. */
-  baselinePerMinute: number | undefined;
-  /** The 5-minute window (aligned): one view per subject and window the batch touched. */
+  horizon: SubjectHorizon;
   windowStart: number;
   windowEnd: number;
+  /** False for a window judged before all its calls were counted (the end of a batch): it is judged again, whole, later. */
+  final: boolean;
+  /** From its first call to its last (slot-aligned). */
+  active: ActiveSpan;
+  /** Calls in each 10-second slot of a short window, oldest first (empty for a long window). */
+  slotCalls: readonly number[];
+  /** Per-minute rate of the subject over the previous clock hour and this hour before the window; undefined when it was not seen then. */
+  baselinePerMinute: number | undefined;
   n: number;
   e4: number;
   authFailures: number;
@@ -97,11 +138,15 @@ export interface SubjectWindow {
   /** Distinct principals this subject tried on login routes in the window (credential stuffing from one IP). */
   loginPrincipals: number;
   bytesSum: number;
+  /** Its largest single response (bytes): one outsized response is large_response's to judge. */
+  largestBytes: number;
   /** Bytes per 5 minutes over the same span as baselinePerMinute; undefined when not seen then. */
   baselineBytesPer5m: number | undefined;
   userAgents: string[];
   sampleEventIds: string[];
   samplePaths: string[];
+  /** The addresses the subject called from lately (a principal's), most recent last. */
+  ips: readonly string[];
 }
 
 export interface SubjectRouteWindow {
@@ -109,15 +154,27 @@ export interface SubjectRouteWindow {
   subject: Subject;
   route: string;
   direction: Direction;
+  horizon: TrailHorizon;
   windowStart: number;
   windowEnd: number;
+  /** False for a window judged before all its calls were counted (see SubjectWindow). */
+  final: boolean;
+  /** From its first call on the route to its last (slot-aligned). */
+  active: ActiveSpan;
   distinctIds: number;
+  /** Reads of ids the subject had read before (5 minutes or more earlier, within a day): its own objects, read again. */
+  familiarIds: number;
   n: number;
   ok: number;
   denied: number;
-  /** The object ids this batch addressed on the route, in the batch's order (at most 200). */
-  batchIds: readonly string[];
+  /** The window's object ids in the order of their last sighting (at most 200). */
+  ids: readonly string[];
+  /** Distinct ids the subject addressed on the route in each of its past active hours, oldest first (its own business-as-usual). */
+  ownHours: readonly number[];
+  /** Distinct ids per hour of the route's other subjects seen by this process (its peers), when enough of them are known. */
+  peers: { subjectHours: number; top: number } | undefined;
   sampleEventIds: string[];
+  ips: readonly string[];
 }
 
 export interface LoginWindow {
@@ -150,8 +207,26 @@ export interface DetectContext {
   threats: ThreatMatcher;
 }
 
-/** What a detector returns: a Finding without the id and detectedAt, which the engine adds. */
-export type FindingDraft = Omit<Finding, 'id' | 'detectedAt'>;
+/**
+ * What a detector returns: a Finding without the id and detectedAt, which the engine adds, and two things for the
+ * engine alone (not published): what the finding measures, and whether to judge it against its subject's
+ * business-as-usual.
+ */
+export type FindingDraft = Omit<Finding, 'id' | 'detectedAt'> & {
+  /** What the finding counts (distinct ids, calls, failures): a published finding is revised when this grows by a quarter. */
+  magnitude?: number;
+  /**
+   * The draft's window slides (a subject's, an api's minutes): overlapping ones are one episode, one finding
+   * (engine/stages/episodes.ts). The span of the window that was active: where the episode starts, how far it reaches.
+   */
+  episode?: ActiveSpan;
+  /** Which way it departs, when a detector finds opposite things about one subject (a spike, a drop): separate episodes and histories. */
+  aspect?: string;
+  /** The length of the window the detector judged, kept when the episode stage widens windowStart/windowEnd to the episode's. */
+  judgedMs?: number;
+  /** Judge the episode against the subject's own history (engine/stages/episodes.ts), with these traits of it. */
+  usual?: UsualTraits;
+};
 
 /**
  * A detector, whole: its name (DESIGN.md's vocabulary), its section of the

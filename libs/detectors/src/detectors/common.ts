@@ -6,6 +6,9 @@ import type { FindingDraft } from '../types.js';
 export const ratio = z.number().min(0);
 export const positiveInt = z.number().int().min(1);
 /** A detector's configured severity, which replaces the one it computes. */
+/** A key an older version read and this one does not: a config file that still sets it is told what replaced it. */
+export const retired = (instead: string) => z.unknown().optional().refine((v) => v === undefined, { message: `no longer used: ${instead}; remove it` });
+
 export const severityOverride = z.enum(['info', 'low', 'medium', 'high', 'critical']).optional();
 
 /** OWASP API Security Top 10 (2023) ids used by the detectors. */

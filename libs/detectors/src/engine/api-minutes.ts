@@ -1,26 +1,47 @@
 import { directionCode, storageKeys } from '../storage/keys.js';
 import type { ApiMinute, ApiWindow } from '../types.js';
-import { HOUR, MINUTE } from '../units.js';
+import { DAY, HOUR, MINUTE } from '../units.js';
 import type { BatchRecord } from './batch.js';
 import type { ApiBaseline, EngineParts } from './parts.js';
 import type { Handle, ShardResults } from './shard-plan.js';
 
 /**
  * An api's minutes are judged once, when they close: when the window clock
- * passes their end plus the lateness allowance. Each closing minute is judged
- * against its own hour's expectation: the same hour on previous days
- * (seasonal) once enough days exist, else the recent hours. A batch can close
- * minutes of two hours, or more in a backlog.
+ * passes their end plus the lateness allowance. Each is judged against its
+ * own hour's expectation, with the phase of the hour its traffic keeps:
+ *
+ * - the hour: the same hour on previous days of the same kind (weekdays
+ *   with weekdays, weekends with weekends) once `seasonalDays` of them
+ *   exist, else the recent hours;
+ * - its spread: how much those hours vary (in log terms), so a busy api's
+ *   ordinary swings and a quiet api's real outage are judged alike;
+ * - the minute: the share of its hour's traffic the same minute of the same
+ *   hour carried on previous days of its kind (a partner's job at :00, a
+ *   nightly sync from 02:00 to 02:20 keep their traffic there).
+ *
+ * The closed minutes of the last hours are kept per api (process-local) so
+ * that a detector can judge windows of several minutes.
  */
 
 /** At most this many api minutes close in one batch (a backlog after a long gap closes its latest minutes only). */
 const MAX_CLOSING_MINUTES = 120;
+/** Days looked back for the same hour. */
+const SAME_HOUR_DAYS = 14;
+/** Days of the same hour whose minutes make its profile. */
+const PROFILE_DAYS = 7;
 
-/** Per api (`api\u0000direction code`): the closing minutes' counts, and per closing hour the baseline hours the cache lacks. */
+interface BaselineReads {
+  sameHour: Handle[];
+  dayTotals: Handle[];
+  recent: Handle[];
+  profile: Handle[];
+}
+
+/** Per api (`api\u0000direction code`): the closing minutes' counts, and per closing hour the baseline reads the cache lacks. */
 export interface ApiReads {
   closing: number[];
   closingHours: number[];
-  byApi: Map<string, { minutes: Handle[]; baselines: Map<number, { seasonal: Handle[]; recent: Handle[] }> }>;
+  byApi: Map<string, { minutes: Handle[]; baselines: Map<number, BaselineReads> }>;
 }
 
 /** The minutes that close with this batch, and what judging them needs to read. */
@@ -32,12 +53,16 @@ export function planApiReads(parts: EngineParts, batch: BatchRecord): ApiReads {
   for (const id of [...parts.knownApis.keys()].sort()) {
     const a = parts.knownApis.get(id)!;
     const dir = directionCode(a.direction);
-    const entry = { minutes: closing.map((minute) => batch.shards.read(a.api, storageKeys.apiMinute(dir, minute))), baselines: new Map<number, { seasonal: Handle[]; recent: Handle[] }>() };
+    const read = (key: readonly (string | number)[]) => batch.shards.read(a.api, key);
+    const entry = { minutes: closing.map((minute) => read(storageKeys.apiMinute(dir, minute))), baselines: new Map<number, BaselineReads>() };
     for (const hour of closingHours) {
       if (parts.apiBaselines.has(`${id}\u0000${hour}`)) continue;
+      const day = Math.floor((hour * HOUR) / DAY);
       entry.baselines.set(hour, {
-        seasonal: Array.from({ length: 7 }, (_, k) => batch.shards.read(a.api, storageKeys.apiHour(dir, hour - 24 * (k + 1)))),
-        recent: Array.from({ length: 3 }, (_, k) => batch.shards.read(a.api, storageKeys.apiHour(dir, hour - 1 - k))),
+        sameHour: Array.from({ length: SAME_HOUR_DAYS }, (_, k) => read(storageKeys.apiHour(dir, hour - 24 * (k + 1)))),
+        dayTotals: Array.from({ length: SAME_HOUR_DAYS }, (_, k) => read(storageKeys.apiDay(dir, day - k - 1))),
+        recent: Array.from({ length: 3 }, (_, k) => read(storageKeys.apiHour(dir, hour - 1 - k))),
+        profile: Array.from({ length: PROFILE_DAYS }, (_, k) => read(storageKeys.apiMinuteProfile(dir, hour - 24 * (k + 1)))),
       });
     }
     byApi.set(id, entry);
@@ -69,48 +94,81 @@ export function apiWindows(parts: EngineParts, reads: ApiReads, results: ShardRe
       let base = parts.apiBaselines.get(`${id}\u0000${hour}`);
       const r = apiReads.baselines.get(hour);
       if (r) {
-        base = baselineOf(parts, r, results);
+        base = baselineOf(parts, hour, r, results);
         parts.apiBaselines.set(`${id}\u0000${hour}`, base);
       }
       baseOf.set(hour, base);
     }
-    const closedMinutes = reads.closing.map((minute, i): ApiMinute => {
-      const base = baseOf.get(Math.floor((minute * MINUTE) / HOUR));
-      return {
-        minute: minute * MINUTE,
-        n: results.hash(apiReads.minutes[i]!).n ?? 0,
-        expectedPerMinute: base?.expected,
-        dropExpectedPerMinute: base?.dropExpected,
-        spreadPerMinute: base?.spread,
-        baselineKind: base?.kind ?? 'warming_up',
-      };
-    });
+    const closedMinutes = reads.closing.map((minute, i) => closedMinute(minute, results.hash(apiReads.minutes[i]!).n ?? 0, baseOf.get(Math.floor((minute * MINUTE) / HOUR))));
+    const history = parts.apiHistories.add(id, closedMinutes);
     const last = closedMinutes[closedMinutes.length - 1];
-    windows.push({ api: a.api, direction: a.direction, closedMinutes, expectedPerMinute: last?.expectedPerMinute, spreadPerMinute: last?.spreadPerMinute, baselineKind: last?.baselineKind ?? 'warming_up' });
+    windows.push({ api: a.api, direction: a.direction, closedMinutes, history, expectedPerMinute: last?.expectedPerMinute, spreadPerMinute: last?.spreadPerMinute, baselineKind: last?.baselineKind ?? 'warming_up' });
   }
   return windows;
 }
 
-/** An hour's expectation: seasonal with enough days, else recent hours once warm, else none yet. */
-function baselineOf(parts: EngineParts, reads: { seasonal: Handle[]; recent: Handle[] }, results: ShardResults): ApiBaseline {
-  const seasonal = reads.seasonal.map((h) => results.hash(h).n ?? 0).filter((n) => n > 0);
-  const recent = reads.recent.map((h) => results.hash(h).n ?? 0).filter((n) => n > 0);
-  if (seasonal.length >= parts.config.volume_anomaly.seasonalDays) return { ...robust(seasonal), kind: 'seasonal' };
-  if (recent.length < Math.min(3, parts.config.warmupHours)) return { expected: undefined, spread: undefined, kind: 'warming_up' };
-  const b = robust(recent);
-  // The latest hour's rate (the hour before): a drop is judged against it when it is lower.
-  const latestHour = (results.hash(reads.recent[0]!).n ?? 0) / 60;
-  return { ...b, dropExpected: latestHour > 0 ? Math.min(b.expected, latestHour) : b.expected, kind: 'recent' };
+/** A closed minute against its hour's expectation and its minute's share of the hour. */
+function closedMinute(minute: number, n: number, base: ApiBaseline | undefined): ApiMinute {
+  if (!base || base.expectedHour === undefined) return { minute: minute * MINUTE, n, expectedPerMinute: undefined, spreadPerMinute: undefined, baselineKind: 'warming_up' };
+  const share = base.profile ? base.profile[minute % 60]! : 1 / 60;
+  const expected = base.expectedHour * share;
+  const drop = base.dropExpectedHour === undefined ? undefined : base.dropExpectedHour * share;
+  return {
+    minute: minute * MINUTE,
+    n,
+    expectedPerMinute: expected,
+    ...(drop === undefined ? {} : { dropExpectedPerMinute: drop }),
+    spreadPerMinute: Math.sqrt(expected + (base.sigmaLog * expected) ** 2),
+    sigmaLog: base.sigmaLog,
+    minuteShare: share * 60,
+    baselineKind: base.kind,
+  };
 }
 
-/** Median and median absolute deviation of hour counts, per minute. */
-export function robust(hourCounts: number[]): { expected: number; spread: number } {
-  const s = [...hourCounts].sort((a, b) => a - b);
+/** An hour's expectation: the same hour on previous days of its kind, else the recent hours once warm, else none yet. */
+function baselineOf(parts: EngineParts, hour: number, reads: BaselineReads, results: ShardResults): ApiBaseline {
+  const count = (h: Handle) => results.hash(h).n ?? 0;
+  const weekend = isWeekend(hour * HOUR);
+  // The same hour on previous days of the same kind on which the api had traffic (an hour without events counts as 0).
+  const sameHour = reads.sameHour.filter((h, k) => count(reads.dayTotals[k]!) > 0 && isWeekend((hour - 24 * (k + 1)) * HOUR) === weekend).map(count);
+  const profile = profileOf(reads.profile.filter((h, k) => isWeekend((hour - 24 * (k + 1)) * HOUR) === weekend).map((h) => results.hash(h)));
+  if (sameHour.length >= parts.config.volume_anomaly.seasonalDays) return { expectedHour: median(sameHour), sigmaLog: logSpread(sameHour), profile, kind: 'seasonal' };
+  const recent = reads.recent.map(count).filter((n) => n > 0);
+  if (recent.length < Math.min(3, parts.config.warmupHours)) return { expectedHour: undefined, sigmaLog: 0, profile, kind: 'warming_up' };
+  const expectedHour = median(recent);
+  // The latest hour (the hour before): a drop is judged against it when it is lower (on a ramp down the median lags).
+  const latest = count(reads.recent[0]!);
+  return { expectedHour, dropExpectedHour: latest > 0 ? Math.min(expectedHour, latest) : expectedHour, sigmaLog: Math.max(logSpread(recent), 0.3), profile, kind: 'recent' };
+}
+
+function isWeekend(t: number): boolean {
+  const day = new Date(t).getUTCDay();
+  return day === 0 || day === 6;
+}
+
+/**
+ * The share of an hour's traffic each of its minutes carried on the previous days, pulled toward an even spread
+ * while there is little traffic to learn from; undefined without any.
+ */
+function profileOf(days: readonly Record<string, number>[]): number[] | undefined {
+  const counts = new Array<number>(60).fill(0);
+  for (const day of days) for (const [m, n] of Object.entries(day)) counts[Number(m)]! += n;
+  const total = counts.reduce((a, b) => a + b, 0);
+  if (total === 0) return undefined;
+  // Like 2 events a minute of even traffic: a profile needs a hundred events or so before it leans on its phase.
+  const prior = 2;
+  return counts.map((n) => (n + prior) / (total + 60 * prior));
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
   const mid = s.length >> 1;
-  const med = s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-  const devs = s.map((x) => Math.abs(x - med)).sort((a, b) => a - b);
-  const mad = devs.length % 2 ? devs[devs.length >> 1]! : (devs[(devs.length >> 1) - 1]! + devs[devs.length >> 1]!) / 2;
-  const expected = med / 60;
-  // Spread per minute: the hour-to-hour spread scaled to a minute, floored by Poisson noise.
-  return { expected, spread: Math.max((1.4826 * mad) / 60, Math.sqrt(Math.max(expected, 1))) };
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+/** How much hour counts vary, in log terms (1.4826 × the median absolute deviation of ln(n + 1)), at least 0.1. */
+export function logSpread(counts: readonly number[]): number {
+  const logs = counts.map((n) => Math.log(n + 1));
+  const m = median(logs);
+  return Math.max(0.1, 1.4826 * median(logs.map((x) => Math.abs(x - m))));
 }

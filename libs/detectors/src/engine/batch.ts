@@ -1,8 +1,9 @@
 import type { Direction, Finding, Subject } from '@vigil/contracts';
 import type { RouteKey } from '../storage/keys.js';
 import type { RouteCounts } from '../storage/route-counters.js';
-import type { CappedSet, HourCounts, ObjectWindow, SubjectState } from '../subject-state.js';
-import type { ApiWindow, EnrichedEvent } from '../types.js';
+import type { SubjectState } from '../subject-state.js';
+import type { ObjectTrail } from '../subject/trail.js';
+import type { ApiWindow, EnrichedEvent, SubjectRouteWindow, SubjectWindow } from '../types.js';
 import type { Handle, ShardPlan } from './shard-plan.js';
 
 /**
@@ -80,14 +81,17 @@ export interface Identity {
   actor: Actor | undefined;
 }
 
-/** A batch's acting subject on one api: its identity, its state, and the 5-minute windows the batch touched. */
+/** A batch's acting subject on one api: its identity, its state, and what the batch showed of it. */
 export interface Actor {
   identity: Identity;
   /** Set by the prepare stage: held in memory, revived, or read back from its checkpoint. */
   state: SubjectState | undefined;
-  windows: SubjectBatch[];
   /** The offset its state has counted the batch's partition up to, when that reaches into the batch: its events up to it are not counted again. */
   fence: number | undefined;
+  /** What its windows show as evidence: distinct user agents and paths (in order of first appearance, up to 5 and 10) and event ids of the batch. */
+  sample: { userAgents: string[]; eventIds: string[]; paths: string[] };
+  /** The routes with object ids it called in the batch, with their trails (judged once more at the batch's end). */
+  trails: Map<string, { trail: ObjectTrail; route: RouteBatch; eventIds: string[] }>;
 }
 
 /** One batch (or one slice of a batch) on its way through the stages. */
@@ -127,13 +131,13 @@ export interface RouteBatch {
   minutes: Map<number, RouteCounts>;
   /** Lowest rate-limit remaining share per minute, in 1/10000. */
   lowestRemaining: Map<number, number>;
-  /** Login windows by 5-minute window (login routes only). */
+  /** Login windows by their start (login routes only): two grids of 5-minute windows, the second shifted by half a window. */
   logins: Map<number, LoginBatch>;
   signatures: Set<string>;
+  /** Large responses of the batch by size class (route-counters.ts largeSizeClass). */
+  largeSizes: Map<number, number>;
   eventIds: string[];
   newSignatures: { signature: string; handle: Handle; eventId: string; timestamp: number }[];
-  /** Subjects' object windows on this route by enumeration window: one key string a batch, not one an event. */
-  objectKeys: Map<number, string>;
 }
 
 /** A login route's calls in one 5-minute window of the batch. */
@@ -141,7 +145,8 @@ export interface LoginBatch {
   api: string;
   route: string;
   routeKey: RouteKey;
-  fiveMinutes: number;
+  /** The window's start: a multiple of 2.5 minutes (5-minute windows on two grids, half a window apart). */
+  windowStart: number;
   n: number;
   failures: number;
   ips: Set<string>;
@@ -149,41 +154,13 @@ export interface LoginBatch {
   eventIds: string[];
 }
 
-/** A subject's 5-minute window as this batch touched it. */
-export interface SubjectBatch {
-  api: string;
-  subject: Subject;
-  state: SubjectState;
-  fiveMinutes: number;
-  /** The window's counters and its hour's counts in the subject's state (the view reads them without a lookup). */
-  counts: number[];
-  hourCounts: HourCounts;
-  routes: CappedSet;
-  loginPrincipals: CappedSet | undefined;
-  /** Distinct, in order of first appearance (up to 5 and 10). */
-  userAgents: string[];
-  eventIds: string[];
-  paths: string[];
-}
-
-/** A subject's calls on one route template in one enumeration window, as this batch touched them. */
-export interface SubjectRouteBatch {
-  api: string;
-  subject: Subject;
-  route: string;
-  direction: Direction;
-  enumerationWindow: number;
-  objects: ObjectWindow;
-  ids: string[];
-  eventIds: string[];
-}
-
-/** What the count stage found: every route, subject window, subject route and login window the batch touched. */
+/** What the count stage found: every route and login window the batch touched, and the subjects' windows it judged. */
 export interface CountedBatch {
   routes: Map<string, RouteBatch>;
   /** The apis the batch touched, in the order it met them (their shared counters get this partition's fence). */
   apis: string[];
-  subjects: SubjectBatch[];
-  subjectRoutes: Map<ObjectWindow, SubjectRouteBatch>;
+  /** The subjects' windows judged as their calls were counted (engine/hops.ts). */
+  subjects: SubjectWindow[];
+  subjectRoutes: SubjectRouteWindow[];
   logins: LoginBatch[];
 }

@@ -1,7 +1,7 @@
 import { emptyShard, type ShardOps, type StateStore } from '@vigil/state';
 import { storageKeys, storageTtlMs } from '../storage/keys.js';
 import type { SubjectState } from '../subject-state.js';
-import { HOUR } from '../units.js';
+import { DAY, HOUR } from '../units.js';
 import type { Actor } from './batch.js';
 
 /** One subject's checkpoint row, serialised: filed under `hour`, and deleted from `movedFrom` (the hour it was filed under before). */
@@ -12,6 +12,8 @@ export interface CheckpointRow {
   hour: number;
   text: string;
   movedFrom: number | undefined;
+  /** Its memory (business-as-usual), when it changed since last written: filed under `day`, deleted from `movedFrom`. */
+  memory?: { day: number; text: string; version: number; movedFrom: number | undefined };
 }
 
 /** A deferred checkpoint being serialised: each subject dirty when it was called, as it was then. */
@@ -120,6 +122,37 @@ export class Checkpointer {
     return { rows: evicted.map(([id, state]) => checkpointRow(id, state, now)), evicted, changed, delegatedBy };
   }
 
+  /**
+   * After the episodes stage changed subjects' episodes and business-as-usual (after the batch's own write):
+   * deferred, they are dirty again, past any checkpoint under way; per batch, their rows are written now.
+   */
+  async afterSettle(changed: ReadonlyMap<string, SubjectState>, store: StateStore, now: number): Promise<void> {
+    if (changed.size === 0) return;
+    if (this.deferred) {
+      const at = ++this.changes;
+      for (const [id, state] of changed) {
+        this.dirty.set(id, state);
+        state.changedAt = at;
+      }
+      return;
+    }
+    const rows = [...changed].map(([id, state]) => checkpointRow(id, state, now));
+    await this.writeRows(rows, store, now);
+    filed(rows);
+  }
+
+  /** Writes rows in one round trip; what each api's write dropped past its cap. */
+  private async writeRows(rows: readonly CheckpointRow[], store: StateStore, now: number): Promise<number> {
+    const shards = new Map<string, ShardOps>();
+    this.addRows(rows, (tag) => {
+      let ops = shards.get(tag);
+      if (!ops) shards.set(tag, (ops = emptyShard(tag)));
+      return ops;
+    });
+    const results = await store.apply({ now, shards: [...shards.values()] });
+    return results.reduce((sum, r) => sum + r.dropped, 0);
+  }
+
   /** The batch's write is under way: a checkpoint that left rows to it waits for it. */
   writeStarted(batch: BatchCheckpoints, write: Promise<unknown>): void {
     batch.delegatedBy?.delegated.push(write);
@@ -131,22 +164,19 @@ export class Checkpointer {
     if (batch.evicted.length > 0) this.markWritten(batch.evicted, batch.changed);
   }
 
-  /** Adds checkpoint rows to their api's shard: one hash per api and hour; the copy under an hour a subject left is deleted. */
+  /**
+   * Adds checkpoint rows to their api's shard: one hash per api and hour (and, for memories, per api and day); the
+   * copy under a bucket a subject left is deleted.
+   */
   addRows(rows: Iterable<CheckpointRow>, shard: (tag: string) => ShardOps): void {
-    const byHour = new Map<string, [string, string][]>();
-    const moved = new Map<string, string[]>();
+    const checkpoints = new Buckets();
+    const memories = new Buckets();
     for (const row of rows) {
-      push(byHour, `${row.api}\u0000${row.hour}`, [row.key, row.text]);
-      if (row.movedFrom !== undefined) push(moved, `${row.api}\u0000${row.movedFrom}`, row.key);
+      checkpoints.add(row.api, row.key, row.hour, row.text, row.movedFrom);
+      if (row.memory) memories.add(row.api, row.key, row.memory.day, row.memory.text, row.memory.movedFrom);
     }
-    for (const [bucket, fields] of byHour) {
-      const [tag, hour] = bucket.split('\u0000') as [string, string];
-      shard(tag).texts.push({ key: storageKeys.subjectCheckpoints(Number(hour)), fields, ttlMs: storageTtlMs.subjectCheckpoints, cap: this.options.capPerApiHour });
-    }
-    for (const [bucket, fields] of moved) {
-      const [tag, hour] = bucket.split('\u0000') as [string, string];
-      (shard(tag).textDeletes ??= []).push({ key: storageKeys.subjectCheckpoints(Number(hour)), fields });
-    }
+    checkpoints.addTo(shard, storageKeys.subjectCheckpoints, storageTtlMs.subjectCheckpoints, this.options.capPerApiHour);
+    memories.addTo(shard, storageKeys.subjectMemory, storageTtlMs.subjectMemory, this.options.capPerApiHour);
   }
 
   /**
@@ -176,17 +206,11 @@ export class Checkpointer {
       this.run = undefined;
       // Written at once, then committed by the caller: a process killed in between replays from the last commit
       // with subjects a checkpoint ahead of it (counted twice); one write keeps that window one round trip long.
-      const shards = new Map<string, ShardOps>();
-      this.addRows(run.ready, (tag) => {
-        let ops = shards.get(tag);
-        if (!ops) shards.set(tag, (ops = emptyShard(tag)));
-        return ops;
-      });
-      const results = await store.apply({ now, shards: [...shards.values()] });
+      const dropped = await this.writeRows(run.ready, store, now);
       filed(run.ready);
       await Promise.all(run.delegated);
       this.markWritten(taken, upTo);
-      return { subjects: run.ready.length, dropped: results.reduce((sum, r) => sum + r.dropped, 0) };
+      return { subjects: run.ready.length, dropped };
     } finally {
       this.run = undefined;
     }
@@ -223,6 +247,28 @@ function leaveOut(run: CheckpointRun, evicted: readonly [string, SubjectState][]
   return leftOut;
 }
 
+/** Rows of one family (checkpoints, memories) by api and time bucket, and the fields to delete from buckets they left. */
+class Buckets {
+  private readonly rows = new Map<string, [string, string][]>();
+  private readonly moved = new Map<string, string[]>();
+
+  add(api: string, key: string, bucket: number, text: string, movedFrom: number | undefined): void {
+    push(this.rows, `${api}\u0000${bucket}`, [key, text]);
+    if (movedFrom !== undefined) push(this.moved, `${api}\u0000${movedFrom}`, key);
+  }
+
+  addTo(shard: (tag: string) => ShardOps, keyOf: (bucket: number) => readonly (string | number)[], ttlMs: number, cap: number): void {
+    for (const [id, fields] of this.rows) {
+      const [tag, bucket] = id.split('\u0000') as [string, string];
+      shard(tag).texts.push({ key: keyOf(Number(bucket)), fields, ttlMs, cap });
+    }
+    for (const [id, fields] of this.moved) {
+      const [tag, bucket] = id.split('\u0000') as [string, string];
+      (shard(tag).textDeletes ??= []).push({ key: keyOf(Number(bucket)), fields });
+    }
+  }
+}
+
 function push<T>(map: Map<string, T[]>, key: string, value: T): void {
   let list = map.get(key);
   if (!list) map.set(key, (list = []));
@@ -237,7 +283,12 @@ function checkpointRow(id: string, state: SubjectState, now: number): Checkpoint
   const cut = id.indexOf('\u0000');
   const hour = Math.floor(state.lastSeen! / HOUR);
   const movedFrom = state.checkpointHour !== undefined && state.checkpointHour !== hour ? state.checkpointHour : undefined;
-  return { state, api: id.slice(0, cut), key: id.slice(cut + 1), hour, text: state.toCheckpoint(now), movedFrom };
+  const row: CheckpointRow = { state, api: id.slice(0, cut), key: id.slice(cut + 1), hour, text: state.toCheckpoint(now), movedFrom };
+  if (state.memoryVersion > state.memoryWritten && state.usual.size > 0) {
+    const day = Math.floor(state.lastSeen! / DAY);
+    row.memory = { day, text: state.toMemory(), version: state.memoryVersion, movedFrom: state.memoryDay !== undefined && state.memoryDay !== day ? state.memoryDay : undefined };
+  }
+  return row;
 }
 
 /**
@@ -246,5 +297,11 @@ function checkpointRow(id: string, state: SubjectState, now: number): Checkpoint
  * by the next. Hours only move forward (a subject's latest event does), whatever order writes end in.
  */
 function filed(rows: readonly CheckpointRow[]): void {
-  for (const row of rows) if (row.state.checkpointHour === undefined || row.hour > row.state.checkpointHour) row.state.checkpointHour = row.hour;
+  for (const row of rows) {
+    const state = row.state;
+    if (state.checkpointHour === undefined || row.hour > state.checkpointHour) state.checkpointHour = row.hour;
+    if (!row.memory) continue;
+    if (state.memoryDay === undefined || row.memory.day > state.memoryDay) state.memoryDay = row.memory.day;
+    state.memoryWritten = Math.max(state.memoryWritten, row.memory.version);
+  }
 }

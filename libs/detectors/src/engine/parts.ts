@@ -6,13 +6,19 @@ import type { SubjectState } from '../subject-state.js';
 import { emptyThreats, type ThreatMatcher } from '../threats.js';
 import type { AnyDetector, ApiWindow, RouteWindow } from '../types.js';
 import type { Checkpointer } from './checkpointer.js';
+import type { RoutePeers } from './peers.js';
+import type { ApiHistories } from './api-histories.js';
 
-/** An api's expectation for one hour, as the volume detector judges its minutes against it. */
+/** An api's expectation for one hour (engine/api-minutes.ts), as the volume detector judges its minutes against it. */
 export interface ApiBaseline {
-  expected: number | undefined;
-  /** ApiMinute `dropExpectedPerMinute`: only a recent baseline has one. */
-  dropExpected?: number;
-  spread: number | undefined;
+  /** Events expected in the hour; undefined while warming up. */
+  expectedHour: number | undefined;
+  /** What a drop is judged against: only a recent baseline has one (the lower of the median and the latest hour). */
+  dropExpectedHour?: number;
+  /** How much the hour varies from day to day, in log terms. */
+  sigmaLog: number;
+  /** The share of the hour each minute of the hour carries (sums to 1); undefined without history. */
+  profile: number[] | undefined;
   kind: ApiWindow['baselineKind'];
 }
 
@@ -37,6 +43,10 @@ export interface EngineParts {
   readonly knownApis: BoundedMap<string, { api: string; direction: Direction }>;
   /** Routes admitted (by `api\u0000routeKey`), with the day they were admitted for. */
   readonly admittedRoutes: BoundedMap<string, number>;
+  /** How many distinct ids the subjects of each route address in an hour (engine/peers.ts). */
+  readonly peers: RoutePeers;
+  /** Each api's closed minutes of the last hours (engine/api-minutes.ts). */
+  readonly apiHistories: ApiHistories;
 }
 
 /**
@@ -73,6 +83,11 @@ export class SubjectCache {
 
   clear(): void {
     this.map.clear();
+  }
+
+  /** The states held (benchmarks: what a subject costs). */
+  states(): IterableIterator<SubjectState> {
+    return this.map.values();
   }
 }
 

@@ -36,18 +36,26 @@ export const storageKeys = Object.freeze({
   apiMinute: (direction: 'i' | 'o', minute: number): KeyParts => ['am', direction, minute],
   /** An api's event count (`n`) in one hour, per direction: its seasonal and recent baselines. */
   apiHour: (direction: 'i' | 'o', hour: number): KeyParts => ['ah', direction, hour],
-  /** A login route's calls (`n`) and failures (`f`) in one 5-minute window. */
-  loginWindow: (route: RouteKey, fiveMinutes: number): KeyParts => ['lw', route, fiveMinutes],
+  /** An api's event count (`n`) in one day (UTC), per direction: whether it had traffic that day. */
+  apiDay: (direction: 'i' | 'o', day: number): KeyParts => ['ad', direction, day],
+  /** An api's events of one hour by minute (fields `0`…`59`): the phase within that hour of the day its traffic keeps (a partner's job at :00, a nightly sync from 02:00 to 02:20). */
+  apiMinuteProfile: (direction: 'i' | 'o', hour: number): KeyParts => ['amp', direction, hour],
+  /** A login route's calls (`n`) and failures (`f`) in one 5-minute window (named by its start in 2.5-minute units: two grids). */
+  loginWindow: (route: RouteKey, start: number): KeyParts => ['lw', route, start],
   /** The client IPs seen on a login route in one 5-minute window (a capped set). */
-  loginIps: (route: RouteKey, fiveMinutes: number): KeyParts => ['lip', route, fiveMinutes],
+  loginIps: (route: RouteKey, start: number): KeyParts => ['lip', route, start],
   /** The principals tried on a login route in one 5-minute window (a capped set). */
-  loginPrincipals: (route: RouteKey, fiveMinutes: number): KeyParts => ['lpr', route, fiveMinutes],
+  loginPrincipals: (route: RouteKey, start: number): KeyParts => ['lpr', route, start],
   /** The subject checkpoints filed under one hour (the hour of each subject's latest event). */
   subjectCheckpoints: (hour: number): KeyParts => ['sc', hour],
+  /** What subjects learned of their business-as-usual, filed under one day (the day of each one's latest event): it outlives their checkpoints. */
+  subjectMemory: (day: number): KeyParts => ['su', day],
   /** The route templates admitted on one day (`maxRoutesPerApi`). */
   admittedRoutes: (day: number): KeyParts => ['routes', day],
   /** Per partition, the offset the api's shared counters hold the events up to. */
   fence: (): KeyParts => ['fence'],
+  /** How often a route served a large response of each size (size classes of 2%, route-counters.ts): the sizes it usually serves. */
+  routeLargeSizes: (route: RouteKey): KeyParts => ['lsz', route],
 });
 
 /** How long each family lives. A time bucket's life is fixed by the window it counts. */
@@ -55,8 +63,10 @@ export const storageTtlMs = Object.freeze({
   routeMinute: 3 * HOUR,
   apiMinute: 3 * HOUR,
   routeHour: (baselineHours: number) => (baselineHours + 2) * HOUR,
-  /** Seven days of seasonal baseline, and the hour itself. */
-  apiHour: 8 * DAY + HOUR,
+  /** Two weeks of seasonal baseline (the same hour on days of the same kind: weekdays, weekends), and the hour itself. */
+  apiHour: 15 * DAY + HOUR,
+  apiDay: 16 * DAY,
+  apiMinuteProfile: 8 * DAY,
   routeMeta: 30 * DAY,
   routeSignatures: 30 * DAY,
   /** A 5-minute window is read only while it is current (and for late events). */
@@ -66,15 +76,21 @@ export const storageTtlMs = Object.freeze({
    * slack. A subject is looked for in the hours around the batch's, latest first (CHECKPOINT_HOURS).
    */
   subjectCheckpoints: 5 * HOUR,
+  /** A subject's business-as-usual: its memory (3 days of episodes) and that day. Looked for in the days around the batch's (MEMORY_DAYS). */
+  subjectMemory: 4 * DAY,
   admittedRoutes: 2 * DAY,
   /** Renewed by each batch of its api and partition. */
   fence: 7 * DAY,
   /** How long a published finding id is remembered (replays within it emit nothing new). */
   claim: 7 * DAY,
+  routeLargeSizes: 7 * DAY,
 });
 
 /** The hours (relative to the batch's) where a subject's checkpoint is looked for, latest first. */
 export const CHECKPOINT_HOURS: readonly number[] = [1, 0, -1, -2, -3];
+
+/** The days (relative to the batch's) where a subject's memory is looked for, latest first. */
+export const MEMORY_DAYS: readonly number[] = [1, 0, -1, -2, -3];
 
 /** Where events of routes beyond an api's `maxRoutesPerApi` are counted. */
 export const OVERFLOW_ROUTE = '{other}';

@@ -135,3 +135,8 @@ function addBin(target: RouteStats, field: string, v: number): void {
   const i = Number(field.slice(1));
   bins[i] = (bins[i] ?? 0) + v;
 }
+
+/** Large responses are told apart by size in classes 2% wide: two downloads of one file fall in one class or neighbours. */
+export function largeSizeClass(bytes: number): number {
+  return Math.floor(Math.log(Math.max(1, bytes)) / Math.log(1.02));
+}

@@ -66,7 +66,7 @@ describe('vigil backtest', () => {
 
   it('reads thresholds from --config and known threats from --threats', async () => {
     const cfg = join(dir, 'vigil.yaml');
-    writeFileSync(cfg, 'detectors:\n  bola_enumeration:\n    minDistinctIds: 100\n');
+    writeFileSync(cfg, 'detectors:\n  bola_enumeration:\n    minDistinctIds: 100\n    slowMinDistinctIds: 100\n');
     const threats = join(dir, 'threats.yaml');
     writeFileSync(threats, 'cidrs:\n  - { value: 203.0.113.0/24, reason: botnet }\n');
     const events = Array.from({ length: 60 }, (_, i) => tx({ id: `c${i}`, timestamp: T0 + i * 1000, path: `/users/${i + 1}/account`, principal: 'mallory', clientIp: '203.0.113.5', status: 403 }));

@@ -12,7 +12,7 @@ const { windowStart, windowEnd } = subjectRouteWindow();
 function enumeration(distinct: number, o: { n?: number; ok?: number; denied?: number; ids?: string[] } & Partial<SubjectRouteWindow> = {}): SubjectRouteWindow {
   const { ids, ...rest } = o;
   const n = o.n ?? distinct;
-  return subjectRouteWindow({ subject: mallory, distinctIds: distinct, n, ok: o.ok ?? n, denied: o.denied ?? 0, batchIds: ids ?? sequentialIds(5000, distinct), ...rest });
+  return subjectRouteWindow({ subject: mallory, distinctIds: distinct, n, ok: o.ok ?? n, denied: o.denied ?? 0, ids: ids ?? sequentialIds(5000, distinct), ...rest });
 }
 
 const run = (windows: SubjectRouteWindow[], config?: Record<string, unknown>) => runDetector(bolaEnumeration, { subjectRoutes: windows, config });

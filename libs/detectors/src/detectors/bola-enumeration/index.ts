@@ -15,6 +15,12 @@ export const bolaEnumerationConfig = z
     confirmedOkReads: positiveInt.default(20),
     /** Denied share (401/403/404) at or above which a small enumeration (under 2x minDistinctIds) is only medium. */
     probeDeniedShare: ratio.max(1).default(0.8),
+    /** Slow enumeration, over 30 minutes: at least this many distinct ids… */
+    slowMinDistinctIds: positiveInt.default(30),
+    /** …this many times what the subject itself addresses in half an hour (its own usual, learned slowly)… */
+    slowOwnFactor: ratio.min(1).default(4),
+    /** …and this many times what the route's busiest subjects address in an hour (their 99.9th percentile), within half an hour, once enough are known. */
+    slowPeerFactor: ratio.min(1).default(2),
     severity: severityOverride,
   })
   .strict()
@@ -29,11 +35,37 @@ export interface IdPattern {
   sampleIds: string[];
 }
 
-/** The id pattern of every window with enough distinct ids to be judged (the others are not looked at). */
+/** The id pattern of every window that is an enumeration (the others are not looked at). */
 export function idPatterns(ctx: DetectContext, cfg: BolaConfig): Map<SubjectRouteWindow, IdPattern> {
   const patterns = new Map<SubjectRouteWindow, IdPattern>();
-  for (const w of ctx.subjectRoutes) if (w.direction === 'inbound' && w.distinctIds >= cfg.minDistinctIds) patterns.set(w, idPattern(w.batchIds));
+  for (const w of ctx.subjectRoutes) if (w.direction === 'inbound' && enumerates(w, cfg)) patterns.set(w, idPattern(w.ids));
   return patterns;
+}
+
+/** Fast: minDistinctIds in the enumeration window. Slow: more than the floor, than the subject's own usual and than its peers', in 30 minutes. */
+export function enumerates(w: SubjectRouteWindow, cfg: BolaConfig): boolean {
+  if (w.horizon === 'fast') return w.distinctIds >= cfg.minDistinctIds;
+  const halfHour = (w.windowEnd - w.windowStart) / 3_600_000;
+  if (w.distinctIds < cfg.slowMinDistinctIds) return false;
+  // Slow is "more than it and its peers ever do": with neither the route's peers known nor two hours of its own, nothing to judge against.
+  if (!w.peers && w.ownHours.length < 2) return false;
+  if (w.distinctIds < cfg.slowOwnFactor * learnedHourly(w.ownHours) * halfHour) return false;
+  // Against a whole hour of the busiest peer: an ordinary session of a few minutes reads in half an hour what it reads in the hour.
+  return !w.peers || w.distinctIds >= cfg.slowPeerFactor * w.peers.top;
+}
+
+/** How far a subject's learned hourly level may grow per active hour: at most twice a day. */
+const GROWTH_PER_HOUR = 2 ** (1 / 24);
+
+/**
+ * The distinct ids an hour the subject has learned to be usual for it on the route: its first active hour, then
+ * each later one, grown at most twice a day (a subject that reads more and more cannot make a large count usual
+ * within a day); 0 without history.
+ */
+export function learnedHourly(ownHours: readonly number[]): number {
+  let level = ownHours[0] ?? 0;
+  for (const n of ownHours.slice(1)) level = Math.max(level, Math.min(n, level * GROWTH_PER_HOUR));
+  return level;
 }
 
 /** One pass over the ids, nothing built but the sample. */
@@ -56,9 +88,14 @@ export function idPattern(ids: readonly string[]): IdPattern {
 
 /**
  * Object-id enumeration (BOLA, OWASP API1): one subject addresses many
- * distinct object ids on one route template within the bola window.
- *
- * Fires when distinct ids >= minDistinctIds. Severity:
+ * distinct object ids on one route template, in windows that slide with its
+ * calls: the enumeration window (fast: at least minDistinctIds wherever the
+ * reads fall relative to the clock) and 30 minutes (slow: more than
+ * slowMinDistinctIds, more than the subject itself usually reads, and more
+ * than its peers on the route). One finding per episode, revised as it
+ * grows; an enumeration the subject repeats (a job at :00) is usual from
+ * its second time on (low), unless it changes route, size, addresses or
+ * denials. Severity:
  *  - critical when at least confirmedOkReads distinct objects were certainly
  *    returned with 2xx (a confirmed breach);
  *  - medium when the ids are few (under 2x the threshold) and mostly denied
@@ -86,22 +123,28 @@ export function distinctOkReadsAtLeast(w: Pick<SubjectRouteWindow, 'n' | 'ok' | 
   return Math.max(0, Math.min(w.distinctIds, w.ok - Math.max(0, w.n - w.distinctIds)));
 }
 
+/** The share of the window's distinct ids the subject had never read before: an enumeration reads new ones, a job its own again. */
+export function newShare(w: Pick<SubjectRouteWindow, 'distinctIds' | 'familiarIds'>): number {
+  return w.distinctIds > 0 ? Math.max(0, w.distinctIds - w.familiarIds) / w.distinctIds : 0;
+}
+
 function draft(w: SubjectRouteWindow, pattern: IdPattern, cfg: BolaConfig, now: number): FindingDraft {
+  const threshold = w.horizon === 'fast' ? cfg.minDistinctIds : cfg.slowMinDistinctIds;
   const requests = Math.max(w.n, w.distinctIds);
   const deniedShare = requests > 0 ? w.denied / requests : 0;
   const okRead = distinctOkReadsAtLeast(w);
   const sequential = pattern.sequentialShare;
 
   const confirmed = okRead >= cfg.confirmedOkReads;
-  const probe = !confirmed && w.distinctIds < 2 * cfg.minDistinctIds && deniedShare >= cfg.probeDeniedShare;
+  const probe = !confirmed && w.distinctIds < 2 * threshold && deniedShare >= cfg.probeDeniedShare;
   const computed: Severity = confirmed ? 'critical' : probe ? 'medium' : 'high';
 
-  const idsScore = clamp((w.distinctIds - cfg.minDistinctIds) / (3 * cfg.minDistinctIds), 0, 1);
+  const idsScore = clamp((w.distinctIds - threshold) / (3 * threshold), 0, 1);
   const score = clamp(0.4 * idsScore + 0.35 * (sequential ?? 0) + 0.25 * deniedShare + (confirmed ? 0.25 : 0), 0, 1);
   const confidence = round(0.5 + 0.49 * score);
 
   const who = clip(w.subject.value, 60);
-  const span = formatMinutes(cfg.windowMs);
+  const span = formatMinutes(w.windowEnd - w.windowStart);
   const seqText = sequential === undefined ? '' : `, ${Math.round(sequential * 100)}% of consecutive numeric ids sequential`;
   const verdict = confirmed
     ? `At least ${okRead} distinct objects were returned with 2xx: treat it as a data exposure. Check whether these objects belong to ${who}, revoke its sessions or keys, and fix the object-level authorization check of this route.`
@@ -116,11 +159,12 @@ function draft(w: SubjectRouteWindow, pattern: IdPattern, cfg: BolaConfig, now: 
     distinctOkReadsAtLeast: okRead,
     denied: w.denied,
     deniedShare: round(deniedShare),
-    minDistinctIds: cfg.minDistinctIds,
-    windowMs: cfg.windowMs,
+    minDistinctIds: threshold,
+    windowMs: w.windowEnd - w.windowStart,
     sampleIds: sample(pattern.sampleIds, 10).join(', ').slice(0, 1024),
   };
   if (sequential !== undefined) evidence.sequentialShare = round(sequential);
+  if (w.familiarIds > 0) evidence.familiarIds = Math.min(w.familiarIds, w.distinctIds);
 
   return {
     detector: 'bola_enumeration',
@@ -135,9 +179,12 @@ function draft(w: SubjectRouteWindow, pattern: IdPattern, cfg: BolaConfig, now: 
     description:
       `${w.subject.kind} ${who} addressed ${w.distinctIds} distinct object ids on ${w.api} ${clip(w.route, 200)} in the window from ` +
       `${iso(w.windowStart)} to ${iso(w.windowEnd)} (counted up to ${iso(Math.min(now, w.windowEnd))}; ${requests} requests: ${w.ok} answered 2xx, ${w.denied} denied with 401/403/404${seqText}). ` +
-      `One subject reading more than ${cfg.minDistinctIds} different objects in ${span} is enumeration, not ordinary use. ${verdict}`,
+      `One subject reading more than ${threshold} different objects in ${span}${w.horizon === 'slow' ? `, far more than it and the route's other subjects usually read (it learned ${Math.round(learnedHourly(w.ownHours))} an hour)` : ''} is enumeration, not ordinary use. ${verdict}`,
     evidence,
     owasp: OWASP.BOLA,
     eventIds: sample(w.sampleEventIds),
+    episode: w.active,
+    magnitude: w.distinctIds,
+    usual: { ips: w.ips, deniedShare: round(deniedShare), newShare: round(newShare(w)) },
   };
 }

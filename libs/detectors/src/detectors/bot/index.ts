@@ -16,15 +16,19 @@ export const botConfig = z
     minDistinctRoutes: positiveInt.default(15),
     /** Without regular timing, an automation user agent must carry at least this share of the calls. */
     minAutomationShare: ratio.max(1).default(0.5),
+    /** Over an hour (slow scraping): the calls that make a subject worth judging; the other traits as in 5 minutes. */
+    longMinRequests: positiveInt.default(120),
     severity: severityOverride,
   })
   .strict()
   .default({});
 
 /**
- * Machine-like clients, over the subject's 5-minute window.
+ * Machine-like clients, over the subject's windows that slide with its calls:
+ * 5 minutes (at least minRequests calls) and an hour (at least
+ * longMinRequests: a slow scraper).
  *
- * Fires when the subject made at least minRequests calls and either
+ * Fires when the subject made enough calls and either
  *  - its inter-arrival gaps are metronome-regular (cv <= maxGapCv) and one more
  *    machine trait speaks: an automation user agent, no think time
  *    (mean gap <= maxMeanGapMs), or breadth (distinct routes >= minDistinctRoutes)
@@ -39,8 +43,9 @@ export const bot = defineDetector({
   detect(ctx, cfg) {
     const out: FindingDraft[] = [];
     for (const s of ctx.subjects) {
-      if (s.n < cfg.minRequests) continue;
-      const v = verdict(s, cfg);
+      const minRequests = s.horizon === 'short' ? cfg.minRequests : cfg.longMinRequests;
+      if (s.n < minRequests) continue;
+      const v = verdict(s, cfg, minRequests);
       if (v) out.push(draft(s, cfg, v, ctx.now));
     }
     return out;
@@ -56,9 +61,9 @@ interface Verdict {
   automationShare: number;
 }
 
-function verdict(s: SubjectWindow, cfg: BotConfig): Verdict | undefined {
+function verdict(s: SubjectWindow, cfg: BotConfig, minRequests: number): Verdict | undefined {
   // A coefficient of variation means something only over enough measured gaps (gaps over a minute are not measured).
-  const measured = s.gaps.n >= Math.max(2, Math.ceil(cfg.minRequests / 2));
+  const measured = s.gaps.n >= Math.max(2, Math.ceil(minRequests / 2));
   const regular = measured && s.gaps.cv !== undefined && s.gaps.cv <= cfg.maxGapCv;
   const fast = measured && s.gaps.meanMs <= cfg.maxMeanGapMs;
   const broad = s.distinctRoutes >= cfg.minDistinctRoutes;
@@ -76,6 +81,7 @@ function draft(s: SubjectWindow, cfg: BotConfig, v: Verdict, now: number): Findi
   const confidence = round(0.5 + 0.49 * score);
 
   const who = clip(s.subject.value, 60);
+  const span = s.horizon === 'short' ? '5 min' : '1 hour';
   const meanS = s.gaps.meanMs / 1000;
   const traits: string[] = [];
   if (v.regular) traits.push(`metronome-regular gaps (cv ${round(s.gaps.cv ?? 0, 2)}, mean ${fmtSeconds(meanS)})`);
@@ -90,7 +96,8 @@ function draft(s: SubjectWindow, cfg: BotConfig, v: Verdict, now: number): Findi
     meanGapMs: Math.round(s.gaps.meanMs),
     distinctRoutes: s.distinctRoutes,
     automationAgentShare: round(v.automationShare),
-    minRequests: cfg.minRequests,
+    minRequests: s.horizon === 'short' ? cfg.minRequests : cfg.longMinRequests,
+    windowMinutes: (s.windowEnd - s.windowStart) / 60_000,
     maxGapCv: cfg.maxGapCv,
     userAgents: s.userAgents.join(' | ').slice(0, 1024),
     samplePaths: sample(s.samplePaths, 10).join(', ').slice(0, 1024),
@@ -105,15 +112,18 @@ function draft(s: SubjectWindow, cfg: BotConfig, v: Verdict, now: number): Findi
     subject: s.subject,
     windowStart: s.windowStart,
     windowEnd: s.windowEnd,
-    title: clip(`${who} behaves like a bot: ${s.n} calls in 5 min, ${traits[0]}`, 200),
+    title: clip(`${who} behaves like a bot: ${s.n} calls in ${span}, ${traits[0]}`, 200),
     description:
-      `${s.subject.kind} ${who} made ${s.n} calls to ${s.api} in the 5-minute window from ${iso(s.windowStart)} (counted up to ${iso(now)}) ` +
+      `${s.subject.kind} ${who} made ${s.n} calls to ${s.api} in the ${span === '5 min' ? '5-minute' : 'hour-long'} window from ${iso(s.windowStart)} (counted up to ${iso(Math.min(now, s.windowEnd))}) ` +
       `with ${traits.join(', ')}. People pause irregularly between calls and stay on a few routes; scripts keep time and sweep. ` +
       `User agents: ${s.userAgents.length ? clip(s.userAgents.join(', '), 300) : 'none'}. ` +
       `Check whether ${who} is a known integration; if not, consider rate limits or bot protection on the flows it drives.`,
     evidence,
     owasp: OWASP.BUSINESS_FLOWS,
     eventIds: sample(s.sampleEventIds),
+    episode: s.active,
+    magnitude: s.n,
+    usual: { ips: s.ips },
   };
 }
 

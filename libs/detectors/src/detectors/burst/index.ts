@@ -20,36 +20,49 @@ export const burstConfig = z
 
 type BurstConfig = z.output<typeof burstConfig>;
 
-/** A subject's busiest minute of its 5-minute window so far: its calls, and the minute's start. */
+/** A subject's busiest 60 seconds in a window: its calls, and when they started. */
 export interface PeakMinute {
   minuteN: number;
   minuteStart: number;
 }
 
-/** The busiest minute of each subject window (the earliest of equals), in the order of ctx.subjects. */
-export function peakMinutes(ctx: DetectContext): PeakMinute[] {
-  return ctx.subjects.map((s) => {
-    let minuteStart = s.windowStart;
-    let minuteN = 0;
-    s.minuteCounts.forEach((n, k) => {
-      if (n > minuteN) {
-        minuteN = n;
-        minuteStart = s.windowStart + k * MINUTE;
-      }
-    });
-    return { minuteN, minuteStart };
-  });
+/** Six 10-second slots: the minute a burst is counted in, wherever it falls. */
+const SLOTS_PER_MINUTE = 6;
+
+/** The busiest 60 seconds of each short subject window (the earliest of equals), in the order of ctx.subjects; long windows give none. */
+export function peakMinutes(ctx: DetectContext): (PeakMinute | undefined)[] {
+  return ctx.subjects.map((s) => (s.horizon === 'short' ? peakOf(s.slotCalls, s.windowStart) : undefined));
 }
 
+/** The largest sum of six consecutive slots (a sliding minute, 10-second steps), starting at its first call. */
+export function peakOf(slotCalls: readonly number[], windowStart: number): PeakMinute {
+  let minuteN = 0;
+  let last = -1;
+  let sum = 0;
+  for (let i = 0; i < slotCalls.length; i++) {
+    sum += slotCalls[i]!;
+    if (i >= SLOTS_PER_MINUTE) sum -= slotCalls[i - SLOTS_PER_MINUTE]!;
+    if (sum > minuteN) {
+      minuteN = sum;
+      last = i;
+    }
+  }
+  // The busiest minute found ends with slot `last`; the minute from its first call holds the same calls.
+  let first = Math.max(0, last - SLOTS_PER_MINUTE + 1);
+  while (first < last && slotCalls[first] === 0) first++;
+  return { minuteN, minuteStart: windowStart + Math.max(0, first) * 10_000 };
+}
 /**
- * Short bursts of one client: its calls in the current minute against its
- * per-minute rate over the previous hour (a subject with no history is judged
- * against newSubjectBaselinePerMinute).
+ * Short bursts of one client: its busiest 60 seconds (sliding, wherever they
+ * fall) against its per-minute rate over the previous hour (a subject with
+ * no history is judged against newSubjectBaselinePerMinute).
  *
- * Fires when minuteN >= minRequestsPerMinute and minuteN >= minRatio x baseline;
- * medium, high from 5 x minRatio. Window: the minute. Nothing fires until the
- * api itself has warmupHours of history (before that, every client is "new"
- * and previous-hour rates may cover only part of the hour).
+ * Fires when the minute's calls >= minRequestsPerMinute and >= minRatio x
+ * baseline; medium, high from 5 x minRatio. One finding per episode (the
+ * burst's overlapping windows), revised as it grows; a burst the subject
+ * repeats (a job at :00) is usual from its second time on (low). Nothing
+ * fires until the api itself has warmupHours of history (before that, every
+ * client is "new" and previous-hour rates may cover only part of the hour).
  */
 export const burst = defineDetector({
   name: 'burst',
@@ -59,8 +72,8 @@ export const burst = defineDetector({
     const out: FindingDraft[] = [];
     const warm = new Map<string, boolean>();
     ctx.subjects.forEach((s, i) => {
-      const peak = peaks[i]!;
-      if (peak.minuteN < cfg.minRequestsPerMinute) return;
+      const peak = peaks[i];
+      if (!peak || peak.minuteN < cfg.minRequestsPerMinute) return;
       const baseline = s.baselinePerMinute ?? cfg.newSubjectBaselinePerMinute;
       if (peak.minuteN < cfg.minRatio * baseline) return;
       let isWarm = warm.get(s.api);
@@ -115,5 +128,8 @@ function draft(s: SubjectWindow, peak: PeakMinute, baseline: number, cfg: BurstC
     },
     owasp: OWASP.RESOURCE_CONSUMPTION,
     eventIds: sample(s.sampleEventIds),
+    episode: { from: minuteStart, to: minuteStart + MINUTE },
+    magnitude: minuteN,
+    usual: { ips: s.ips },
   };
 }

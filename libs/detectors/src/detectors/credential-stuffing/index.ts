@@ -8,9 +8,12 @@ import { OWASP, clip, confidenceFrom, positiveInt, ratio, sample, severityOr, se
 /** The `detectors.credential_stuffing` config section. */
 export const credentialStuffingConfig = z
   .object({
-    /** One IP: failures and distinct principals it tried in the window. */
+    /** One IP: failures and distinct principals it tried in 5 minutes… */
     minFailuresPerIp: positiveInt.default(20),
     minPrincipalsPerIp: positiveInt.default(8),
+    /** …or in an hour (slow stuffing: an attempt a minute). */
+    longMinFailuresPerIp: positiveInt.default(30),
+    longMinPrincipalsPerIp: positiveInt.default(15),
     /** Many IPs against one login route. */
     minFailuresPerRoute: positiveInt.default(60),
     minDistinctIps: positiveInt.default(15),
@@ -46,7 +49,8 @@ export const credentialStuffing = defineDetector({
     const out: FindingDraft[] = [];
     for (const s of ctx.subjects) {
       if (s.subject.kind !== 'ip') continue;
-      if (s.authFailures >= cfg.minFailuresPerIp && s.loginPrincipals >= cfg.minPrincipalsPerIp) out.push(fromIp(s, cfg, ctx.now));
+      const [failures, principals] = s.horizon === 'short' ? [cfg.minFailuresPerIp, cfg.minPrincipalsPerIp] : [cfg.longMinFailuresPerIp, cfg.longMinPrincipalsPerIp];
+      if (s.authFailures >= failures && s.loginPrincipals >= principals) out.push(fromIp(s, cfg, { failures, principals }, ctx.now));
     }
     for (const l of ctx.logins) {
       const d = fromRoute(l, cfg, ctx.now);
@@ -58,11 +62,10 @@ export const credentialStuffing = defineDetector({
 
 type StuffingConfig = z.output<typeof credentialStuffingConfig>;
 
-function fromIp(s: SubjectWindow, cfg: StuffingConfig, now: number): FindingDraft {
+function fromIp(s: SubjectWindow, cfg: StuffingConfig, min: { failures: number; principals: number }, now: number): FindingDraft {
   const ip = clip(s.subject.value, 60);
-  const confidence = round(
-    Math.max(confidenceFrom(s.loginPrincipals, cfg.minPrincipalsPerIp, 5 * cfg.minPrincipalsPerIp), confidenceFrom(s.authFailures, cfg.minFailuresPerIp, 5 * cfg.minFailuresPerIp)),
-  );
+  const span = s.horizon === 'short' ? '5 min' : '1 hour';
+  const confidence = round(Math.max(confidenceFrom(s.loginPrincipals, min.principals, 5 * min.principals), confidenceFrom(s.authFailures, min.failures, 5 * min.failures)));
   return {
     detector: 'credential_stuffing',
     severity: severityOr(cfg.severity, 'high'),
@@ -71,23 +74,27 @@ function fromIp(s: SubjectWindow, cfg: StuffingConfig, now: number): FindingDraf
     subject: s.subject,
     windowStart: s.windowStart,
     windowEnd: s.windowEnd,
-    title: clip(`${ip} failed ${s.authFailures} logins against ${s.loginPrincipals} usernames in 5 min`, 200),
+    title: clip(`${ip} failed ${s.authFailures} logins against ${s.loginPrincipals} usernames in ${span}`, 200),
     description:
-      `IP ${ip} had ${s.authFailures} login attempts rejected (401/403) on ${s.api} in the 5-minute window from ${iso(s.windowStart)} (counted up to ${iso(now)}), ` +
+      `IP ${ip} had ${s.authFailures} login attempts rejected (401/403) on ${s.api} in the ${span === '5 min' ? '5-minute' : 'hour-long'} window from ${iso(s.windowStart)} (counted up to ${iso(Math.min(now, s.windowEnd))}), ` +
       `trying ${s.loginPrincipals} distinct principals (${s.n} calls in all). People mistype their own password; failing on ${s.loginPrincipals} different accounts ` +
-      `from one address is credential stuffing or password spraying (thresholds: ${cfg.minFailuresPerIp} failures, ${cfg.minPrincipalsPerIp} principals). Block or challenge the IP, and check the ` +
+      `from one address is credential stuffing or password spraying (thresholds: ${min.failures} failures, ${min.principals} principals in ${span}). Block or challenge the IP, and check the ` +
       `principals it tried for successful logins and for resets.`,
     evidence: {
       failures: s.authFailures,
       principalsTried: s.loginPrincipals,
       requests: s.n,
-      minFailuresPerIp: cfg.minFailuresPerIp,
-      minPrincipalsPerIp: cfg.minPrincipalsPerIp,
+      minFailuresPerIp: min.failures,
+      minPrincipalsPerIp: min.principals,
+      windowMinutes: (s.windowEnd - s.windowStart) / 60_000,
       userAgents: s.userAgents.join(' | ').slice(0, 1024),
       samplePaths: sample(s.samplePaths, 10).join(', ').slice(0, 1024),
     },
     owasp: OWASP.BROKEN_AUTH,
     eventIds: sample(s.sampleEventIds),
+    episode: s.active,
+    magnitude: s.authFailures,
+    usual: { ips: s.ips },
   };
 }
 
@@ -141,6 +148,8 @@ function fromRoute(l: LoginWindow, cfg: StuffingConfig, now: number): FindingDra
     evidence,
     owasp: OWASP.BROKEN_AUTH,
     eventIds: sample(l.sampleEventIds),
+    episode: { from: l.windowStart, to: l.windowEnd },
+    magnitude: l.failures,
   };
 }
 

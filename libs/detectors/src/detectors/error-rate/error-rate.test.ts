@@ -15,7 +15,7 @@ function route(calls: number, e5: number, o: { e4?: number; baselineE5?: number;
   return routeWindow({
     route: ROUTE,
     current: routeStats({ calls, e5, e4: o.e4 ?? 0 }),
-    baseline: { ...routeStats({ calls: 600 * hours, e5: o.baselineE5 ?? 0, e4: o.baselineE4 ?? 0 }), hours, firstSeenAt: CONTEXT_NOW - hours * HOUR },
+    baseline: { ...routeStats({ calls: 600 * hours, e5: o.baselineE5 ?? 0, e4: o.baselineE4 ?? 0 }), hours, firstSeenAt: CONTEXT_NOW - hours * HOUR, hourLatencyQuantiles: [] },
   });
 }
 
@@ -90,7 +90,7 @@ describe('error_rate (contextFor)', () => {
   it('stays quiet while the baseline warms up (under warmupHours hours) or is empty', () => {
     expect(run(route(100, 50, { hours: 1 }))).toEqual([]);
     expect(run(route(100, 50, { hours: 1 }), { warmupHours: 1 })).toHaveLength(1);
-    expect(run(routeWindow({ current: routeStats({ calls: 100, e5: 50 }), baseline: { ...routeStats({ calls: 0 }), hours: 24, firstSeenAt: undefined } }))).toEqual([]);
+    expect(run(routeWindow({ current: routeStats({ calls: 100, e5: 50 }), baseline: { ...routeStats({ calls: 0 }), hours: 24, firstSeenAt: undefined, hourLatencyQuantiles: [] } }))).toEqual([]);
   });
 
   it('aligns the finding to findingWindowMinutes spans, ending with the window', () => {

@@ -81,6 +81,24 @@ describe('large_response', () => {
     expect(found[0]!.evidence.largeResponsesBytes).toBe(98 * MB);
   });
 
+  it('learns a size the route keeps serving (a popular download): high once, then low with its recurrences, then nothing', async () => {
+    // The same 52 MiB file (within 2%), fetched by a different principal every 40 minutes from 0:30.
+    const fetches = Array.from({ length: 6 }, (_, i) =>
+      big(52 * MB + i * 1000, { id: `dl-${i}`, timestamp: T0 + 30 * MINUTE + i * 40 * MINUTE, principal: `reader-${i}`, path: '/files/catalog.zip' }),
+    );
+    const found = only(await detect([...normal(5), ...fetches], { batchSize: 200 }), 'large_response').sort((a, b) => a.windowStart - b.windowStart);
+    expect(found.map((f) => [f.subject.value, f.severity, f.evidence.recurrences])).toEqual([
+      ['reader-0', 'high', undefined],
+      ['reader-1', 'low', 1],
+      ['reader-2', 'low', 2],
+    ]);
+    expect(found[1]!.evidence.usual).toBe('the route served 52 MiB (within 2%) 1 time before');
+    // Another size on the same route is news again.
+    const other = big(75 * MB, { id: 'dl-other', timestamp: T0 + 4.5 * HOUR, principal: 'reader-9' });
+    const again = only(await detect([...normal(5), ...fetches, other], { batchSize: 200 }), 'large_response');
+    expect(again.filter((f) => f.subject.value === 'reader-9').map((f) => f.severity)).toEqual(['high']);
+  });
+
   it('separates subjects: principal, else IP', async () => {
     const anon = big(80 * MB, { principal: undefined, clientIp: '198.51.100.9' });
     const found = only(await detect([...normal(), big(80 * MB), anon]), 'large_response');

@@ -17,7 +17,7 @@ const window = { windowStart: CONTEXT_NOW - 10 * MINUTE, windowEnd: CONTEXT_NOW 
  */
 function sizedRoute(bytes: number, o: { responses?: number; hours?: number; firstSeenAt?: number } = {}): RouteWindow {
   const hours = o.hours ?? 24;
-  return routeWindow({ baseline: { ...routeStats({ calls: o.responses ?? 14_400, bytes }), hours, firstSeenAt: o.firstSeenAt ?? CONTEXT_NOW - hours * HOUR } });
+  return routeWindow({ baseline: { ...routeStats({ calls: o.responses ?? 14_400, bytes }), hours, firstSeenAt: o.firstSeenAt ?? CONTEXT_NOW - hours * HOUR, hourLatencyQuantiles: [] } });
 }
 
 /** One response of `bytes` on /users/42 to mallory at AT. */

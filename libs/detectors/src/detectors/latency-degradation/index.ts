@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { histogramQuantile, latencyBinValue, round } from '../../stats.js';
 import { MINUTE } from '../../units.js';
-import { defineDetector, type FindingDraft } from '../../types.js';
-import { alignedWindow, clip, confidenceFrom, positiveInt, ratio, sample, severityOr, severityOverride } from '../common.js';
+import { defineDetector, type FindingDraft, type RouteWindow } from '../../types.js';
+import { clip, confidenceFrom, positiveInt, ratio, retired, sample, severityOr, severityOverride } from '../common.js';
 
 /** The `detectors.latency_degradation` config section. */
 export const latencyDegradationConfig = z
@@ -19,13 +19,27 @@ export const latencyDegradationConfig = z
     minSlowRequests: positiveInt.default(5),
     /** A ratio to the baseline quantile at or above this is high severity. */
     highRatio: ratio.default(4),
-    /** Findings are aligned to spans of this many minutes: one finding per route and span while the degradation lasts. */
-    findingWindowMinutes: positiveInt.max(1440).default(30),
+    findingWindowMinutes: retired('a degradation is one finding per episode, extended while it lasts'),
     severity: severityOverride,
   })
   .strict()
   .default({});
 
+
+/**
+ * The baseline's quantile: the median of its hours' quantiles once there are a few (a slow creep over the last
+ * hours moves a quantile of the pooled hours along with it; the median hour stays where the route used to be),
+ * else the quantile of the pooled hours.
+ */
+export function baselineQuantile(b: RouteWindow['baseline'], q: number): number | undefined {
+  const hours = b.hourLatencyQuantiles;
+  if (hours.length >= 3) {
+    const sorted = [...hours].sort((x, y) => x - y);
+    const mid = sorted.length >> 1;
+    return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  }
+  return histogramQuantile(b.latencyBins, q, latencyBinValue);
+}
 
 /** 0.95 → "P95", 0.5 → "P50", 0.999 → "P99_9": the quantile's name in evidence keys. */
 function quantileName(q: number): string {
@@ -36,18 +50,18 @@ const ms = (x: number) => (x >= 100 ? `${Math.round(x)} ms` : `${round(x, 1)} ms
 
 /**
  * A route's latency quantile (p95 by default) in the recent window against the
- * same quantile over the previous hours (never the current one, so a slow creep
- * is measured against the earlier normal). Fires when the ratio and the
+ * same quantile over the previous hours (never the current one; the median of
+ * the hours' quantiles, so a slow creep is measured against the earlier
+ * normal, not against its own last hours). Fires when the ratio and the
  * increase in ms both pass their thresholds with enough calls in the window,
  * and enough of them as slow as the quantile (not two chance outliers).
- * One finding per route and aligned span (30 min by default) while it lasts.
+ * One finding per episode (extended while it lasts, revised as it worsens).
  * Outbound providers are the typical case.
  */
 export const latencyDegradation = defineDetector({
   name: 'latency_degradation',
   configSchema: latencyDegradationConfig,
   detect(ctx, cfg) {
-    const span = cfg.findingWindowMinutes * MINUTE;
     const q = cfg.quantile;
     const qn = quantileName(q);
     const out: FindingDraft[] = [];
@@ -57,7 +71,7 @@ export const latencyDegradation = defineDetector({
       const n = r.current.n;
       if (n < cfg.minRequests) continue;
       const observed = histogramQuantile(r.current.latencyBins, q, latencyBinValue);
-      const baseline = histogramQuantile(b.latencyBins, q, latencyBinValue);
+      const baseline = baselineQuantile(b, q);
       if (observed === undefined || baseline === undefined || baseline <= 0) continue;
       const ratio = observed / baseline;
       const increase = observed - baseline;
@@ -84,7 +98,8 @@ export const latencyDegradation = defineDetector({
         api: r.api,
         route: r.route,
         subject: { kind: 'route', value: r.route },
-        ...alignedWindow(r.windowEnd - 1, span),
+        windowStart: r.windowStart,
+        windowEnd: r.windowEnd,
         title: clip(`${where}: ${qn.toLowerCase()} latency ${ms(observed)} over ${minutes} min, ${round(ratio, 1)}x the usual ${ms(baseline)}`),
         description: clip(
           `The ${qn.toLowerCase()} latency of ${n} ${outbound ? 'calls to the provider' : 'requests'} on ${r.route} (${r.api}) in the last ${minutes} minutes is ${ms(observed)} (${slowCalls} of them at about ${ms(observed)} or slower), ` +
@@ -110,6 +125,8 @@ export const latencyDegradation = defineDetector({
           windowMinutes: minutes,
         },
         eventIds: slow.length > 0 ? sample(slow) : sample(r.sampleEventIds),
+        episode: { from: r.windowStart, to: r.windowEnd },
+        magnitude: ratio,
       });
     }
     return out;

@@ -1,6 +1,6 @@
 import type { ApiTransaction } from '@vigil/contracts';
 import { describe, expect, it } from 'vitest';
-import { HOUR, MINUTE, T0, background, detect, only } from '../../testing.js';
+import { HOUR, MINUTE, T0, background, detect, latest, only } from '../../testing.js';
 import { latencyDegradation } from './index.js';
 
 // Batches of 60 events (3 minutes at 20/min): the route window is judged at the end of each batch.
@@ -28,18 +28,16 @@ const normal = (r: () => number) => 100 * (0.85 + 0.3 * r());
 describe('latency_degradation', () => {
   it('fires when an outbound provider creeps from ~100 ms to 3x over an hour after three normal hours', async () => {
     const events = provider(CREEP_FROM + HOUR, (t, r) => normal(r) * (t < CREEP_FROM ? 1 : 1 + (2 * (t - CREEP_FROM)) / HOUR));
-    const findings = await run(events);
-    expect(findings.length).toBeGreaterThan(0);
-    // Aligned 30-minute spans: at most one finding per half hour of the creep.
-    expect(findings.length).toBeLessThanOrEqual(2);
-    expect(new Set(findings.map((f) => f.windowStart)).size).toBe(findings.length);
+    const findings = latest(await run(events));
+    // One episode: revised as it worsened, extended while it lasted.
+    expect(findings).toHaveLength(1);
     for (const f of findings) {
       expect(f.api).toBe('payments-provider');
       expect(f.subject).toEqual({ kind: 'route', value: '/v1/charges' });
       expect(f.evidence.direction).toBe('outbound');
       expect(f.severity).toBe('medium');
-      expect(f.windowEnd - f.windowStart).toBe(30 * MINUTE);
       expect(f.windowStart).toBeGreaterThanOrEqual(CREEP_FROM);
+      expect(f.windowEnd).toBeGreaterThan(f.windowStart + 15 * MINUTE);
       // Measured against the normal hours, not against the creeping current hour.
       expect(f.evidence.baselineP95Ms).toBeGreaterThan(90);
       expect(f.evidence.baselineP95Ms).toBeLessThan(130);
@@ -50,13 +48,26 @@ describe('latency_degradation', () => {
     }
   });
 
+  it('finds a slow creep from 1x to 3x over six hours after ten normal ones: the median of the baseline hours stays where the route used to be', async () => {
+    const [from, rise] = [T0 + 10 * HOUR, 6 * HOUR];
+    const events = provider(from + rise, (t, r) => normal(r) * (t < from ? 1 : 1 + (2 * (t - from)) / rise), 10);
+    const [f, ...rest] = latest(await run(events));
+    expect(rest).toEqual([]);
+    expect(f!.evidence.baselineP95Ms).toBeLessThan(130);
+    expect(f!.windowStart).toBeGreaterThan(from + 90 * MINUTE);
+    expect(f!.windowStart).toBeLessThan(from + 4 * HOUR);
+    expect(f!.windowEnd).toBeGreaterThan(from + 5 * HOUR);
+  });
+
   it('fires high when the provider jumps to 8x', async () => {
     const jumpAt = CREEP_FROM + 10 * MINUTE;
-    const findings = await run(provider(jumpAt + 10 * MINUTE, (t, r) => normal(r) * (t < jumpAt ? 1 : 8)));
+    const findings = latest(await run(provider(jumpAt + 10 * MINUTE, (t, r) => normal(r) * (t < jumpAt ? 1 : 8))));
     expect(findings).toHaveLength(1);
     expect(findings[0]!.severity).toBe('high');
     expect(findings[0]!.evidence.ratio).toBeGreaterThanOrEqual(4);
-    expect(findings[0]!.windowStart).toBe(CREEP_FROM);
+    // The route's 5-minute window that first held the jump.
+    expect(findings[0]!.windowStart).toBeGreaterThan(jumpAt - 5 * MINUTE);
+    expect(findings[0]!.windowStart).toBeLessThanOrEqual(jumpAt);
   });
 
   it.each([

@@ -12,7 +12,7 @@ import { latencyDegradation } from './index.js';
  * 128 and 150 ms → 2^7.25, 300 ms → 2^8.25. So ratios of reported quantiles are powers of 2^0.5.
  */
 const ROUTE = '/users/{id}';
-const span = { windowStart: CONTEXT_NOW - 30 * MINUTE, windowEnd: CONTEXT_NOW }; // the 30-min span the window ends in
+const span = { windowStart: CONTEXT_NOW - 5 * MINUTE, windowEnd: CONTEXT_NOW }; // the route's window (the engine makes overlapping ones one episode)
 
 /** Window counters of calls at different latencies: `[calls, latencyMs]` pairs. */
 function calls(...groups: [number, number][]): RouteStats {
@@ -29,7 +29,7 @@ function calls(...groups: [number, number][]): RouteStats {
 /** The route's window against 24 hours (by default) of 14,400 calls at `baselineMs`. */
 function route(current: RouteStats, baselineMs: number, o: { baselineCalls?: number; hours?: number } & Partial<RouteWindow> = {}): RouteWindow {
   const { baselineCalls, hours = 24, ...rest } = o;
-  return routeWindow({ route: ROUTE, current, baseline: { ...routeStats({ calls: baselineCalls ?? 14_400, latencyMs: baselineMs }), hours, firstSeenAt: CONTEXT_NOW - hours * HOUR }, ...rest });
+  return routeWindow({ route: ROUTE, current, baseline: { ...routeStats({ calls: baselineCalls ?? 14_400, latencyMs: baselineMs }), hours, firstSeenAt: CONTEXT_NOW - hours * HOUR, hourLatencyQuantiles: [] }, ...rest });
 }
 
 const run = (r: RouteWindow, config?: Record<string, unknown>) => runDetector(latencyDegradation, { routes: [r], config });
@@ -102,8 +102,8 @@ describe('latency_degradation (contextFor)', () => {
     expect(run(route(calls([35, 32], [5, 300]), 32), { latency_degradation: { minSlowRequests: 6 } })).toEqual([]);
     expect(severityOf(route(calls([100, 100]), 32), { latency_degradation: { highRatio: 2.5 } })).toBe('high');
     expect(severityOf(route(calls([100, 100]), 32), { latency_degradation: { severity: 'low' } })).toBe('low');
-    const [daily] = run(route(calls([100, 100]), 32), { latency_degradation: { findingWindowMinutes: 60 } });
-    expect([daily!.windowStart, daily!.windowEnd]).toEqual([CONTEXT_NOW - HOUR, CONTEXT_NOW]);
+    // findingWindowMinutes of older config files: refused, with what replaced it.
+    expect(() => run(route(calls([100, 100]), 32), { latency_degradation: { findingWindowMinutes: 60 } })).toThrow(/no longer used: a degradation is one finding per episode, extended while it lasts; remove it.*findingWindowMinutes/s);
   });
 
   it('names the evidence after the configured quantile', () => {

@@ -15,7 +15,7 @@ export const responseSizeConfig = z
     principalMinBytes: positiveInt.default(20 * 1024 * 1024),
     /** Principal: a ratio to its previous-hour rate at or above this is high severity. */
     principalHighRatio: ratio.default(100),
-    /** Findings are aligned to spans of this many minutes: one finding per subject and span while it lasts. */
+    /** Route findings are aligned to spans of this many minutes: one finding per route and span while it lasts. */
     findingWindowMinutes: positiveInt.max(1440).default(15),
     severity: severityOverride,
   })
@@ -28,8 +28,11 @@ export const responseSizeConfig = z
  * a route whose mean response size in the recent window is a multiple of its
  * mean over the previous hours (a field suddenly holding whole records), and a
  * principal that pulled far more bytes in the current 5 minutes than its rate
- * over the previous hour (or, without history, a very large amount). One
- * finding per subject and aligned span (15 min by default) while it lasts.
+ * over the previous hour (or, without history, a very large amount), its
+ * largest single response left out (that one is large_response's). A
+ * route: one finding per aligned span (15 min by default) while it lasts. A
+ * principal: its 5 minutes slide with its calls, one finding per episode,
+ * judged against its own history (a nightly export it always runs is usual).
  */
 export const responseSize = defineDetector({
   name: 'response_size',
@@ -100,8 +103,9 @@ function routeFinding(ctx: DetectContext, cfg: ResponseSizeConfig, r: RouteWindo
 }
 
 function principalFinding(ctx: DetectContext, cfg: ResponseSizeConfig, s: SubjectWindow): FindingDraft | undefined {
-  if (s.subject.kind !== 'principal') return undefined;
-  const bytes = s.bytesSum;
+  if (s.subject.kind !== 'principal' || s.horizon !== 'short') return undefined;
+  // What many calls pulled: its largest single response is large_response's to judge (it learns the files a route keeps serving).
+  const bytes = s.bytesSum - s.largestBytes;
   if (bytes < cfg.principalMinBytes) return undefined;
   // A principal seen in the previous hour without response sizes has no byte rate to compare with.
   const baseline = s.baselineBytesPer5m !== undefined && s.baselineBytesPer5m > 0 ? s.baselineBytesPer5m : undefined;
@@ -116,6 +120,7 @@ function principalFinding(ctx: DetectContext, cfg: ResponseSizeConfig, s: Subjec
       : `with no byte history in the previous hour (the floor for a principal without history is ${formatBytes(5 * cfg.principalMinBytes)})`;
   const evidence: FindingDraft['evidence'] = {
     bytes,
+    largestResponseBytes: s.largestBytes,
     requests: s.n,
     observedMeanBytes: s.n > 0 ? Math.round(bytes / s.n) : 0,
     distinctRoutes: s.distinctRoutes,
@@ -135,7 +140,8 @@ function principalFinding(ctx: DetectContext, cfg: ResponseSizeConfig, s: Subjec
         : confidenceFrom(bytes, 5 * cfg.principalMinBytes, 20 * cfg.principalMinBytes),
     api: s.api,
     subject: s.subject,
-    ...alignedWindow(s.windowStart, cfg.findingWindowMinutes * MINUTE),
+    windowStart: s.windowStart,
+    windowEnd: s.windowEnd,
     title: clip(`${who} received ${formatBytes(bytes)} from ${s.api} in 5 min` + (ratio !== undefined ? `, ${round(ratio, 1)}x its usual ${formatBytes(baseline!)}` : ' with no history')),
     description: clip(
       `Principal ${who} received ${formatBytes(bytes)} in ${s.n} responses from ${s.api} in the 5 minutes from ${new Date(s.windowStart).toISOString().slice(11, 16)} UTC, ${against}. ` +
@@ -145,6 +151,9 @@ function principalFinding(ctx: DetectContext, cfg: ResponseSizeConfig, s: Subjec
     evidence,
     owasp: OWASP.PROPERTY_EXPOSURE,
     eventIds: sample(s.sampleEventIds),
+    episode: s.active,
+    magnitude: bytes / (1024 * 1024),
+    usual: { ips: s.ips },
   };
 }
 

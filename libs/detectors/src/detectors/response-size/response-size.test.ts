@@ -16,7 +16,7 @@ function sizedRoute(bytes: number, baselineBytes: number, o: { responses?: numbe
   return routeWindow({
     route: ROUTE,
     current: routeStats({ calls: o.responses ?? 50, bytes }),
-    baseline: { ...routeStats({ calls: o.baselineResponses ?? 14_400, bytes: baselineBytes }), hours, firstSeenAt: CONTEXT_NOW - hours * HOUR },
+    baseline: { ...routeStats({ calls: o.baselineResponses ?? 14_400, bytes: baselineBytes }), hours, firstSeenAt: CONTEXT_NOW - hours * HOUR, hourLatencyQuantiles: [] },
   });
 }
 
@@ -95,11 +95,12 @@ describe('response_size (contextFor)', () => {
     it('flags a principal that received 40 MiB in 5 minutes against 1 MiB usually (40x, medium), with its evidence', () => {
       const [f, ...rest] = forReader(reader(40 * MiB, MiB));
       expect(rest).toEqual([]);
-      // The 15-minute span of the subject's window start (10:00).
-      expect(f).toMatchObject({ detector: 'response_size', severity: 'medium', api: 'accounts', subject: bob, windowStart: CONTEXT_NOW, windowEnd: CONTEXT_NOW + 15 * MINUTE, owasp: 'API3:2023' });
+      // The subject's own 5 minutes (the engine makes the episode of overlapping ones one finding).
+      expect(f).toMatchObject({ detector: 'response_size', severity: 'medium', api: 'accounts', subject: bob, windowStart: CONTEXT_NOW, windowEnd: CONTEXT_NOW + 5 * MINUTE, owasp: 'API3:2023' });
       expect(f).not.toHaveProperty('route');
       expect(f!.evidence).toEqual({
         bytes: 40 * MiB,
+        largestResponseBytes: 0,
         requests: 40,
         observedMeanBytes: MiB,
         distinctRoutes: 3,
@@ -110,6 +111,12 @@ describe('response_size (contextFor)', () => {
       });
       // 0.5 + 0.49 x (40 - 20) / (100 - 20)
       expect(f!.confidence).toBe(0.623);
+    });
+
+    it('leaves out its largest single response: one download of a big file is large_response\'s, two are a pull', () => {
+      expect(forReader(reader(53 * MiB, 0.1 * MiB, { n: 12, largestBytes: 52 * MiB }))).toEqual([]);
+      const [f] = forReader(reader(105 * MiB, 0.1 * MiB, { n: 13, largestBytes: 52 * MiB }));
+      expect(f!.evidence).toMatchObject({ bytes: 53 * MiB, largestResponseBytes: 52 * MiB, ratio: 530 });
     });
 
     it.each([

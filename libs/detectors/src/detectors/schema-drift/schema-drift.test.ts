@@ -24,7 +24,7 @@ const carrier = (s: Sighting, o: Partial<ApiTransaction> = {}) => tx({ id: s.eve
 /** /users/{id} with new signatures, 2 known ones, over 24 hours (by default) of 14,400 calls first seen 24 hours ago. */
 function route(newSignatures: Sighting[], o: { known?: number; calls?: number; hours?: number; firstSeenAt?: number } & Partial<RouteWindow> = {}): RouteWindow {
   const { known = 2, calls = 14_400, hours = 24, firstSeenAt = CONTEXT_NOW - 24 * HOUR, ...rest } = o;
-  return routeWindow({ route: ROUTE, newSignatures, knownSignatures: known, baseline: { ...routeStats({ calls }), hours, firstSeenAt }, ...rest });
+  return routeWindow({ route: ROUTE, newSignatures, knownSignatures: known, baseline: { ...routeStats({ calls }), hours, firstSeenAt, hourLatencyQuantiles: [] }, ...rest });
 }
 /** The route as if its first-seen mark were missing. */
 const withoutFirstSeen = (r: RouteWindow): RouteWindow => ({ ...r, baseline: { ...r.baseline, firstSeenAt: undefined } });

@@ -2,61 +2,131 @@ import { z } from 'zod';
 import { round } from '../../stats.js';
 import { MINUTE } from '../../units.js';
 import { defineDetector, type ApiMinute, type ApiWindow, type DetectContext, type FindingDraft } from '../../types.js';
-import { OWASP, alignedWindow, clip, confidenceFrom, positiveInt, ratio, sample, severityOr, severityOverride } from '../common.js';
+import { OWASP, clip, confidenceFrom, positiveInt, ratio, retired, sample, severityOr, severityOverride } from '../common.js';
 
 /** The `detectors.volume_anomaly` config section. */
 export const volumeAnomalyConfig = z
   .object({
-    spikeRatio: ratio.default(4),
-    dropRatio: ratio.max(1).default(0.2),
-    /** The expectation must be at least this many events per minute for a drop to mean anything. */
-    minExpectedPerMinute: ratio.default(20),
-    /** Robust z-score a spike must also exceed. */
-    minZ: ratio.default(6),
-    /**
-     * Robust z-score a drop must also exceed. Lower than for spikes: a drop
-     * cannot fall below zero, so its z-score is at most expected / spread
-     * (about 4 for a busy api with a daily ramp), and the ratio test
-     * (dropRatio) already carries most of the evidence.
-     */
-    dropMinZ: ratio.default(3),
-    /** Days of history before the hour-of-day (seasonal) baseline is used. */
-    seasonalDays: positiveInt.max(28).default(2),
-    /** A spike must reach at least this many events per minute: a quiet api doubling from 2 to 10/min is noise. */
-    minSpikePerMinute: ratio.default(30),
-    /** A spike of at least this ratio to the expectation is high severity (with a seasonal baseline; low without one). */
-    highSpikeRatio: ratio.default(10),
-    /** A drop to at most this share of the expectation counts as "to about zero" (high severity). */
+    /** How unusual a rise must be: its score (how many spreads the count is from its expectation, chance included). */
+    minZ: ratio.default(5),
+    /** How unusual a fall must be (a count cannot fall below zero: its scores run lower than a rise's). */
+    dropMinZ: ratio.default(5),
+    /** A rise of this score or more is high (with a seasonal baseline; low without one). */
+    highZ: ratio.default(10),
+    /** Days of the same kind (weekdays with weekdays, weekends with weekends) with the hour before the seasonal baseline is used. */
+    seasonalDays: positiveInt.max(14).default(2),
+    /** A fall to at most this share of the expected count, over 5 minutes or more, counts as "to about zero" (high severity). */
     nearZeroShare: ratio.max(1).default(0.05),
-    /** Findings are aligned to spans of this many minutes: one finding per api and span while an anomaly lasts. */
-    findingWindowMinutes: positiveInt.max(1440).default(15),
+    /** The windows judged, in minutes: each closing minute ends one of each (a quiet api's outage shows over an hour, a burst in a minute). */
+    windowsMinutes: z.array(positiveInt.max(240)).min(1).readonly().default([1, 5, 15, 60]),
     severity: severityOverride,
+    spikeRatio: retired('a spike is judged by its score against the api\'s own spread (minZ)'),
+    dropRatio: retired('a drop is judged by its score against the api\'s own spread (dropMinZ)'),
+    minSpikePerMinute: retired('no minimum count: chance is in the score'),
+    minExpectedPerMinute: retired('no minimum count: chance is in the score'),
+    highSpikeRatio: retired('a spike is high from the score highZ'),
+    findingWindowMinutes: retired('an anomaly is one finding per episode, extended while it lasts'),
   })
   .strict()
   .default({});
 
-
-interface Deviation {
-  kind: 'spike' | 'drop';
-  minute: number;
-  n: number;
-  z: number;
-  /** The expectation of the minute's hour it was judged against (for a drop, ApiMinute `dropExpectedPerMinute`). */
-  expected: number;
-  spread: number;
-  baselineKind: ApiMinute['baselineKind'];
-  /** Anomalous closed minutes of the same kind in this span and batch. */
-  minutes: number;
-}
-
 type VolumeConfig = z.output<typeof volumeAnomalyConfig>;
 
-/** A closed minute judged against the api's expectation (a drop against `dropExpected`); undefined when it is ordinary. */
-function judge(n: number, expected: number, dropExpected: number, spread: number, cfg: VolumeConfig): Pick<Deviation, 'kind' | 'n' | 'z' | 'expected'> | undefined {
-  const s = Math.max(spread, 1e-9);
-  if (n >= cfg.minSpikePerMinute && n >= cfg.spikeRatio * expected && (n - expected) / s >= cfg.minZ) return { kind: 'spike', n, z: (n - expected) / s, expected };
-  if (dropExpected >= cfg.minExpectedPerMinute && n <= cfg.dropRatio * dropExpected && (dropExpected - n) / s >= cfg.dropMinZ) return { kind: 'drop', n, z: (dropExpected - n) / s, expected: dropExpected };
-  return undefined;
+/** A window of the api's closed minutes ending at one of them, against its expectation. */
+export interface VolumeScore {
+  kind: 'spike' | 'drop';
+  /** The minute the window ends with (its start), and the window's length in minutes. */
+  minute: number;
+  minutes: number;
+  observed: number;
+  expected: number;
+  /** How unusual: the log ratio of observed to expected over its spread (positive for a rise). */
+  z: number;
+  baselineKind: ApiMinute['baselineKind'];
+}
+
+/**
+ * The scores of the windows ending at `index` of the history, for each length: how many spreads the observed
+ * count O lies from its expectation E on a scale where chance is even (2√(x + 3/8), Anscombe's: a count of 0
+ * against 7 is not the rarity a log ratio would make it), the spread being the larger of what the api's windows of
+ * that length showed lately (D, at least chance) and chance plus the hour's day-to-day variation (σ²E). The
+ * strongest rise and the strongest fall among the lengths (none while a minute of the window has no expectation).
+ */
+export function scoresAt(history: readonly ApiMinute[], index: number, windows: readonly number[], dispersion: (k: number) => number): VolumeScore[] {
+  let rise: VolumeScore | undefined;
+  let fall: VolumeScore | undefined;
+  for (const k of windows) {
+    const w = windowOf(history, index, k);
+    if (!w) continue;
+    const d = dispersion(k);
+    const up = score(w.observed, w.expected, w.sigma, d);
+    const down = score(w.observed, w.dropExpected, w.sigma, d);
+    const at = { minute: history[index]!.minute, minutes: k, observed: w.observed, baselineKind: w.kind };
+    if (up > 0 && (!rise || up > rise.z)) rise = { kind: 'spike', ...at, expected: w.expected, z: up };
+    if (down < 0 && (!fall || down < fall.z)) fall = { kind: 'drop', ...at, expected: w.dropExpected, z: down };
+  }
+  return [rise, fall].filter((s): s is VolumeScore => s !== undefined);
+}
+
+/** The sums over the k minutes ending at `index`: undefined when there are fewer, or one has no expectation yet. */
+function windowOf(history: readonly ApiMinute[], index: number, k: number): { observed: number; expected: number; dropExpected: number; sigma: number; kind: ApiMinute['baselineKind'] } | undefined {
+  if (index + 1 < k) return undefined;
+  let observed = 0;
+  let expected = 0;
+  let dropExpected = 0;
+  let sigma = 0;
+  let kind: ApiMinute['baselineKind'] = 'seasonal';
+  for (let i = index - k + 1; i <= index; i++) {
+    const m = history[i]!;
+    if (m.expectedPerMinute === undefined || m.baselineKind === 'warming_up') return undefined;
+    observed += m.n;
+    expected += m.expectedPerMinute;
+    dropExpected += m.dropExpectedPerMinute ?? m.expectedPerMinute;
+    sigma = Math.max(sigma, m.sigmaLog ?? 0);
+    if (m.baselineKind === 'recent') kind = 'recent';
+  }
+  return { observed, expected, dropExpected, sigma, kind };
+}
+
+/** Anscombe's transform: a Poisson count's square root, its variance about 1 whatever its mean. */
+const stable = (x: number) => 2 * Math.sqrt(x + 3 / 8);
+
+function score(observed: number, expected: number, sigmaLog: number, dispersion: number): number {
+  return (stable(observed) - stable(expected)) / Math.sqrt(Math.max(dispersion, 1 + sigmaLog * sigmaLog * expected));
+}
+
+/** The median of a chi-square with one degree of freedom: a squared standard normal, in the middle. */
+const CHI2_1_MEDIAN = 0.455;
+
+/**
+ * How much the api's windows of k minutes vary against their expectations, on the even scale (1 for a Poisson
+ * count): the median of the squared differences over its recent windows of that length, scaled so that chance
+ * alone gives 1. Calls that come in sessions or all at :00, and a busy api's swings, give more. A median: a spike
+ * or an outage among them does not make the next one look ordinary. 1 under 30 windows.
+ */
+export function dispersionOf(history: readonly ApiMinute[], k: number): number {
+  const squares: number[] = [];
+  let observed = 0;
+  let expected = 0;
+  let judged = 0;
+  for (let i = 0; i < history.length; i++) {
+    const m = history[i]!;
+    judged = m.expectedPerMinute !== undefined && m.baselineKind !== 'warming_up' ? judged + 1 : 0;
+    observed += m.n;
+    expected += m.expectedPerMinute ?? 0;
+    if (i >= k) {
+      observed -= history[i - k]!.n;
+      expected -= history[i - k]!.expectedPerMinute ?? 0;
+    }
+    if (judged >= k) squares.push((stable(observed) - stable(Math.max(0, expected))) ** 2);
+  }
+  return squares.length < 30 ? 1 : Math.max(1, median(squares) / CHI2_1_MEDIAN);
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
 const perMinute = (x: number) => (x >= 10 ? String(Math.round(x)) : String(round(x, 1)));
@@ -64,107 +134,100 @@ const hhmm = (t: number) => new Date(t).toISOString().slice(11, 16);
 
 /**
  * Traffic of an api (inbound) or provider (outbound) far above or below its
- * expectation, minute by closed minute. The expectation is seasonal (same hour
- * on previous days) once enough days exist, else the recent hours, of the
- * minute's own hour (a drop then against the lower of their median and the
- * latest hour: on a ramp down the median lags). One finding per api and aligned span (15 min by
- * default) while the anomaly lasts; its evidence is the worst minute seen in
- * the batch that reported it.
+ * expectation. Each closing minute ends windows of 1, 5, 15 and 60 minutes;
+ * each is scored against the expectation of its minutes (engine/api-minutes.ts:
+ * the same hour on days of the same kind, the minute's share of its hour,
+ * the hour's own spread), so a busy api's ordinary swings and a quiet api's
+ * real outage are judged alike, with no fixed multiple or minimum count. One
+ * finding per episode (extended while it lasts, revised as its score grows),
+ * its score in the evidence; an episode that recurs at the same phase is
+ * usual from its second time on (low).
  */
 export const volumeAnomaly = defineDetector({
   name: 'volume_anomaly',
   configSchema: volumeAnomalyConfig,
   detect(ctx, cfg) {
-    const span = cfg.findingWindowMinutes * MINUTE;
     const out: FindingDraft[] = [];
     for (const a of ctx.apis) {
-      const worst = new Map<number, Deviation>();
-      // Each minute against its own hour's expectation (at 07:00 the 06:59 night minute is judged against the night).
-      for (const m of a.closedMinutes) {
-        const { expectedPerMinute: expected, dropExpectedPerMinute: dropExpected, spreadPerMinute: spread, baselineKind } = m;
-        if (expected === undefined || spread === undefined || baselineKind === 'warming_up') continue;
-        const judged = judge(m.n, expected, dropExpected ?? expected, spread, cfg);
-        if (!judged) continue;
-        const d = { ...judged, spread, baselineKind };
-        const { windowStart } = alignedWindow(m.minute, span);
-        const prev = worst.get(windowStart);
-        if (!prev) worst.set(windowStart, { ...d, minute: m.minute, minutes: 1 });
-        else if (d.z > prev.z) worst.set(windowStart, { ...d, minute: m.minute, minutes: d.kind === prev.kind ? prev.minutes + 1 : 1 });
-        else if (d.kind === prev.kind) prev.minutes++;
-      }
-      for (const [windowStart, d] of worst) out.push(draft(ctx, cfg, a, windowStart, span, d));
+      for (const s of worstOfEachKind(a, cfg)) out.push(draft(ctx, cfg, a, s));
     }
     return out;
   },
 });
 
-function draft(ctx: DetectContext, cfg: VolumeConfig, a: ApiWindow, windowStart: number, span: number, d: Deviation): FindingDraft {
-  const { expected, spread, baselineKind } = d;
-  const ratio = d.n / expected;
+/** The strongest spike and the strongest drop among the windows ending at the batch's closed minutes (a spike never hides a drop). */
+export function worstOfEachKind(a: ApiWindow, cfg: VolumeConfig): VolumeScore[] {
+  const before = a.history.slice(0, a.history.length - a.closedMinutes.length);
+  const byLength = new Map<number, number>();
+  const dispersion = (k: number) => byLength.get(k) ?? byLength.set(k, dispersionOf(before, k)).get(k)!;
+  const worst = new Map<VolumeScore['kind'], VolumeScore>();
+  for (let i = a.history.length - a.closedMinutes.length; i < a.history.length; i++) {
+    for (const s of scoresAt(a.history, i, cfg.windowsMinutes, dispersion)) {
+      if (!(s.kind === 'spike' ? s.z >= cfg.minZ : -s.z >= cfg.dropMinZ)) continue;
+      const held = worst.get(s.kind);
+      if (!held || Math.abs(s.z) > Math.abs(held.z)) worst.set(s.kind, s);
+    }
+  }
+  return [...worst.values()];
+}
+
+/** A spike's events: the batch's in its window, else (its minutes closed after their events' batch) the api's latest in the batch. */
+function spikeEvents(ctx: DetectContext, a: ApiWindow, from: number, to: number): string[] {
+  const api = ctx.events.filter((e) => e.api === a.api && e.direction === a.direction);
+  const inWindow = api.filter((e) => e.timestamp >= from && e.timestamp < to);
+  return (inWindow.length > 0 ? inWindow : api.slice(-10)).map((e) => e.id);
+}
+
+function draft(ctx: DetectContext, cfg: VolumeConfig, a: ApiWindow, s: VolumeScore): FindingDraft {
   const outbound = a.direction === 'outbound';
   const what = outbound ? `Calls to provider ${a.api}` : `Traffic to ${a.api}`;
-  const baselineWords =
-    baselineKind === 'seasonal'
-      ? 'the same hour on previous days'
-      : d.kind === 'drop'
-        ? 'the previous hours (no seasonal history yet; the lower of their median and the latest hour)'
-        : 'the previous hours (no seasonal history yet)';
-  const at = hhmm(d.minute);
-  let severity: FindingDraft['severity'];
-  let title: string;
-  let description: string;
-  if (d.kind === 'drop') {
-    severity = d.n <= cfg.nearZeroShare * expected ? 'high' : 'medium';
-    title = `${what} dropped to ${d.n}/min at ${at} UTC (expected ${perMinute(expected)}/min)`;
-    description =
-      `${what} fell to ${d.n} events in the minute starting ${at} UTC, ${round(ratio * 100, 1)}% of the ${perMinute(expected)}/min expected from ${baselineWords}; robust z ${round(d.z, 1)}. ` +
-      (outbound
+  const start = s.minute - (s.minutes - 1) * MINUTE;
+  const span = s.minutes === 1 ? `the minute starting ${hhmm(start)} UTC` : `the ${s.minutes} minutes from ${hhmm(start)} UTC`;
+  const baselineWords = s.baselineKind === 'seasonal' ? 'the same hours on previous days of the same kind' : 'the previous hours (no seasonal history yet)';
+  const nearZero = s.kind === 'drop' && s.minutes >= 5 && s.observed <= cfg.nearZeroShare * s.expected;
+  const severity: FindingDraft['severity'] = s.kind === 'drop' ? (nearZero ? 'high' : 'medium') : s.baselineKind !== 'seasonal' ? 'low' : s.z >= cfg.highZ ? 'high' : 'medium';
+  const ratio = s.observed / Math.max(s.expected, 1e-9);
+  const title =
+    s.kind === 'drop'
+      ? `${what} dropped to ${s.observed} events in ${s.minutes} min at ${hhmm(start)} UTC (expected ${perMinute(s.expected)})`
+      : `${what} spiked to ${s.observed} events in ${s.minutes} min at ${hhmm(start)} UTC, ${round(ratio, 1)}x the expected ${perMinute(s.expected)}`;
+  const description =
+    `${what} had ${s.observed} events in ${span}, against ${perMinute(s.expected)} expected from ${baselineWords} (score ${round(Math.abs(s.z), 1)}: how many spreads away, chance and the api's own variation included). ` +
+    (s.kind === 'drop'
+      ? outbound
         ? 'Check whether calls to the provider are failing before they are sent (circuit breaker, DNS, credentials) or the feature that calls it stopped.'
-        : 'Check upstream: gateway or load-balancer health, DNS, a client release or an outage that stopped callers from reaching the api.');
-  } else {
-    // Without seasonal history a daily ramp (night to morning) can look like a spike: only a first doubt then.
-    severity = baselineKind !== 'seasonal' ? 'low' : ratio >= cfg.highSpikeRatio ? 'high' : 'medium';
-    title = `${what} spiked to ${d.n}/min at ${at} UTC, ${round(ratio, 1)}x the expected ${perMinute(expected)}/min`;
-    description =
-      `${what} reached ${d.n} events in the minute starting ${at} UTC, ${round(ratio, 1)} times the ${perMinute(expected)}/min expected from ${baselineWords}; robust z ${round(d.z, 1)}. ` +
-      (outbound
+        : 'Check upstream: gateway or load-balancer health, DNS, a client release or an outage that stopped callers from reaching the api.'
+      : outbound
         ? 'Check for a retry loop or a runaway job calling the provider: it costs quota and money.'
         : 'Check which clients drive the rise (burst and bot findings for the same window), and whether it is a launch or campaign or an abuse of resources.');
-  }
-  const minZ = d.kind === 'drop' ? cfg.dropMinZ : cfg.minZ;
-  const confidence = Math.round(confidenceFrom(d.z, minZ, 3 * minZ) * (baselineKind === 'seasonal' ? 1 : 0.8) * 1000) / 1000;
-  // A spike's events: those of the worst minute when this batch holds them, else the api's latest in the batch.
-  let eventIds: string[] = [];
-  if (d.kind === 'spike') {
-    const ofApi = ctx.events.filter((e) => e.api === a.api && e.direction === a.direction);
-    const inMinute = ofApi.filter((e) => e.timestamp >= d.minute && e.timestamp < d.minute + MINUTE);
-    eventIds = sample((inMinute.length > 0 ? inMinute : ofApi.slice(-20)).map((e) => e.id));
-  }
-  const draft: FindingDraft = {
+  const inWindow = s.kind === 'spike' ? spikeEvents(ctx, a, start, s.minute + MINUTE) : [];
+  const threshold = s.kind === 'drop' ? cfg.dropMinZ : cfg.minZ;
+  return {
     detector: 'volume_anomaly',
     severity: severityOr(cfg.severity, severity),
-    confidence,
+    confidence: round(confidenceFrom(Math.abs(s.z), threshold, 3 * threshold) * (s.baselineKind === 'seasonal' ? 1 : 0.8), 3),
     api: a.api,
     subject: { kind: 'api', value: a.api },
-    windowStart,
-    windowEnd: windowStart + span,
+    windowStart: start,
+    windowEnd: s.minute + MINUTE,
     title: clip(title),
     description: clip(description, 4000),
     evidence: {
-      change: d.kind,
-      observedPerMinute: d.n,
-      expectedPerMinute: round(expected, 2),
-      spreadPerMinute: round(spread, 2),
+      change: s.kind,
+      score: round(Math.abs(s.z), 2),
+      observed: s.observed,
+      expected: round(s.expected, 2),
       ratio: round(ratio, 3),
-      z: round(d.z, 2),
-      baselineKind: baselineKind,
+      windowMinutes: s.minutes,
+      baselineKind: s.baselineKind,
       direction: a.direction,
-      minute: new Date(d.minute).toISOString(),
-      anomalousMinutesInBatch: d.minutes,
+      minute: new Date(s.minute).toISOString(),
     },
-    eventIds,
+    ...(s.kind === 'spike' ? { owasp: OWASP.RESOURCE_CONSUMPTION } : {}),
+    eventIds: sample(inWindow),
+    episode: { from: start, to: s.minute + MINUTE },
+    aspect: s.kind,
+    magnitude: Math.abs(s.z),
+    usual: { ips: [] },
   };
-  if (d.kind === 'spike') draft.owasp = OWASP.RESOURCE_CONSUMPTION;
-  return draft;
 }
-

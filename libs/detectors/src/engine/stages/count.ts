@@ -1,10 +1,16 @@
-import { countRouteEvent, emptyRouteCounts, hasRateLimit, remainingPermyriad } from '../../storage/route-counters.js';
+import { countRouteEvent, emptyRouteCounts, hasRateLimit, largeSizeClass, remainingPermyriad } from '../../storage/route-counters.js';
 import { directionCode, routeKeyOf, storageCaps, storageKeys, storageTtlMs } from '../../storage/keys.js';
-import { addCapped, SW } from '../../subject-state.js';
-import type { EnrichedEvent } from '../../types.js';
+import { SLOT, type SlotCounts } from '../../subject/slots.js';
+import { boundedId } from '../../subject/trail.js';
+import type { EnrichedEvent, SubjectHorizon, TrailHorizon } from '../../types.js';
 import { FIVE_MINUTES, HOUR, MINUTE } from '../../units.js';
-import type { Actor, BatchRecord, CountedBatch, LoginBatch, RouteBatch, SubjectBatch, SubjectRouteBatch } from '../batch.js';
+import type { Actor, BatchRecord, CountedBatch, LoginBatch, RouteBatch } from '../batch.js';
+import { endToJudge, stepEnd, SUBJECT_HOPS, trailHops, type Hop } from '../hops.js';
 import type { EngineParts } from '../parts.js';
+import { subjectRouteWindow, subjectWindow } from './subject-views.js';
+
+const SUBJECT_HORIZONS: readonly SubjectHorizon[] = ['short', 'long'];
+const TRAIL_HORIZONS: readonly TrailHorizon[] = ['fast', 'slow'];
 
 /** What every event's count needs of the batch, gathered once. */
 interface Counting {
@@ -14,7 +20,9 @@ interface Counting {
   /** The batch's routes by api and direction, for the per-event lookup (no key to build). */
   routeIndex: Map<string, { inbound: Map<string, RouteBatch>; outbound: Map<string, RouteBatch> }>;
   fiveMinuteTtlMs: number;
-  enumerationWindowMs: number;
+  trailHops: Readonly<Record<TrailHorizon, Hop>>;
+  /** Responses at least this large are counted by size (large_response learns the sizes a route usually serves). */
+  largeFloor: number;
 }
 
 /**
@@ -26,14 +34,15 @@ interface Counting {
  */
 export function count(parts: EngineParts, batch: BatchRecord): CountedBatch {
   const routeIndex = new Map<string, { inbound: Map<string, RouteBatch>; outbound: Map<string, RouteBatch> }>();
-  const counted: CountedBatch = { routes: new Map(), apis: [], subjects: [], subjectRoutes: new Map(), logins: [] };
+  const counted: CountedBatch = { routes: new Map(), apis: [], subjects: [], subjectRoutes: [], logins: [] };
   const c: Counting = {
     parts,
     batch,
     counted,
     routeIndex,
     fiveMinuteTtlMs: storageTtlMs.fiveMinuteWindow(parts.config.latenessMs),
-    enumerationWindowMs: parts.config.bola_enumeration.windowMs,
+    trailHops: trailHops(parts.config.bola_enumeration.windowMs),
+    largeFloor: Math.min(parts.config.large_response.absoluteBytes, parts.config.large_response.minBytes),
   };
   const events = batch.events;
   for (let i = 0; i < events.length; i++) {
@@ -44,6 +53,7 @@ export function count(parts: EngineParts, batch: BatchRecord): CountedBatch {
     if (e.login) countLogin(c, e, route);
   }
   counted.apis = [...routeIndex.keys()];
+  judgeLatest(parts, batch, counted);
   return counted;
 }
 
@@ -76,6 +86,10 @@ function countRoute(c: Counting, e: EnrichedEvent): RouteBatch {
     if (low === undefined || permyriad < low) r.lowestRemaining.set(minute, permyriad);
   }
   if (r.eventIds.length < 20) r.eventIds.push(e.id);
+  if (e.responseBytes !== undefined && e.responseBytes >= c.largeFloor) {
+    const size = largeSizeClass(e.responseBytes);
+    r.largeSizes.set(size, (r.largeSizes.get(size) ?? 0) + 1);
+  }
   if (e.responseSignature && !r.signatures.has(e.responseSignature)) {
     r.signatures.add(e.responseSignature);
     const handle = c.batch.shards.firstSeen(api, storageKeys.routeSignatures(r.routeKey), e.responseSignature.slice(0, 256), e.timestamp, c.parts.config.schema_drift.maxKnownSignatures, storageTtlMs.routeSignatures);
@@ -87,112 +101,136 @@ function countRoute(c: Counting, e: EnrichedEvent): RouteBatch {
 /** A route the batch meets first: its first sighting is noted, and its api is known from now on. */
 function newRoute(c: Counting, e: EnrichedEvent): RouteBatch {
   const routeKey = routeKeyOf(e.direction, e.route);
-  const r: RouteBatch = { api: e.api, direction: e.direction, route: e.route, routeKey, minutes: new Map(), lowestRemaining: new Map(), logins: new Map(), signatures: new Set(), eventIds: [], newSignatures: [], objectKeys: new Map() };
+  const r: RouteBatch = { api: e.api, direction: e.direction, route: e.route, routeKey, minutes: new Map(), lowestRemaining: new Map(), logins: new Map(), signatures: new Set(), largeSizes: new Map(), eventIds: [], newSignatures: [] };
   c.counted.routes.set(`${e.api}\u0000${routeKey}`, r);
   c.batch.shards.firstSeen(e.api, storageKeys.routeMeta(routeKey), 'first', e.timestamp, storageCaps.routeMeta, storageTtlMs.routeMeta);
   c.parts.knownApis.set(`${e.api}\u0000${directionCode(e.direction)}`, { api: e.api, direction: e.direction });
   return r;
 }
 
-/** Counts an event into its acting subject's state: the hour, the 5-minute window (minutes, gaps), routes and object ids. */
+/** Counts an event into its acting subject's state: windows it ends are judged first (hops.ts), then the hour, the slots, the recent sets and, on a route with ids, the trail. */
 function countActor(c: Counting, e: EnrichedEvent, actor: Actor, route: RouteBatch): void {
   const state = actor.state!;
-  const now = c.batch.now;
-  const fiveMinutes = Math.floor(e.timestamp / FIVE_MINUTES);
-  const hour = state.hour(Math.floor(e.timestamp / HOUR), now, 3 * HOUR);
-  // The 5-minute window holds the per-minute counts too (SW.minute0…).
-  const w = state.window(fiveMinutes, now, c.fiveMinuteTtlMs).c;
+  const t = e.timestamp;
+  judgeSubjectBefore(c, actor, t);
   // An event the state holds already is seen again (views, evidence), not counted again.
   const counts = beyond(c, e, actor.fence);
   if (counts) {
-    const bytes = e.responseBytes;
+    const hour = state.hour(Math.floor(t / HOUR), c.batch.now, 3 * HOUR);
     hour.n++;
-    if (bytes !== undefined) hour.bs += bytes;
-    w[SW.calls]!++;
-    w[SW.minute0 + Math.floor(e.timestamp / MINUTE) - fiveMinutes * 5]!++;
-    if (e.status >= 400 && e.status < 500) w[SW.clientErrors]!++;
-    if (e.login && (e.status === 401 || e.status === 403)) w[SW.authFailures]!++;
-    if (e.automationAgent) w[SW.automationCalls]!++;
-    if (bytes !== undefined) w[SW.bytes]! += bytes;
-    countGap(state, w, e.timestamp);
+    if (e.responseBytes !== undefined) hour.bs += e.responseBytes;
+    const gap = state.lastSeen !== undefined && t > state.lastSeen && t - state.lastSeen <= MINUTE ? t - state.lastSeen : undefined;
+    countSlot(state.slots.at(t), e, gap);
+    countSlot(state.blocks.at(t), e, gap);
+    if (state.lastSeen === undefined || t >= state.lastSeen) state.lastSeen = t;
   }
-  const routes = state.routeSet(fiveMinutes, now, c.fiveMinuteTtlMs);
-  addCapped(routes, route.routeKey, 64);
-  const s = windowOf(c, e, actor, fiveMinutes, w, hour, routes);
-  if (e.login && actor.identity.subject.kind === 'ip' && e.principal) {
-    s.loginPrincipals = state.loginPrincipalSet(fiveMinutes, now, c.fiveMinuteTtlMs);
-    addCapped(s.loginPrincipals, e.principal.slice(0, 256), 256);
-  }
-  if (e.userAgent && s.userAgents.length < 5) addDistinct(s.userAgents, e.userAgent.slice(0, 200));
-  if (s.eventIds.length < 20) s.eventIds.push(e.id);
-  if (s.paths.length < 10) addDistinct(s.paths, e.path.slice(0, 200));
+  state.routes.touch(boundedId(route.routeKey), t);
+  if (e.clientIp) state.ips.touch(e.clientIp.slice(0, 64), t);
+  if (e.login && actor.identity.subject.kind === 'ip' && e.principal) state.loginPrincipals.touch(boundedId(e.principal), t);
+  const sample = actor.sample;
+  if (e.userAgent && sample.userAgents.length < 5) addDistinct(sample.userAgents, e.userAgent.slice(0, 200));
+  if (sample.eventIds.length < 20) sample.eventIds.push(e.id);
+  if (sample.paths.length < 10) addDistinct(sample.paths, e.path.slice(0, 200));
   if (e.objectId !== undefined) countObject(c, e, actor, route, counts);
 }
 
-/** The gap since the subject's previous call (gaps over a minute are not measured: think time, not rhythm). */
-function countGap(state: NonNullable<Actor['state']>, w: number[], timestamp: number): void {
-  const last = state.lastSeen;
-  if (last !== undefined) {
-    const gap = timestamp - last;
-    if (gap > 0 && gap <= MINUTE) {
-      w[SW.gaps]!++;
-      w[SW.gapSumMs]! += gap;
-      w[SW.gapSquareSum]! += Math.round((gap * gap) / 100);
+/** Adds a call to a slot's counters (the gap since the subject's previous call, when measured). */
+function countSlot(w: SlotCounts, e: EnrichedEvent, gap: number | undefined): void {
+  w[SLOT.calls]!++;
+  if (e.status >= 400 && e.status < 500) w[SLOT.clientErrors]!++;
+  if (e.login && (e.status === 401 || e.status === 403)) w[SLOT.authFailures]!++;
+  if (e.automationAgent) w[SLOT.automationCalls]!++;
+  if (e.responseBytes !== undefined) {
+    w[SLOT.bytes]! += e.responseBytes;
+    w[SLOT.largestBytes] = Math.max(w[SLOT.largestBytes] ?? 0, e.responseBytes);
+  }
+  if (gap !== undefined) {
+    w[SLOT.gaps]!++;
+    w[SLOT.gapSumMs]! += gap;
+    w[SLOT.gapSquareSum]! += Math.round((gap * gap) / 100);
+  }
+}
+
+/** The subject's windows its previous calls ended, before a call at `t` is counted. */
+function judgeSubjectBefore(c: Counting, actor: Actor, t: number): void {
+  const state = actor.state!;
+  for (const horizon of SUBJECT_HORIZONS) {
+    const hop = SUBJECT_HOPS[horizon];
+    const end = endToJudge(hop, state.lastSeen, t, state.judgedUpTo.get(horizon));
+    if (end === undefined) continue;
+    state.judgedUpTo.set(horizon, end);
+    c.counted.subjects.push(subjectWindow(actor, horizon, hop, end, true, c.batch.now));
+  }
+}
+
+/** Object ids per subject and route template (BOLA): the trail's windows its previous calls ended are judged first. */
+function countObject(c: Counting, e: EnrichedEvent, actor: Actor, route: RouteBatch, counts: boolean): void {
+  const trail = actor.state!.trail(route.routeKey);
+  let touched = actor.trails.get(route.routeKey);
+  if (!touched) actor.trails.set(route.routeKey, (touched = { trail, route, eventIds: [] }));
+  const t = e.timestamp;
+  const last = trail.lastAt;
+  for (const horizon of TRAIL_HORIZONS) {
+    const hop = c.trailHops[horizon];
+    const end = endToJudge(hop, last, t, trail.judgedUpTo.get(horizon));
+    if (end === undefined) continue;
+    trail.judgedUpTo.set(horizon, end);
+    c.counted.subjectRoutes.push(subjectRouteWindow(actor, trail, route, horizon, hop, end, true, c.parts.peers, touched.eventIds));
+  }
+  const closedHour = trail.add(e.objectId!, t, { ok: e.status >= 200 && e.status < 300, denied: e.status === 401 || e.status === 403 || e.status === 404 }, counts);
+  if (closedHour !== undefined && closedHour > 0) c.parts.peers.record(`${e.api}\u0000${route.routeKey}`, closedHour);
+  if (touched.eventIds.length < 20) touched.eventIds.push(e.id);
+}
+
+/**
+ * At the end of a batch, each subject's latest windows (and its trails' on the routes it called) are judged as
+ * they stand, not final: its next calls may still fall in the same step.
+ */
+export function judgeLatest(parts: EngineParts, batch: BatchRecord, counted: CountedBatch): void {
+  const trailHopsOf = trailHops(parts.config.bola_enumeration.windowMs);
+  for (const actor of batch.distinct) {
+    const state = actor.state!;
+    if (state.lastSeen === undefined) continue;
+    for (const horizon of SUBJECT_HORIZONS) {
+      const hop = SUBJECT_HOPS[horizon];
+      const end = stepEnd(state.lastSeen, hop.stepMs);
+      if ((state.judgedUpTo.get(horizon) ?? -Infinity) < end) counted.subjects.push(subjectWindow(actor, horizon, hop, end, false, batch.now));
+    }
+    for (const { trail, route, eventIds } of actor.trails.values()) {
+      const last = trail.lastAt;
+      if (last === undefined) continue;
+      for (const horizon of TRAIL_HORIZONS) {
+        const hop = trailHopsOf[horizon];
+        const end = stepEnd(last, hop.stepMs);
+        if ((trail.judgedUpTo.get(horizon) ?? -Infinity) < end) counted.subjectRoutes.push(subjectRouteWindow(actor, trail, route, horizon, hop, end, false, parts.peers, eventIds));
+      }
     }
   }
-  if (last === undefined || timestamp >= last) state.lastSeen = timestamp;
 }
 
-/** The actor's 5-minute window in this batch, started on its first event there. */
-function windowOf(c: Counting, e: EnrichedEvent, actor: Actor, fiveMinutes: number, counts: number[], hourCounts: SubjectBatch['hourCounts'], routes: SubjectBatch['routes']): SubjectBatch {
-  const windows = actor.windows;
-  for (let k = 0; k < windows.length; k++) if (windows[k]!.fiveMinutes === fiveMinutes) return windows[k]!;
-  const s: SubjectBatch = { api: e.api, subject: actor.identity.subject, state: actor.state!, fiveMinutes, counts, hourCounts, routes, loginPrincipals: undefined, userAgents: [], eventIds: [], paths: [] };
-  windows.push(s);
-  c.counted.subjects.push(s);
-  return s;
-}
+/** Login windows are 5 minutes on two grids, the second shifted by half a window: a campaign is judged whole wherever it falls. */
+const LOGIN_GRID_SHIFT = FIVE_MINUTES / 2;
 
-/** Object ids per subject, route template and enumeration window (BOLA). */
-function countObject(c: Counting, e: EnrichedEvent, actor: Actor, route: RouteBatch, counts: boolean): void {
-  const windowMs = c.enumerationWindowMs;
-  const enumerationWindow = Math.floor(e.timestamp / windowMs);
-  let objectsKey = route.objectKeys.get(enumerationWindow);
-  if (objectsKey === undefined) route.objectKeys.set(enumerationWindow, (objectsKey = `${route.routeKey} ${enumerationWindow}`));
-  const objects = actor.state!.objectWindow(objectsKey, c.batch.now, 3 * windowMs);
-  if (objects.ids.size < 1000) objects.ids.add(e.objectId!);
-  if (counts) {
-    objects.n++;
-    if (e.status >= 200 && e.status < 300) objects.ok++;
-    if (e.status === 401 || e.status === 403 || e.status === 404) objects.denied++;
-  }
-  let sr: SubjectRouteBatch | undefined = c.counted.subjectRoutes.get(objects);
-  if (!sr) {
-    sr = { api: e.api, subject: actor.identity.subject, route: e.route, direction: e.direction, enumerationWindow, objects, ids: [], eventIds: [] };
-    c.counted.subjectRoutes.set(objects, sr);
-  }
-  if (sr.ids.length < 200) sr.ids.push(e.objectId!);
-  if (sr.eventIds.length < 20) sr.eventIds.push(e.id);
-}
-
-/** A login route's calls, failures, IPs and principals in the event's 5-minute window (shared by every replica). */
+/** A login route's calls, failures, IPs and principals in the event's two 5-minute windows (shared by every replica). */
 function countLogin(c: Counting, e: EnrichedEvent, route: RouteBatch): void {
-  const fiveMinutes = Math.floor(e.timestamp / FIVE_MINUTES);
-  let l = route.logins.get(fiveMinutes);
-  if (!l) {
-    l = { api: e.api, route: e.route, routeKey: route.routeKey, fiveMinutes, n: 0, failures: 0, ips: new Set(), principals: new Set(), eventIds: [] } satisfies LoginBatch;
-    route.logins.set(fiveMinutes, l);
-    c.counted.logins.push(l);
-  }
   const replayed = c.batch.replayedShared;
   const shared = replayed === undefined || beyond(c, e, replayed.get(e.api) ?? -1);
-  if (shared) l.n++;
-  if (e.status === 401 || e.status === 403) {
-    if (shared) l.failures++;
-    if (l.eventIds.length < 20) l.eventIds.push(e.id);
+  for (const shift of [0, LOGIN_GRID_SHIFT]) {
+    const windowStart = Math.floor((e.timestamp - shift) / FIVE_MINUTES) * FIVE_MINUTES + shift;
+    let l = route.logins.get(windowStart);
+    if (!l) {
+      l = { api: e.api, route: e.route, routeKey: route.routeKey, windowStart, n: 0, failures: 0, ips: new Set(), principals: new Set(), eventIds: [] } satisfies LoginBatch;
+      route.logins.set(windowStart, l);
+      c.counted.logins.push(l);
+    }
+    if (shared) l.n++;
+    if (e.status === 401 || e.status === 403) {
+      if (shared) l.failures++;
+      if (l.eventIds.length < 20) l.eventIds.push(e.id);
+    }
+    if (l.ips.size < storageCaps.loginIps) l.ips.add(e.clientIp ?? '-');
+    if (l.principals.size < storageCaps.loginPrincipals) l.principals.add((e.principal ?? '-').slice(0, 256));
   }
-  if (l.ips.size < storageCaps.loginIps) l.ips.add(e.clientIp ?? '-');
-  if (l.principals.size < storageCaps.loginPrincipals) l.principals.add((e.principal ?? '-').slice(0, 256));
 }
 
 function addDistinct(list: string[], value: string): void {

@@ -1,17 +1,20 @@
 import { storageCaps, storageKeys, storageTtlMs } from '../../storage/keys.js';
 import { addToHour, emptyRouteCounts, routeCountFields, routeCountN, ROUTE_FIELD, type RouteCounts } from '../../storage/route-counters.js';
-import { HOUR, MINUTE } from '../../units.js';
+import { DAY, HOUR, MINUTE } from '../../units.js';
 import { planApiReads, type ApiReads } from '../api-minutes.js';
 import type { BatchRecord, CountedBatch, RouteBatch } from '../batch.js';
 import type { BatchCheckpoints, CheckpointRun } from '../checkpointer.js';
 import type { EngineParts } from '../parts.js';
 import { addTo, type Handle } from '../shard-plan.js';
 
+/** Login windows are named in keys by their start in units of 2.5 minutes (their two grids' starts). */
+const LOGIN_KEY_UNIT = 150_000;
+
 /** What the batch reads back with its write, and where to find each in the results. */
 export interface PlannedState {
   checkpoints: BatchCheckpoints;
-  /** Per route (`api\u0000routeKey`): its window's minutes, and its baseline hours and meta when the cache lacks them. */
-  routeReads: Map<string, { window: Handle[]; baseline?: Handle[]; meta?: Handle }>;
+  /** Per route (`api\u0000routeKey`): its window's minutes, its baseline hours and meta when the cache lacks them, the sizes of its large responses. */
+  routeReads: Map<string, { window: Handle[]; baseline?: Handle[]; meta?: Handle; largeSizes?: Handle }>;
   /** Per login window of the batch (counted.logins' order): its counts, and the sizes of its IP and principal sets. */
   loginReads: { window: Handle; ips: Handle; principals: Handle }[];
   apis: ApiReads;
@@ -32,13 +35,13 @@ export function planState(parts: EngineParts, batch: BatchRecord, counted: Count
   const routeReads = planRouteReads(parts, batch, counted);
   const loginReads = counted.logins.map((l) => {
     const ttlMs = storageTtlMs.fiveMinuteWindow(parts.config.latenessMs);
-    const window = batch.shards.counters(l.api, storageKeys.loginWindow(l.routeKey, l.fiveMinutes), ttlMs);
+    const window = batch.shards.counters(l.api, storageKeys.loginWindow(l.routeKey, l.windowStart / LOGIN_KEY_UNIT), ttlMs);
     addTo(window, 'n', l.n);
     if (l.failures > 0) addTo(window, 'f', l.failures);
     return {
-      window: batch.shards.read(l.api, storageKeys.loginWindow(l.routeKey, l.fiveMinutes)),
-      ips: batch.shards.setAdd(l.api, storageKeys.loginIps(l.routeKey, l.fiveMinutes), l.ips, storageCaps.loginIps, ttlMs),
-      principals: batch.shards.setAdd(l.api, storageKeys.loginPrincipals(l.routeKey, l.fiveMinutes), l.principals, storageCaps.loginPrincipals, ttlMs),
+      window: batch.shards.read(l.api, storageKeys.loginWindow(l.routeKey, l.windowStart / LOGIN_KEY_UNIT)),
+      ips: batch.shards.setAdd(l.api, storageKeys.loginIps(l.routeKey, l.windowStart / LOGIN_KEY_UNIT), l.ips, storageCaps.loginIps, ttlMs),
+      principals: batch.shards.setAdd(l.api, storageKeys.loginPrincipals(l.routeKey, l.windowStart / LOGIN_KEY_UNIT), l.principals, storageCaps.loginPrincipals, ttlMs),
     };
   });
   return { checkpoints, routeReads, loginReads, apis: planApiReads(parts, batch) };
@@ -67,7 +70,11 @@ function planRouteCounters(parts: EngineParts, batch: BatchRecord, r: RouteBatch
     addToHour(hourCounts, counts);
     const routeMinute = batch.shards.counters(r.api, storageKeys.routeMinute(r.routeKey, minute), storageTtlMs.routeMinute);
     routeCountFields(counts, (field, by) => addTo(routeMinute, field, by));
-    addTo(batch.shards.counters(r.api, storageKeys.apiMinute(direction, minute), storageTtlMs.apiMinute), 'n', routeCountN(counts));
+    const n = routeCountN(counts);
+    addTo(batch.shards.counters(r.api, storageKeys.apiMinute(direction, minute), storageTtlMs.apiMinute), 'n', n);
+    const day = Math.floor((minute * MINUTE) / DAY);
+    addTo(batch.shards.counters(r.api, storageKeys.apiMinuteProfile(direction, hour), storageTtlMs.apiMinuteProfile), String(minute % 60), n);
+    addTo(batch.shards.counters(r.api, storageKeys.apiDay(direction, day), storageTtlMs.apiDay), 'n', n);
   }
   for (const [minute, permyriad] of r.lowestRemaining) batch.shards.min(r.api, storageKeys.routeMinute(r.routeKey, minute), ROUTE_FIELD.lowestRemainingPermyriad, permyriad, storageTtlMs.routeMinute);
   for (const [hour, counts] of hours) {
@@ -85,7 +92,12 @@ function planRouteReads(parts: EngineParts, batch: BatchRecord, counted: Counted
   const reads: PlannedState['routeReads'] = new Map();
   for (const [id, r] of counted.routes) {
     const window = Array.from({ length: windowMinutes }, (_, i) => batch.shards.read(r.api, storageKeys.routeMinute(r.routeKey, currentMinute - windowMinutes + 1 + i)));
-    const entry: { window: Handle[]; baseline?: Handle[]; meta?: Handle } = { window };
+    const entry: { window: Handle[]; baseline?: Handle[]; meta?: Handle; largeSizes?: Handle } = { window };
+    if (r.largeSizes.size > 0) {
+      const sizes = batch.shards.counters(r.api, storageKeys.routeLargeSizes(r.routeKey), storageTtlMs.routeLargeSizes);
+      for (const [size, n] of r.largeSizes) addTo(sizes, String(size), n);
+      entry.largeSizes = batch.shards.read(r.api, storageKeys.routeLargeSizes(r.routeKey));
+    }
     const cached = parts.routeBaselines.get(id);
     if (!cached || cached.hour !== currentHour) {
       entry.baseline = Array.from({ length: baselineHours }, (_, i) => batch.shards.read(r.api, storageKeys.routeHour(r.routeKey, currentHour - baselineHours + i)));

@@ -1,5 +1,5 @@
 import type { AdmitOp, FieldRead, Prepared, TextRead } from '@vigil/state';
-import { CHECKPOINT_HOURS, OVERFLOW_ROUTE, routeKeyOf, storageKeys, storageTtlMs } from '../../storage/keys.js';
+import { CHECKPOINT_HOURS, MEMORY_DAYS, OVERFLOW_ROUTE, routeKeyOf, storageKeys, storageTtlMs } from '../../storage/keys.js';
 import { SubjectState } from '../../subject-state.js';
 import { DAY, HOUR } from '../../units.js';
 import type { Actor, BatchRecord } from '../batch.js';
@@ -17,12 +17,13 @@ import type { EngineParts } from '../parts.js';
 export async function prepare(parts: EngineParts, batch: BatchRecord): Promise<void> {
   const missing = actorsWithoutState(parts, batch.distinct);
   const hour = Math.floor(batch.now / HOUR);
+  const day = Math.floor(batch.now / DAY);
   const texts: TextRead[] = [];
   for (const [api, actors] of missing) {
     const fields = actors.map((a) => a.identity.key);
     for (const k of CHECKPOINT_HOURS) texts.push({ tag: api, key: storageKeys.subjectCheckpoints(hour + k), fields });
+    for (const k of MEMORY_DAYS) texts.push({ tag: api, key: storageKeys.subjectMemory(day + k), fields });
   }
-  const day = Math.floor(batch.now / DAY);
   const routesByApi = batchRoutes(batch);
   const admit = admissionsAsked(parts, routesByApi, day);
   const source = batch.source;
@@ -36,7 +37,7 @@ export async function prepare(parts: EngineParts, batch: BatchRecord): Promise<v
   });
   batch.refusedRoutes = moveRefusedRoutes(parts, batch, admit, prepared, day);
   await parts.threats.refresh(prepared.threatsVersion);
-  giveStates(parts, missing, prepared.texts, hour);
+  giveStates(parts, missing, prepared.texts, hour, day);
 }
 
 /** Gives each actor the state this process holds; the others, by api, are read back from their checkpoints. */
@@ -102,22 +103,33 @@ function moveRefusedRoutes(parts: EngineParts, batch: BatchRecord, admit: readon
   return moved;
 }
 
-/** Each missing actor's state: its latest checkpoint among the hours around the batch's, or a new one. */
-function giveStates(parts: EngineParts, missing: Map<string, Actor[]>, checkpoints: (string | null)[][], hour: number): void {
+/** Each missing actor's state: its latest checkpoint among the hours around the batch's (or a new one), with its latest memory among the days. */
+function giveStates(parts: EngineParts, missing: Map<string, Actor[]>, read: (string | null)[][], hour: number, day: number): void {
   let at = 0;
   for (const ofApi of missing.values()) {
-    const buckets = checkpoints.slice(at, at + CHECKPOINT_HOURS.length);
-    at += CHECKPOINT_HOURS.length;
+    const checkpoints = read.slice(at, (at += CHECKPOINT_HOURS.length));
+    const memories = read.slice(at, (at += MEMORY_DAYS.length));
     ofApi.forEach((actor, i) => {
       // Another batch in flight may have read it meanwhile: one state per subject.
       let state = parts.subjects.held(actor.identity.id);
       if (!state) {
-        const k = buckets.findIndex((b) => b[i] !== null && b[i] !== undefined);
-        state = k >= 0 ? SubjectState.fromCheckpoint(buckets[k]![i]!) : new SubjectState();
-        if (k >= 0) state.checkpointHour = hour + CHECKPOINT_HOURS[k]!;
+        state = readBack(checkpoints, memories, i, hour, day);
         parts.subjects.hold(actor.identity.id, state);
       }
       actor.state = state;
     });
   }
+}
+
+/** The subject at `i` as its latest checkpoint and memory have it (each the first found, latest first). */
+function readBack(checkpoints: (string | null)[][], memories: (string | null)[][], i: number, hour: number, day: number): SubjectState {
+  const k = checkpoints.findIndex((b) => b[i] !== null && b[i] !== undefined);
+  const state = k >= 0 ? SubjectState.fromCheckpoint(checkpoints[k]![i]!) : new SubjectState();
+  if (k >= 0) state.checkpointHour = hour + CHECKPOINT_HOURS[k]!;
+  const m = memories.findIndex((b) => b[i] !== null && b[i] !== undefined);
+  if (m >= 0) {
+    state.readMemory(memories[m]![i]!);
+    state.memoryDay = day + MEMORY_DAYS[m]!;
+  }
+  return state;
 }

@@ -1,85 +1,104 @@
-import { SW } from '../../subject-state.js';
-import type { SubjectRouteWindow, SubjectWindow } from '../../types.js';
-import { FIVE_MINUTES, HOUR } from '../../units.js';
-import type { CountedBatch, SubjectBatch, SubjectRouteBatch } from '../batch.js';
+import { SLOT, SLOT_MS, type SlotCounts } from '../../subject/slots.js';
+import type { ObjectTrail } from '../../subject/trail.js';
+import type { SubjectState } from '../../subject-state.js';
+import type { SubjectHorizon, SubjectRouteWindow, SubjectWindow, TrailHorizon } from '../../types.js';
+import { HOUR, MINUTE } from '../../units.js';
+import type { Actor, RouteBatch } from '../batch.js';
+import type { Hop } from '../hops.js';
+import type { RoutePeers } from '../peers.js';
 
 /**
- * The subjects' part of the views stage, taken right after counting, before
- * the state write: their windows as this batch left them (subject state lives
- * in this process; the write may let another batch in meanwhile).
+ * The subjects' part of the views stage, built while counting (engine/hops.ts
+ * says when): a subject's window and its window on one route, as its state
+ * holds them at the window's end.
  */
-export function subjectViews(counted: CountedBatch, now: number, enumerationWindowMs: number): { subjects: SubjectWindow[]; subjectRoutes: SubjectRouteWindow[] } {
-  const subjects: SubjectWindow[] = [];
-  for (const s of counted.subjects) subjects.push(subjectView(s, now));
-  const subjectRoutes: SubjectRouteWindow[] = [];
-  for (const sr of counted.subjectRoutes.values()) subjectRoutes.push(subjectRouteView(sr, enumerationWindowMs));
-  return { subjects, subjectRoutes };
-}
-
-/** A subject's 5-minute window as the detectors see it, after this batch. */
-function subjectView(s: SubjectBatch, now: number): SubjectWindow {
-  const w = s.counts;
-  const windowStart = s.fiveMinutes * FIVE_MINUTES;
-  const base = baselineOf(s, now);
-  const gaps = w[SW.gaps]!;
-  const meanGap = gaps > 0 ? w[SW.gapSumMs]! / gaps : 0;
-  const variance = gaps > 1 ? Math.max(0, (w[SW.gapSquareSum]! * 100) / gaps - meanGap * meanGap) : undefined;
+export function subjectWindow(actor: Actor, horizon: SubjectHorizon, hop: Hop, end: number, final: boolean, now: number): SubjectWindow {
+  const state = actor.state!;
+  const start = end - hop.windowMs;
+  const w: SlotCounts = horizon === 'short' ? state.slots.sum(start, end) : state.blocks.sum(start, end);
+  const series = horizon === 'short' ? state.slots : state.blocks;
+  const base = usualRate(state, start, series.sum(start, Math.min(end, (Math.floor(start / HOUR) + 1) * HOUR)), now);
+  const gaps = w[SLOT.gaps]!;
+  const meanGap = gaps > 0 ? w[SLOT.gapSumMs]! / gaps : 0;
+  const variance = gaps > 1 ? Math.max(0, (w[SLOT.gapSquareSum]! * 100) / gaps - meanGap * meanGap) : undefined;
   return {
-    api: s.api,
-    subject: s.subject,
-    minuteCounts: w.slice(SW.minute0, SW.minute0 + 5),
+    api: actor.identity.api,
+    subject: actor.identity.subject,
+    horizon,
+    windowStart: start,
+    windowEnd: end,
+    final,
+    active: horizon === 'short' ? state.slots.activeSpan(start, end) : hourActive(state, start, end),
+    slotCalls: horizon === 'short' ? state.slots.series(SLOT.calls, start, end) : [],
     baselinePerMinute: base?.perMinute,
-    windowStart,
-    windowEnd: windowStart + FIVE_MINUTES,
-    n: w[SW.calls]!,
-    e4: w[SW.clientErrors]!,
-    authFailures: w[SW.authFailures]!,
+    n: w[SLOT.calls]!,
+    e4: w[SLOT.clientErrors]!,
+    authFailures: w[SLOT.authFailures]!,
     gaps: { n: gaps, meanMs: meanGap, cv: variance !== undefined && meanGap > 0 ? Math.sqrt(variance) / meanGap : undefined },
-    automationAgentN: w[SW.automationCalls]!,
-    distinctRoutes: s.routes.members.size,
-    loginPrincipals: s.loginPrincipals?.members.size ?? 0,
-    bytesSum: w[SW.bytes]!,
+    automationAgentN: w[SLOT.automationCalls]!,
+    distinctRoutes: state.routes.countIn(start, end),
+    loginPrincipals: state.loginPrincipals.countIn(start, end),
+    bytesSum: w[SLOT.bytes]!,
+    largestBytes: w[SLOT.largestBytes] ?? 0,
     baselineBytesPer5m: base?.bytesPer5m,
-    userAgents: s.userAgents,
-    sampleEventIds: s.eventIds,
-    samplePaths: s.paths,
+    userAgents: [...actor.sample.userAgents],
+    sampleEventIds: [...actor.sample.eventIds],
+    samplePaths: [...actor.sample.paths],
+    ips: [...state.ips.seen.keys()],
   };
 }
 
+/** An hour window's active span: from its first 5-minute block with calls to the 10-second slot of its latest call. */
+function hourActive(state: SubjectState, start: number, end: number): { from: number; to: number } {
+  const span = state.blocks.activeSpan(start, end);
+  const last = state.lastSeen;
+  return last !== undefined && last < end && last >= span.from ? { from: span.from, to: Math.min(span.to, (Math.floor(last / SLOT_MS) + 1) * SLOT_MS) } : span;
+}
+
 /**
- * A subject's usual rate: the previous clock hour plus this hour before the window, per minute (a subject that
- * started 50 minutes ago at a steady rate is judged against that rate, not as new). Undefined when unseen then.
+ * A subject's usual rate before the window: the previous clock hour plus this hour before the window, per minute
+ * (a subject that started 50 minutes ago at a steady rate is judged against that rate, not as new, nor diluted
+ * over the hour before it started). `w` holds the
+ * window's calls in the clock hour it starts in. Undefined when it was not seen then.
  */
-function baselineOf(s: SubjectBatch, now: number): { perMinute: number; bytesPer5m: number } | undefined {
-  const state = s.state;
-  const hour = Math.floor((s.fiveMinutes * FIVE_MINUTES) / HOUR);
+function usualRate(state: SubjectState, windowStart: number, w: SlotCounts, now: number): { perMinute: number; bytesPer5m: number } | undefined {
+  const hour = Math.floor(windowStart / HOUR);
   if (!state.baseline || state.baseline.hour !== hour) {
     const previous = state.hours.get(hour - 1);
     state.baseline = previous && previous.expiresAt > now ? { hour, n: previous.n, bytes: previous.bs } : { hour, n: 0, bytes: 0 };
   }
   const prev = state.baseline;
-  const w = s.counts;
-  const current = s.hourCounts;
-  const minutesBefore = 60 + Math.max(0, s.fiveMinutes * 5 - hour * 60);
-  const before = Math.max(0, prev.n + current.n - w[SW.calls]!);
-  const bytesBefore = Math.max(0, prev.bytes + current.bs - w[SW.bytes]!);
+  const current = state.hours.get(hour) ?? { n: 0, bs: 0 };
+  // A subject not seen in the previous hour started this one: its rate is over the minutes it has been seen in.
+  const minutesBefore = Math.max(5, (prev.n > 0 ? 60 : 0) + Math.max(0, (windowStart - hour * HOUR) / MINUTE));
+  const before = Math.max(0, prev.n + current.n - w[SLOT.calls]!);
+  const bytesBefore = Math.max(0, prev.bytes + current.bs - w[SLOT.bytes]!);
   return before > 0 ? { perMinute: before / minutesBefore, bytesPer5m: (bytesBefore / minutesBefore) * 5 } : undefined;
 }
 
-/** A subject's calls on one route template in one enumeration window, after this batch. */
-function subjectRouteView(sr: SubjectRouteBatch, windowMs: number): SubjectRouteWindow {
+/** A subject's calls on one route in the window ending at `end`: the distinct ids it addressed, its calls by outcome, its own and its peers' usual. */
+export function subjectRouteWindow(actor: Actor, trail: ObjectTrail, route: RouteBatch, horizon: TrailHorizon, hop: Hop, end: number, final: boolean, peers: RoutePeers | undefined, eventIds: string[]): SubjectRouteWindow {
+  const start = end - hop.windowMs;
+  const [n, ok, denied, familiar] = trail.outcomesIn(start, end);
   return {
-    api: sr.api,
-    subject: sr.subject,
-    route: sr.route,
-    direction: sr.direction,
-    windowStart: sr.enumerationWindow * windowMs,
-    windowEnd: (sr.enumerationWindow + 1) * windowMs,
-    distinctIds: sr.objects.ids.size,
-    n: sr.objects.n,
-    ok: sr.objects.ok,
-    denied: sr.objects.denied,
-    batchIds: sr.ids,
-    sampleEventIds: sr.eventIds,
+    api: actor.identity.api,
+    subject: actor.identity.subject,
+    route: route.route,
+    direction: route.direction,
+    horizon,
+    windowStart: start,
+    windowEnd: end,
+    final,
+    active: trail.activeSpan(start, end),
+    distinctIds: trail.ids.countIn(start, end),
+    familiarIds: familiar,
+    n,
+    ok,
+    denied,
+    ids: trail.ids.keysIn(start, end, 200),
+    ownHours: trail.hoursBefore(Math.floor(start / HOUR)),
+    peers: peers?.summary(`${route.api}\u0000${route.routeKey}`),
+    sampleEventIds: [...eventIds],
+    ips: [...actor.state!.ips.seen.keys()],
   };
 }

@@ -1,15 +1,16 @@
+import { histogramQuantile, latencyBinValue } from '../../stats.js';
 import { addRouteFields, emptyRouteStats } from '../../storage/route-counters.js';
-import type { DetectContext, LoginWindow, RouteWindow, SubjectRouteWindow, SubjectWindow } from '../../types.js';
+import type { DetectContext, LoginWindow, RouteWindow } from '../../types.js';
 import { FIVE_MINUTES, HOUR, MINUTE } from '../../units.js';
 import { apiWindows } from '../api-minutes.js';
 import type { BatchRecord, CountedBatch, RouteBatch } from '../batch.js';
 import type { EngineParts } from '../parts.js';
-import type { ShardResults } from '../shard-plan.js';
+import type { Handle, ShardResults } from '../shard-plan.js';
 import type { PlannedState } from './plan.js';
 
 /**
  * Stage 5, views: what the detectors see of the batch (DetectContext). The
- * subjects' windows were taken before the write (subject-views.ts); the
+ * subjects' windows were judged while counting (subject-views.ts); the
  * routes', login routes' and apis' come from what the write read back: the
  * counts of every replica, with their baselines.
  */
@@ -17,7 +18,6 @@ export function buildContext(
   parts: EngineParts,
   batch: BatchRecord,
   counted: CountedBatch,
-  subjects: { subjects: SubjectWindow[]; subjectRoutes: SubjectRouteWindow[] },
   planned: PlannedState,
   results: ShardResults,
 ): DetectContext {
@@ -27,8 +27,8 @@ export function buildContext(
     events: batch.events,
     routes: routeWindows(parts, batch, counted, planned, results),
     apis: apiWindows(parts, planned.apis, results),
-    subjects: subjects.subjects,
-    subjectRoutes: subjects.subjectRoutes,
+    subjects: counted.subjects,
+    subjectRoutes: counted.subjectRoutes,
     logins: loginWindows(parts, counted, planned, results),
     threats: parts.threats.matcher,
   };
@@ -45,22 +45,27 @@ function routeWindows(parts: EngineParts, batch: BatchRecord, counted: CountedBa
     for (const h of reads.window) addRouteFields(current, results.hash(h));
     let baseline = parts.routeBaselines.get(id)?.stats;
     if (reads.baseline) {
-      const read = { ...emptyRouteStats(), hours: 0, firstSeenAt: undefined as number | undefined };
+      const read = { ...emptyRouteStats(), hours: 0, firstSeenAt: undefined as number | undefined, hourLatencyQuantiles: [] as number[] };
+      const q = parts.config.latency_degradation.quantile;
       for (const h of reads.baseline) {
         const hour = results.hash(h);
         if ((hour.n ?? 0) > 0) read.hours++;
         addRouteFields(read, hour);
+        const own = emptyRouteStats();
+        addRouteFields(own, hour);
+        const quantile = own.n > 0 ? histogramQuantile(own.latencyBins, q, latencyBinValue) : undefined;
+        if (quantile !== undefined) read.hourLatencyQuantiles.push(quantile);
       }
       read.firstSeenAt = reads.meta ? results.hash(reads.meta).first : undefined;
       parts.routeBaselines.set(id, { hour: currentHour, stats: read });
       baseline = read;
     }
-    windows.push(routeWindow(r, current, baseline!, currentMinute, parts.config.windowMinutes, results));
+    windows.push({ ...routeWindow(r, current, baseline!, currentMinute, parts.config.windowMinutes, results), largeSizesBefore: largeSizesBefore(r, reads.largeSizes, results) });
   }
   return windows;
 }
 
-function routeWindow(r: RouteBatch, current: RouteWindow['current'], baseline: RouteWindow['baseline'], currentMinute: number, windowMinutes: number, results: ShardResults): RouteWindow {
+function routeWindow(r: RouteBatch, current: RouteWindow['current'], baseline: RouteWindow['baseline'], currentMinute: number, windowMinutes: number, results: ShardResults): Omit<RouteWindow, 'largeSizesBefore'> {
   const newSignatures = r.newSignatures.filter((s) => results.firstSeen(s.handle)[0] === 1).map((s) => ({ signature: s.signature, eventId: s.eventId, timestamp: s.timestamp }));
   const known = r.newSignatures.map((s) => results.firstSeen(s.handle)[1]);
   return {
@@ -77,6 +82,14 @@ function routeWindow(r: RouteBatch, current: RouteWindow['current'], baseline: R
   };
 }
 
+/** How many large responses of each size class the route served before this batch (what the store holds, less the batch's own). */
+function largeSizesBefore(r: RouteBatch, handle: Handle | undefined, results: ShardResults): Map<number, number> {
+  const before = new Map<number, number>();
+  if (!handle) return before;
+  for (const [size, n] of Object.entries(results.hash(handle))) before.set(Number(size), n - (r.largeSizes.get(Number(size)) ?? 0));
+  return before;
+}
+
 /** Each login window of the batch as every replica counted it, with its route's usual failure share once warm. */
 function loginWindows(parts: EngineParts, counted: CountedBatch, planned: PlannedState, results: ShardResults): LoginWindow[] {
   return counted.logins.map((l, i) => {
@@ -86,8 +99,8 @@ function loginWindows(parts: EngineParts, counted: CountedBatch, planned: Planne
     return {
       api: l.api,
       route: l.route,
-      windowStart: l.fiveMinutes * FIVE_MINUTES,
-      windowEnd: (l.fiveMinutes + 1) * FIVE_MINUTES,
+      windowStart: l.windowStart,
+      windowEnd: l.windowStart + FIVE_MINUTES,
       n: window.n ?? 0,
       failures: window.f ?? 0,
       distinctIps: results.setSize(reads.ips),
