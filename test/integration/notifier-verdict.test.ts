@@ -78,4 +78,21 @@ describe('a false-positive verdict, end to end through Kafka and Redis', () => {
     await callsFrom(NOISY, T + 20 * MIN);
     await waitFor(() => findingsAbout(NOISY, T + 20 * MIN).length > 0, 'the finding about the noisy address, back');
   }, 120_000);
+
+  it('records a true-positive verdict as a confirmation the detector loads (what it covers is never learned as usual)', async () => {
+    const CONFIRMED = '203.0.113.52';
+    await saveThreatsDocument(detector.redis, detector.prefix, [{ kind: 'ip', value: CONFIRMED, reason: 'test' }]);
+    await callsFrom(CONFIRMED, T + 30 * MIN);
+    const incident = await waitFor(async () => {
+      const { incidents } = (await (await notifier.api('/incidents')).json()) as { incidents: { id: string; subject: { value: string } }[] };
+      return incidents.find((i) => i.subject.value === CONFIRMED);
+    }, 'the incident about the confirmed address');
+    const verdict = await notifier.api(`/incidents/${incident.id}/verdict`, { method: 'POST', json: { verdict: 'true_positive', by: 'alice', reason: 'a real scanner' } });
+    expect(verdict.status).toBe(200);
+    const { confirmation } = (await verdict.json()) as { confirmation: { id: string; detector: string; scope: unknown; createdBy: string } };
+    expect(confirmation).toMatchObject({ detector: 'known_threat', scope: { kind: 'subject', subjectKind: 'ip', value: CONFIRMED }, createdBy: 'alice' });
+    expect(confirmation.id).toMatch(/^cnf-/);
+    await waitFor(() => detector.confirmations.find((c) => c.id === confirmation.id) !== undefined, 'the detector to load the confirmation');
+    expect(sample(await notifierMetrics(), 'vigil_verdicts_total', 'verdict="true_positive"')).toBe(1);
+  }, 120_000);
 });

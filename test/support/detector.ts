@@ -4,7 +4,7 @@ import { detectorsConfigSchema } from '@vigil/detectors';
 import { createKafkaClient, type Admin, type KafkaClient, type Producer, type ReceivedMessage } from '@vigil/kafka';
 import { closeRedis, connectRedis, createRedis, scanKeys, type RedisClient } from '@vigil/redis';
 import { RedisStateStore } from '@vigil/state';
-import { createSuppressionStore, RecordWatcher, type Suppression } from '@vigil/records';
+import { createConfirmationStore, createSuppressionStore, RecordWatcher, type Confirmation, type Suppression } from '@vigil/records';
 import { createMetricsRegistry, type Registry } from '@vigil/telemetry';
 import { quietLogger, stackEnv, uniqueName } from './helpers.js';
 import { findingsOf, followTopic } from './topics.js';
@@ -21,6 +21,8 @@ export interface DetectorRig {
   prefix: string;
   /** The false-positive suppressions every started detector honours (refreshed every 200 ms). */
   suppressions: RecordWatcher<Suppression>;
+  /** The true-positive confirmations every started detector honours (refreshed every 200 ms). */
+  confirmations: RecordWatcher<Confirmation>;
   /** `config`: the detectors' thresholds; `options`: the service's own settings. */
   start(config?: Record<string, unknown>, options?: { checkpointIntervalMs?: number }): Promise<{ service: DetectorService; metrics: Registry }>;
   /** Collects every message of a topic from the beginning, until `stop`. */
@@ -46,6 +48,7 @@ export async function detectorRig(o: { transactionsTopicConfig?: Record<string, 
   const services: DetectorService[] = [];
   const followers: { stop(): Promise<void> }[] = [];
   const suppressions = new RecordWatcher({ store: createSuppressionStore(redis, prefix), refreshMs: 200 });
+  const confirmations = new RecordWatcher({ store: createConfirmationStore(redis, prefix), refreshMs: 200 });
 
   return {
     kafka,
@@ -56,8 +59,9 @@ export async function detectorRig(o: { transactionsTopicConfig?: Record<string, 
     groupId,
     prefix,
     suppressions,
+    confirmations,
     async start(config = {}, options = {}) {
-      await suppressions.start();
+      await Promise.all([suppressions.start(), confirmations.start()]);
       const metrics = createMetricsRegistry('detector-it', { defaultMetrics: false });
       const service = buildDetector({
         kafka,
@@ -72,6 +76,7 @@ export async function detectorRig(o: { transactionsTopicConfig?: Record<string, 
         fromBeginning: true,
         detectors: detectorsConfigSchema.parse(config),
         suppressions,
+        confirmations,
         ...options,
       });
       await service.start();
@@ -87,6 +92,7 @@ export async function detectorRig(o: { transactionsTopicConfig?: Record<string, 
     findingsOf,
     async close() {
       suppressions.stop();
+      confirmations.stop();
       await Promise.all(services.map((s) => s.stop().catch(() => undefined)));
       await Promise.all(followers.map((c) => c.stop().catch(() => undefined)));
       await producer.disconnect();

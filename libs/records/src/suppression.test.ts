@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { confirmationId, confirmationSchema } from './confirmation.js';
 import { covers, scopeOf, suppressionId, type Suppression } from './suppression.js';
 
 const finding = { detector: 'bot' as const, api: 'accounts', route: '/users/{id}', subject: { kind: 'ip' as const, value: '203.0.113.9' } };
@@ -42,5 +43,19 @@ describe('suppressions', () => {
     expect(a).not.toBe(suppressionId('bot', scopeOf(finding, 'route')));
     expect(a).not.toBe(suppressionId('burst', scopeOf(finding, 'subject')));
     expect(a).toMatch(/^sup-[A-Za-z0-9_-]{20}$/);
+  });
+});
+
+describe('confirmations (true-positive verdicts)', () => {
+  it('have a suppression\'s fields under ids of their own, deterministic per detector and scope, and cover alike', () => {
+    const scope = scopeOf(finding, 'subject');
+    const id = confirmationId('bot', scope);
+    expect(id).toMatch(/^cnf-[A-Za-z0-9_-]{20}$/);
+    expect(id).toBe(confirmationId('bot', scope));
+    expect(id).not.toBe(confirmationId('burst', scope));
+    expect(id.slice(4)).toBe(suppressionId('bot', scope).slice(4));
+    const c = confirmationSchema.parse({ id, detector: 'bot', scope, createdAt: 0, expiresAt: 1000, createdBy: 'alice' });
+    expect(covers(c, finding, 10)).toBe(true);
+    expect(confirmationSchema.safeParse({ ...c, id: 'sup-x' }).success).toBe(false);
   });
 });

@@ -43,7 +43,7 @@ export function scopeOf(f: Pick<Finding, 'api' | 'route' | 'subject'>, kind: Sup
   return f.route === undefined ? { kind: 'route', api: f.api } : { kind: 'route', api: f.api, route: f.route };
 }
 
-export function covers(s: Suppression, f: Pick<Finding, 'detector' | 'api' | 'route' | 'subject'>, now: number): boolean {
+export function covers(s: Pick<Suppression, 'detector' | 'scope' | 'expiresAt'>, f: Pick<Finding, 'detector' | 'api' | 'route' | 'subject'>, now: number): boolean {
   if (s.expiresAt <= now || s.detector !== f.detector) return false;
   if (s.scope.kind === 'subject') return f.subject.kind === s.scope.subjectKind && f.subject.value === s.scope.value;
   return f.api === s.scope.api && (s.scope.route === undefined || f.route === s.scope.route);

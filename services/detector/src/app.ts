@@ -1,9 +1,9 @@
 import { createCodec, findingContract, transactionContract, type Encoding, type Finding, type SchemaRegistryClient } from '@vigil/contracts';
-import { DEFAULT_SLICE_MS, DetectionEngine, createThreatMatcher, parseThreatsDocument, type DetectorsConfig } from '@vigil/detectors';
+import { DEFAULT_SLICE_MS, DetectionEngine, createThreatMatcher, parseThreatsDocument, type DetectorsConfig, type VerdictLookup } from '@vigil/detectors';
 import type { CommitOffset, Consumer, KafkaClient, OutgoingMessage, Producer } from '@vigil/kafka';
 import type { RedisClient } from '@vigil/redis';
 import { loadThreatsDocument, type StateStore } from '@vigil/state';
-import { covers, type RecordWatcher, type Suppression } from '@vigil/records';
+import { covers, type Confirmation, type RecordWatcher, type Suppression } from '@vigil/records';
 import type { Logger, Registry } from '@vigil/telemetry';
 import { createBatchHandler } from './batch-handler.js';
 import { createCommitLedger, type CommitLedger } from './commit-ledger.js';
@@ -35,8 +35,10 @@ export interface DetectorDeps {
   maxBytesPerPartition?: number;
   /** Bodies larger than this are dead-lettered without their bytes (the dead-letter topic would refuse them). */
   maxDeadLetterBytes?: number;
-  /** False-positive verdicts (written by the notifier): findings they cover are not published. */
+  /** False-positive verdicts (written by the notifier): findings they cover are not published, and their subjects learn them as usual. */
   suppressions?: RecordWatcher<Suppression>;
+  /** True-positive verdicts (written by the notifier): what they cover is never learned as business-as-usual. */
+  confirmations?: RecordWatcher<Confirmation>;
   /** At most this many apis get their own observed/expected series (api names come from traffic: the label set stays bounded). */
   maxApiSeries?: number;
   /** Partitions whose batches are processed at once (one computes while another waits on Redis or Kafka). */
@@ -158,6 +160,7 @@ function createEngine(deps: DetectorDeps, log: Logger): DetectionEngine {
     store: deps.store,
     checkpoints: 'deferred',
     sliceMs: deps.sliceMs ?? DEFAULT_SLICE_MS,
+    verdictOf: verdictsOf(deps),
     loadThreats: deps.redis
       ? async () => {
           const doc = await loadThreatsDocument(deps.redis!, deps.redisPrefix ?? 'vigil');
@@ -167,6 +170,17 @@ function createEngine(deps: DetectorDeps, log: Logger): DetectionEngine {
         }
       : undefined,
   });
+}
+
+/** The verdict that covers a finding about to be judged against its subject's history: a confirmation, else a suppression. */
+function verdictsOf(deps: DetectorDeps): VerdictLookup | undefined {
+  const { confirmations, suppressions } = deps;
+  if (!confirmations && !suppressions) return undefined;
+  return (d) => {
+    if (confirmations?.find((c, now) => covers(c, d, now))) return 'true_positive';
+    if (suppressions?.find((s, now) => covers(s, d, now))) return 'false_positive';
+    return undefined;
+  };
 }
 
 /** Sends a batch's findings (keyed by id, in the configured encoding) and dead letters; resolves once Kafka acknowledged both. */

@@ -1,6 +1,6 @@
 import { createSchemaRegistry } from '@vigil/contracts';
 import { createKafkaClient, createMissingTopics } from '@vigil/kafka';
-import { createSuppressionStore, RecordWatcher } from '@vigil/records';
+import { createConfirmationStore, createSuppressionStore, RecordWatcher } from '@vigil/records';
 import { closeRedis, openRedis, redisAnswers } from '@vigil/redis';
 import { RedisStateStore } from '@vigil/state';
 import { createLogger, createMetricsRegistry, serveConsumerHealth, shutdownSignal } from '@vigil/telemetry';
@@ -23,7 +23,13 @@ export async function runDetectorMain(env: NodeJS.ProcessEnv = process.env): Pro
     onError: (err) => logger.warn({ err }, 'could not refresh suppressions; using the last copy'),
     onChange: (count) => logger.info({ count }, 'suppressions loaded'),
   });
-  await suppressions.start();
+  const confirmations = new RecordWatcher({
+    store: createConfirmationStore(redis, config.redis.keyPrefix),
+    refreshMs: config.suppressions.refreshMs,
+    onError: (err) => logger.warn({ err }, 'could not refresh confirmations; using the last copy'),
+    onChange: (count) => logger.info({ count }, 'confirmations loaded'),
+  });
+  await Promise.all([suppressions.start(), confirmations.start()]);
 
   const service = buildDetector({
     kafka,
@@ -46,6 +52,7 @@ export async function runDetectorMain(env: NodeJS.ProcessEnv = process.env): Pro
     maxDeadLetterBytes: config.consumer.maxDeadLetterBytes,
     maxApiSeries: config.metrics.maxApis,
     suppressions,
+    confirmations,
   });
 
   let joined = false;
@@ -59,6 +66,7 @@ export async function runDetectorMain(env: NodeJS.ProcessEnv = process.env): Pro
   await shutdownSignal(logger);
   await service.stop();
   suppressions.stop();
+  confirmations.stop();
   await health.close();
   await closeRedis(redis);
 }

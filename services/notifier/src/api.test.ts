@@ -102,6 +102,7 @@ describe('a real server fault', () => {
       store,
       suppressions: {} as never,
       silences: {} as never,
+      confirmations: {} as never,
       clock: Date.now,
       logger,
       metrics: createNotifierMetrics(createMetricsRegistry('api-test', { defaultMetrics: false })),

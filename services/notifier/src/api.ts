@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import { findingContract, incidentContract, incidentStates, toWireJson } from '@vigil/contracts';
 import { acknowledge, incidentRecord, matcherSchema, resolve, silence, type IncidentState } from '@vigil/notifier-core';
-import { newSilenceId, scopeOf, suppressionId, type ExpiringRecordStore, type RecordWatcher, type Silence, type Suppression } from '@vigil/records';
+import { confirmationId, newSilenceId, scopeOf, suppressionId, type Confirmation, type ExpiringRecordStore, type RecordWatcher, type Silence, type Suppression } from '@vigil/records';
 import type { Logger } from '@vigil/telemetry';
 import { bearerToken, createLockout, defaultLockout, tokenMatches, type LockoutOptions } from './api-guard.js';
 import { decodePathSegment, failure, HttpError, isClientAbort, readJsonBody, reply, requestUrl } from './api-http.js';
@@ -21,6 +21,8 @@ export interface ApiDeps {
   store: IncidentStore;
   suppressions: { store: ExpiringRecordStore<Suppression>; watcher: RecordWatcher<Suppression> };
   silences: { store: ExpiringRecordStore<Silence>; watcher: RecordWatcher<Silence> };
+  /** True-positive verdicts, for the detector: what they cover is never learned as business-as-usual. */
+  confirmations: ExpiringRecordStore<Confirmation>;
   clock: () => number;
   logger: Logger;
   metrics: NotifierMetrics;
@@ -45,7 +47,7 @@ const silenceBody = z
 const verdictBody = z
   .object({
     verdict: z.enum(['false_positive', 'true_positive']),
-    /** What a false positive suppresses: this detector about this subject (default), or this detector on this api/route. */
+    /** What the verdict covers: this detector about this subject (default), or this detector on this api/route. */
     scope: z.enum(['subject', 'route']).default('subject'),
     expiresInMs: z.number().int().min(60_000).max(365 * DAY).default(30 * DAY),
     by,
@@ -154,9 +156,15 @@ export function buildApi(deps: ApiDeps) {
         const s = await incident(id!);
         deps.metrics.verdicts.labels(s.detector, b.verdict).inc();
         log.info({ incident: s.id, detector: s.detector, verdict: b.verdict, scope: b.scope, by: b.by }, 'verdict');
-        if (b.verdict === 'true_positive') return [200, { incident: view(s) }];
         const now = deps.clock();
         const scope = scopeOf(s, b.scope);
+        if (b.verdict === 'true_positive') {
+          const confirmation = await deps.confirmations.put(
+            { id: confirmationId(s.detector, scope), detector: s.detector, scope, createdAt: now, expiresAt: now + b.expiresInMs, createdBy: b.by, incidentId: s.id, ...(b.reason ? { reason: b.reason } : {}) },
+            now,
+          );
+          return [200, { incident: view(s), confirmation }];
+        }
         const suppression = await deps.suppressions.store.put(
           { id: suppressionId(s.detector, scope), detector: s.detector, scope, createdAt: now, expiresAt: now + b.expiresInMs, createdBy: b.by, incidentId: s.id, ...(b.reason ? { reason: b.reason } : {}) },
           now,

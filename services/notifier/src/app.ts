@@ -3,7 +3,7 @@ import { createCodec, findingContract, incidentStates, tiers, type Finding, type
 import { DecodeError } from '@vigil/errors';
 import type { Batch, Consumer, KafkaClient, Producer } from '@vigil/kafka';
 import { Outbox } from '@vigil/outbox';
-import { createSilenceStore, createSuppressionStore, RecordWatcher } from '@vigil/records';
+import { createConfirmationStore, createSilenceStore, createSuppressionStore, RecordWatcher } from '@vigil/records';
 import type { RedisClient } from '@vigil/redis';
 import type { Logger, Registry } from '@vigil/telemetry';
 import { buildApi } from './api.js';
@@ -68,6 +68,7 @@ export function buildNotifier(deps: NotifierDeps): NotifierService {
   });
   const suppressionStore = createSuppressionStore(deps.redis, deps.redisPrefix);
   const silenceStore = createSilenceStore(deps.redis, deps.redisPrefix);
+  const confirmations = createConfirmationStore(deps.redis, deps.redisPrefix);
   const onWatchError = (what: string) => (err: unknown) => log.warn({ err }, `could not refresh ${what}; using the last copy`);
   const suppressions = new RecordWatcher({ store: suppressionStore, refreshMs: deps.recordsRefreshMs, now: clock, onError: onWatchError('suppressions'), onChange: (n) => m.suppressions.set(n) });
   const silences = new RecordWatcher({ store: silenceStore, refreshMs: deps.recordsRefreshMs, now: clock, onError: onWatchError('silences') });
@@ -75,7 +76,7 @@ export function buildNotifier(deps: NotifierDeps): NotifierService {
   let wake: (() => void) | undefined;
   const kick = () => wake?.();
   const escalator = createEscalator({ store, outbox, suppressions, silences, config: () => deps.escalation.get().config, clock, logger: deps.logger, metrics: m, kick });
-  const api = buildApi({ token: deps.api.token, maxBodyBytes: deps.api.maxBodyBytes, lockout: deps.api.lockout, escalator, store, suppressions: { store: suppressionStore, watcher: suppressions }, silences: { store: silenceStore, watcher: silences }, clock, logger: deps.logger, metrics: m });
+  const api = buildApi({ token: deps.api.token, maxBodyBytes: deps.api.maxBodyBytes, lockout: deps.api.lockout, escalator, store, suppressions: { store: suppressionStore, watcher: suppressions }, silences: { store: silenceStore, watcher: silences }, confirmations, clock, logger: deps.logger, metrics: m });
 
   let producer: Producer | undefined;
   let consumer: Consumer | undefined;
