@@ -37,8 +37,8 @@ export function soakSettings(o: SoakOptions): SoakSettings {
     rate: o.rate,
     durationMs: Math.round(minutes * 60_000),
     sampleMs: Math.round((o.sampleEverySeconds ?? Math.min(30, Math.max(5, (minutes * 60) / 60))) * 1000),
-    // Event time is compressed to 90 minutes over the run, so the subjects' 30-minute state fills and turns over (see soak-rig.ts).
-    timeScale: o.timeScale ?? Math.max(1, 90 / minutes),
+    // Event time is compressed to 4 hours over the run, so the subjects' state (hour-long windows, three hour rows) fills in the warm-up and turns over (see soak-rig.ts).
+    timeScale: o.timeScale ?? Math.max(1, 240 / minutes),
     warmupSeconds: (o.warmupFraction ?? 0.5) * minutes * 60,
     malformedShare: o.malformedShare ?? 0.002,
     avroShare: o.avroShare ?? 0.1,

@@ -5,11 +5,12 @@
  * runs. `npm run soak` (bench/src/soak.ts, through soak.run.ts) runs it for
  * 30 minutes; the integration test (test/integration/soak.test.ts) for 2.
  *
- * Time. The detector's state expires on event time (a subject's 5-minute
- * windows are kept 30 minutes), so a run compresses event time (90 minutes of
- * it by default) for that state to fill and turn over within the run, and the
- * warm-up is the first half (45 minutes of event time), with the run's first
- * clock hour boundary inside it (`eventClockStart`). Redis keys, though,
+ * Time. The detector's state expires on event time (a subject's hour-long
+ * windows are kept 65 minutes, its hour rows the hour its windows start in and
+ * the one before), so a run compresses event time (4 hours of it by default)
+ * for that state to fill and turn over within the run, and the warm-up is the
+ * first half (2 hours of event time), with two clock hour boundaries inside it
+ * (`eventClockStart`). Redis keys, though,
  * expire on the wall clock (PEXPIRE: minute buckets 3 h, checkpoints 5 h,
  * login sets 30 min): compressing event time makes time buckets pile up
  * faster than they expire, and at 1x they take hours to level off. So the

@@ -17,7 +17,9 @@ describe('subject state', () => {
     s.lastSeen = now - 1000;
     s.slots.at(now - 1000)[SLOT.calls] = 3;
     s.blocks.at(now - 1000)[SLOT.calls] = 3;
-    Object.assign(s.hour(99, now, 3 * HOUR), { n: 5, bs: 1234 });
+    Object.assign(s.hour(Math.floor(now / HOUR), now, 3 * HOUR), { n: 5, bs: 1234 });
+    // An hour no window reads any more (a window reads the hour it starts in and the one before): not kept.
+    s.hour(Math.floor(now / HOUR) - 4, now, 3 * HOUR).n = 2;
     s.routes.touch('i/users/{id}', now - 1000);
     s.loginPrincipals.touch('victim "1"', now - 2000);
     s.ips.touch('203.0.113.7', now - 1000);
@@ -36,7 +38,8 @@ describe('subject state', () => {
     expect(back.lastSeen).toBe(now - 1000);
     expect(back.slots.sum(now - 5 * MINUTE, now)[SLOT.calls]).toBe(3);
     expect(back.blocks.sum(now - HOUR, now)[SLOT.calls]).toBe(3);
-    expect(back.hours.get(99)).toMatchObject({ n: 5, bs: 1234, expiresAt: now + 3 * HOUR });
+    expect([...back.hours.keys()]).toEqual([Math.floor(now / HOUR)]);
+    expect(back.hours.get(Math.floor(now / HOUR))).toMatchObject({ n: 5, bs: 1234, expiresAt: now + 3 * HOUR });
     expect([...back.routes.seen.keys()]).toEqual(['i/users/{id}']);
     expect([...back.loginPrincipals.seen.keys()]).toEqual(['victim "1"']);
     expect([...back.ips.seen.keys()]).toEqual(['203.0.113.7']);
@@ -75,6 +78,53 @@ describe('subject state', () => {
     expect(back.hours.get(99)).toMatchObject({ n: 5, bs: 1234 });
     expect(back.slots.slots.size).toBe(0);
     expect(back.trails.size).toBe(0);
+  });
+
+  it('reads a checkpoint whose slots, recent sets and trails are rows of absolute times (written before they were flat offsets)', () => {
+    const rows = JSON.stringify({
+      v: 2,
+      l: now - 1000,
+      f: [],
+      h: [[99, now + HOUR, 5, 1234]],
+      s: [[Math.floor((now - 1000) / 10_000), [3]]],
+      b: [[Math.floor((now - 1000) / (5 * MINUTE)), [3, 10]]],
+      r: [['i/users/{id}', now - 1000]],
+      p: [],
+      i: [['203.0.113.7', now - 1000]],
+      t: [['i/users/{id}', [[['41', now - 3000], ['42', now - 2000]], [[Math.floor((now - 3000) / 10_000), [2, 1, 1, 0]]], [], 99, [], now - 2000]]],
+      j: [],
+      e: [],
+    });
+    const back = SubjectState.fromCheckpoint(rows);
+    expect(back.toCheckpoint(now)).toBe(touchedAs(back).toCheckpoint(now));
+    expect(back.slots.sum(now - 5 * MINUTE, now)[SLOT.calls]).toBe(3);
+    expect(back.blocks.sum(now - HOUR, now)[SLOT.bytes]).toBe(10);
+    expect([...back.routes.seen]).toEqual([['i/users/{id}', now - 1000]]);
+    expect(back.trails.get('i/users/{id}')!.ids.keysIn(now - MINUTE, now, 10)).toEqual(['41', '42']);
+    expect(back.trails.get('i/users/{id}')!.outcomesIn(now - MINUTE, now)).toEqual([2, 1, 1, 0]);
+  });
+
+  /** The state read back from its own checkpoint: the same checkpoint again. */
+  function touchedAs(s: SubjectState): SubjectState {
+    return SubjectState.fromCheckpoint(s.toCheckpoint(now));
+  }
+
+  it('forgets slots no window reaches as new ones start, without waiting for a checkpoint', () => {
+    const s = new SubjectState();
+    for (let t = now - HOUR; t < now; t += 10_000) {
+      s.slots.at(t)[SLOT.calls]!++;
+      s.slots.heldAdd(false, 0);
+    }
+    // The short windows reach 6 minutes back: 36 slots of 10 s and the one being filled.
+    expect(s.slots.slots.size).toBe(37);
+    // What it holds bounds any window's calls (the engine's first, cheap gate): forgotten slots are taken off it.
+    expect(s.slots.held[0]).toBe(37);
+    expect(s.slots.sum(now - 5 * MINUTE, now)[SLOT.calls]).toBe(30);
+    // A late call starts an older slot: it is kept, and counted in the windows it falls in.
+    s.slots.at(now - 7 * MINUTE)[SLOT.calls]!++;
+    expect(s.slots.sum(now - 8 * MINUTE, now)[SLOT.calls]).toBe(38);
+    // Read back from a checkpoint (which keeps the last 6 minutes), it holds and bounds the same.
+    expect(SubjectState.fromCheckpoint(s.toCheckpoint(now)).slots.held[0]).toBe(36);
   });
 
   it('writes what changed', () => {

@@ -24,7 +24,7 @@
  */
 import type { Severity } from '@vigil/contracts';
 import { RecencyMap } from './subject/recency.js';
-import { BLOCK_MS, SlotSeries, type SlotCounts } from './subject/slots.js';
+import { BLOCK_MS, SLOT_MS, SlotSeries } from './subject/slots.js';
 import { ObjectTrail, TRAIL_OUTCOMES_MS } from './subject/trail.js';
 import { UsualHistory, type UsualVerdict } from './subject/usual.js';
 import { HOUR, MINUTE } from './units.js';
@@ -71,9 +71,9 @@ export class SubjectState {
   /** Event time of the subject's latest call. */
   lastSeen: number | undefined;
   hours = new Map<number, HourCounts>();
-  slots = new SlotSeries();
+  slots = new SlotSeries(SLOT_MS, RECENT_MS);
   /** The same counters in 5-minute blocks, for the hour. */
-  blocks = new SlotSeries(BLOCK_MS);
+  blocks = new SlotSeries(BLOCK_MS, LONG_MS);
   routes = new RecencyMap(MAX_ROUTES);
   loginPrincipals = new RecencyMap(MAX_LOGIN_PRINCIPALS);
   ips = new RecencyMap(MAX_IPS);
@@ -154,7 +154,9 @@ export class SubjectState {
     this.blocks.prune(at - LONG_MS);
     this.routes.prune(at - LONG_MS);
     this.loginPrincipals.prune(at - LONG_MS);
-    for (const [h, v] of this.hours) if (v.expiresAt <= now) this.hours.delete(h);
+    // A window reads the hour it starts in and the one before (subject-views.ts usualRate): older rows serve nothing.
+    const oldestHour = Math.floor(at / HOUR) - 2;
+    for (const [h, v] of this.hours) if (v.expiresAt <= now || h < oldestHour) this.hours.delete(h);
     for (const [key, trail] of this.trails) {
       trail.prune(at, at - TRAIL_OUTCOMES_MS);
       if (trail.empty) this.trails.delete(key);
@@ -165,17 +167,20 @@ export class SubjectState {
   /** The state as JSON text, after pruning what is no longer needed. */
   toCheckpoint(now: number): string {
     this.prune(now);
+    const base = this.lastSeen ?? now;
     return JSON.stringify({
       v: 2,
       l: this.lastSeen ?? null,
       f: [...this.fences],
       h: [...this.hours].map(([h, v]) => [h, v.expiresAt, v.n, v.bs]),
-      s: this.slots.toRows(),
-      b: this.blocks.toRows(),
-      r: this.routes.toRows(),
-      p: this.loginPrincipals.toRows(),
-      i: this.ips.toRows(),
-      t: [...this.trails].map(([key, trail]) => [key, trail.toRow()]),
+      // Times and slots as offsets from the latest call: shorter numbers, quicker to write and read.
+      o: base,
+      s: this.slots.toFlat(base),
+      b: this.blocks.toFlat(base),
+      r: this.routes.toFlat(base),
+      p: this.loginPrincipals.toFlat(base),
+      i: this.ips.toFlat(base),
+      t: [...this.trails].map(([key, trail]) => [key, trail.toRow(base)]),
       j: [...this.judgedUpTo],
       e: [...this.episodes].map(([key, e]) => [key, e.start, e.lastEnd, e.magnitude, e.verdict ? verdictRow(e.verdict) : null, e.severity ?? null]),
     });
@@ -200,12 +205,13 @@ export class SubjectState {
     for (const [source, offset] of (c.f as [string, number][] | undefined) ?? []) s.fences.set(source, offset);
     for (const [h, expiresAt, n, bs] of (c.h as [number, number, number, number][] | undefined) ?? []) s.hours.set(h, { expiresAt, n, bs });
     if (c.v !== 2) return s;
-    s.blocks = SlotSeries.fromRows(c.b as [number, SlotCounts][] | undefined, BLOCK_MS);
-    s.slots = SlotSeries.fromRows(c.s as [number, SlotCounts][] | undefined);
-    s.routes = RecencyMap.fromRows(MAX_ROUTES, c.r as [string, number][] | undefined);
-    s.loginPrincipals = RecencyMap.fromRows(MAX_LOGIN_PRINCIPALS, c.p as [string, number][] | undefined);
-    s.ips = RecencyMap.fromRows(MAX_IPS, c.i as [string, number][] | undefined);
-    for (const [key, row] of (c.t as [string, unknown[]][] | undefined) ?? []) s.trails.set(key, ObjectTrail.fromRow(row));
+    const base = (c.o as number | undefined) ?? 0;
+    s.blocks = SlotSeries.fromFlat(c.b as number[] | undefined, BLOCK_MS, base, LONG_MS);
+    s.slots = SlotSeries.fromFlat(c.s as number[] | undefined, SLOT_MS, base, RECENT_MS);
+    s.routes = RecencyMap.fromFlat(MAX_ROUTES, c.r as string[] | undefined, base);
+    s.loginPrincipals = RecencyMap.fromFlat(MAX_LOGIN_PRINCIPALS, c.p as string[] | undefined, base);
+    s.ips = RecencyMap.fromFlat(MAX_IPS, c.i as string[] | undefined, base);
+    for (const [key, row] of (c.t as [string, unknown[]][] | undefined) ?? []) s.trails.set(key, ObjectTrail.fromRow(row, base));
     for (const [horizon, t] of (c.j as [string, number][] | undefined) ?? []) s.judgedUpTo.set(horizon, t);
     for (const [key, start, lastEnd, magnitude, verdict, severity] of (c.e as [string, number, number, number, unknown[] | null | undefined, Severity | null | undefined][] | undefined) ?? []) {
       s.episodes.set(key, { start, lastEnd, magnitude, ...(verdict ? { verdict: verdictOf(verdict) } : {}), ...(severity ? { severity } : {}) });

@@ -6,6 +6,8 @@
  */
 export class RecencyMap {
   readonly seen = new Map<string, number>();
+  /** The key set last (the end of the order): seen again, it needs no move. */
+  private newest: string | undefined;
 
   constructor(readonly cap: number) {}
 
@@ -14,9 +16,10 @@ export class RecencyMap {
     const last = this.seen.get(key);
     if (last !== undefined) {
       if (t <= last) return;
-      this.seen.delete(key);
+      if (key !== this.newest) this.seen.delete(key);
     } else if (this.seen.size >= this.cap) this.seen.delete(this.seen.keys().next().value!);
     this.seen.set(key, t);
+    this.newest = key;
   }
 
   /** How many keys were last seen in [from, to). */
@@ -49,13 +52,27 @@ export class RecencyMap {
     return this.seen.size;
   }
 
-  toRows(): [string, number][] {
-    return [...this.seen];
+  /** Its keys for a checkpoint, flat: each key then its time as an offset from `base` (one flat array writes and reads fastest). */
+  toFlat(base = 0): (string | number)[] {
+    const out: (string | number)[] = [];
+    for (const [key, t] of this.seen) out.push(key, t - base);
+    return out;
   }
 
-  static fromRows(cap: number, rows: readonly [string, number][] | undefined): RecencyMap {
+  /** Reads back `toFlat`, or the rows of a checkpoint written before it ([key, time] per key). */
+  static fromFlat(cap: number, flat: readonly (string | number | [string, number])[] | undefined, base = 0): RecencyMap {
     const m = new RecencyMap(cap);
-    for (const [key, t] of rows ?? []) m.seen.set(key, t);
+    const list = flat ?? [];
+    for (let i = 0; i < list.length; ) {
+      const head = list[i]!;
+      if (Array.isArray(head)) {
+        m.seen.set(head[0], base + head[1]);
+        i++;
+      } else {
+        m.seen.set(head as string, base + (list[i + 1] as number));
+        i += 2;
+      }
+    }
     return m;
   }
 }

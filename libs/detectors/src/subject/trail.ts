@@ -15,6 +15,13 @@ export const FAMILIAR_AFTER_MS = 5 * 60_000;
 const TRAIL_HOURS = 48;
 /** How long calls by outcome are kept: the slow horizon (30 minutes) and slack. */
 export const TRAIL_OUTCOMES_MS = 35 * 60_000;
+/**
+ * How long a quiet trail remembers its ids past its current hour (one none of whose hours addressed as many ids as a
+ * window needs to be judged): the slow horizon and slack. Only a trail that reads many ids needs a day of them, to
+ * tell a job re-reading its own objects from an enumeration; most subjects read a few, and a day of those would be
+ * most of their memory.
+ */
+export const QUIET_TRAIL_IDS_MS = TRAIL_OUTCOMES_MS;
 
 /**
  * Calls on a route in a 10-second slot: all of them, those answered 2xx, those denied (401/403/404), and those
@@ -37,18 +44,24 @@ export class ObjectTrail {
   readonly hourly = new Map<number, number>();
   /** The hour of the latest event counted, and its time. */
   hour: number | undefined;
+  /** Whether one of its hours addressed as many ids as make a trail busy (set as each hour closes). */
+  busy = false;
   lastAt: number | undefined;
   /** Windows judged up to this time (their end), by horizon: see hops.ts. */
   readonly judgedUpTo = new Map<string, number>();
 
   /**
    * Counts an event on the route. When it starts a new hour, the hour before is closed: returns its distinct ids
-   * (what the route's peers are told), or undefined.
+   * (what the route's peers are told), or undefined. A quiet trail (none of its hours reached `busyIds` distinct ids)
+   * forgets the ids it read before both its current hour and the last QUIET_TRAIL_IDS_MS, as each call comes (so what
+   * it remembers follows from its calls alone, not from when checkpoints were taken).
    */
-  add(id: string, t: number, outcome: { ok: boolean; denied: boolean }, counts: boolean): number | undefined {
+  add(id: string, t: number, outcome: { ok: boolean; denied: boolean }, counts: boolean, busyIds = Infinity): number | undefined {
     const hour = Math.floor(t / HOUR);
     const closed = this.hour !== undefined && hour > this.hour ? this.closeHour(this.hour) : undefined;
+    if (closed !== undefined) this.busy = [...this.hourly].some(([h, n]) => h >= hour - TRAIL_HOURS && n >= busyIds);
     if (this.hour === undefined || hour > this.hour) this.hour = hour;
+    if (!this.busy && busyIds !== Infinity) this.ids.prune(Math.min(t - QUIET_TRAIL_IDS_MS, this.hour * HOUR));
     if (this.lastAt === undefined || t > this.lastAt) this.lastAt = t;
     const key = boundedId(id);
     const before = this.ids.seen.get(key);
@@ -62,6 +75,15 @@ export class ObjectTrail {
     if (outcome.denied) c[2]++;
     if (before !== undefined && t - before >= FAMILIAR_AFTER_MS) c[3]++;
     return closed;
+  }
+
+  /** Calls in [from, to) (slot-aligned; nothing allocated). */
+  callsIn(from: number, to: number): number {
+    const first = Math.floor(from / SLOT_MS);
+    const last = Math.ceil(to / SLOT_MS) - 1;
+    let n = 0;
+    for (const [slot, c] of this.outcomes) if (slot >= first && slot <= last) n += c[0];
+    return n;
   }
 
   /** Calls by outcome in [from, to) (slot-aligned). */
@@ -109,18 +131,35 @@ export class ObjectTrail {
     return distinct;
   }
 
-  toRow(): unknown[] {
-    return [this.ids.toRows(), [...this.outcomes], [...this.hourly], this.hour ?? null, [...this.judgedUpTo], this.lastAt ?? null];
+  /** The trail for a checkpoint, its times and slots as offsets from `base`; its ids and outcomes flat (quicker to write and read). */
+  toRow(base = 0): unknown[] {
+    const baseSlot = Math.floor(base / SLOT_MS);
+    const outcomes: number[] = [];
+    for (const [slot, c] of this.outcomes) outcomes.push(slot - baseSlot, c[0], c[1], c[2], c[3] ?? 0);
+    return [this.ids.toFlat(base), outcomes, [...this.hourly], this.hour ?? null, [...this.judgedUpTo], this.lastAt ?? null, this.busy ? 1 : 0];
   }
 
-  static fromRow(row: unknown[]): ObjectTrail {
-    const [ids, outcomes, hourly, hour, judged, lastAt] = row as [[string, number][], [number, OutcomeCounts][], [number, number][], number | null, [string, number][], number | null];
+  /** Reads back `toRow` (or a row written before its ids and outcomes were flat). */
+  static fromRow(row: unknown[], base = 0): ObjectTrail {
+    const [ids, outcomes, hourly, hour, judged, lastAt, busy] = row as [(string | number | [string, number])[], (number | [number, OutcomeCounts])[], [number, number][], number | null, [string, number][], number | null, number | undefined];
     const trail = new ObjectTrail();
-    trail.ids = RecencyMap.fromRows(TRAIL_IDS, ids);
-    for (const [slot, c] of outcomes ?? []) trail.outcomes.set(slot, c);
+    const baseSlot = Math.floor(base / SLOT_MS);
+    trail.ids = RecencyMap.fromFlat(TRAIL_IDS, ids, base);
+    const list = outcomes ?? [];
+    for (let i = 0; i < list.length; ) {
+      const head = list[i]!;
+      if (Array.isArray(head)) {
+        trail.outcomes.set(baseSlot + head[0], head[1]);
+        i++;
+      } else {
+        trail.outcomes.set(baseSlot + head, list.slice(i + 1, i + 5) as OutcomeCounts);
+        i += 5;
+      }
+    }
     for (const [h, n] of hourly ?? []) trail.hourly.set(h, n);
     trail.hour = hour ?? undefined;
     trail.lastAt = lastAt ?? undefined;
+    trail.busy = busy === 1;
     for (const [k, t] of judged ?? []) trail.judgedUpTo.set(k, t);
     return trail;
   }

@@ -53,7 +53,7 @@ describe('what a subject remembers for windows that slide', () => {
     // Bounded however many ids a scraper reads.
     for (let i = 0; i < TRAIL_IDS + 500; i++) t.add(`s-${i}`, T0 + HOUR + i, { ok: true, denied: false }, true);
     expect(t.ids.size).toBe(TRAIL_IDS);
-    expect(ObjectTrail.fromRow(JSON.parse(JSON.stringify(t.toRow())) as unknown[])).toEqual(t);
+    expect(ObjectTrail.fromRow(JSON.parse(JSON.stringify(t.toRow())) as unknown[]).toRow()).toEqual(t.toRow());
     // However long the ids an attacker sends: cut, and still distinct.
     const long = (k: number) => `${'x'.repeat(5000)}${k}`;
     expect(boundedId(long(1))).toHaveLength(MAX_ID_LENGTH);
@@ -61,6 +61,22 @@ describe('what a subject remembers for windows that slide', () => {
     expect(boundedId('42')).toBe('42');
     t.add(long(1), T0 + 2 * HOUR, { ok: true, denied: false }, true);
     expect(Math.max(...[...t.ids.seen.keys()].map((k) => k.length))).toBeLessThanOrEqual(MAX_ID_LENGTH);
+  });
+
+  it('ObjectTrail: a quiet trail forgets its ids past the slow horizon as a new hour starts; a busy one keeps a day of them', () => {
+    const quiet = new ObjectTrail();
+    const busy = new ObjectTrail();
+    const read = (t: ObjectTrail, id: string, at: number) => t.add(id, at, { ok: true, denied: false }, true, 30);
+    // A few ids an hour: at the next hour, the ones read more than 35 minutes before are forgotten.
+    for (let i = 0; i < 5; i++) read(quiet, `q${i}`, T0 + i * 10 * MINUTE);
+    read(quiet, 'next', T0 + HOUR + 5 * MINUTE);
+    expect([...quiet.ids.seen.keys()]).toEqual(['q3', 'q4', 'next']);
+    // An hour of 40 distinct ids (a job): tomorrow's re-read of them is still familiar.
+    for (let i = 0; i < 40; i++) read(busy, `b${i}`, T0 + i * MINUTE);
+    read(busy, 'next', T0 + HOUR + 5 * MINUTE);
+    expect(busy.ids.size).toBe(41);
+    read(busy, 'b0', T0 + 23 * HOUR);
+    expect(busy.outcomesIn(T0 + 23 * HOUR, T0 + 23 * HOUR + MINUTE)).toEqual([1, 1, 0, 1]);
   });
 
   it('hops: a window is judged at the end of each step in which the subject called, before the call past it is counted', () => {

@@ -1,11 +1,13 @@
 import { countRouteEvent, emptyRouteCounts, hasRateLimit, largeSizeClass, remainingPermyriad } from '../../storage/route-counters.js';
 import { directionCode, routeKeyOf, storageCaps, storageKeys, storageTtlMs } from '../../storage/keys.js';
-import { SLOT, type SlotCounts } from '../../subject/slots.js';
+import { SLOT, type SlotSeries } from '../../subject/slots.js';
 import { boundedId } from '../../subject/trail.js';
+import type { SubjectState } from '../../subject-state.js';
 import type { EnrichedEvent, SubjectHorizon, TrailHorizon } from '../../types.js';
 import { FIVE_MINUTES, HOUR, MINUTE } from '../../units.js';
 import type { Actor, BatchRecord, CountedBatch, LoginBatch, RouteBatch } from '../batch.js';
 import { endToJudge, stepEnd, SUBJECT_HOPS, trailHops, type Hop } from '../hops.js';
+import { windowGates, type WindowGates } from '../gates.js';
 import type { EngineParts } from '../parts.js';
 import { subjectRouteWindow, subjectWindow } from './subject-views.js';
 
@@ -23,6 +25,7 @@ interface Counting {
   trailHops: Readonly<Record<TrailHorizon, Hop>>;
   /** Responses at least this large are counted by size (large_response learns the sizes a route usually serves). */
   largeFloor: number;
+  gates: WindowGates;
 }
 
 /**
@@ -43,6 +46,7 @@ export function count(parts: EngineParts, batch: BatchRecord): CountedBatch {
     fiveMinuteTtlMs: storageTtlMs.fiveMinuteWindow(parts.config.latenessMs),
     trailHops: trailHops(parts.config.bola_enumeration.windowMs),
     largeFloor: Math.min(parts.config.large_response.absoluteBytes, parts.config.large_response.minBytes),
+    gates: windowGates(parts.config),
   };
   const events = batch.events;
   for (let i = 0; i < events.length; i++) {
@@ -53,7 +57,7 @@ export function count(parts: EngineParts, batch: BatchRecord): CountedBatch {
     if (e.login) countLogin(c, e, route);
   }
   counted.apis = [...routeIndex.keys()];
-  judgeLatest(parts, batch, counted);
+  judgeLatest(c);
   return counted;
 }
 
@@ -120,8 +124,8 @@ function countActor(c: Counting, e: EnrichedEvent, actor: Actor, route: RouteBat
     hour.n++;
     if (e.responseBytes !== undefined) hour.bs += e.responseBytes;
     const gap = state.lastSeen !== undefined && t > state.lastSeen && t - state.lastSeen <= MINUTE ? t - state.lastSeen : undefined;
-    countSlot(state.slots.at(t), e, gap);
-    countSlot(state.blocks.at(t), e, gap);
+    countSlot(state.slots, t, e, gap);
+    countSlot(state.blocks, t, e, gap);
     if (state.lastSeen === undefined || t >= state.lastSeen) state.lastSeen = t;
   }
   state.routes.touch(boundedId(route.routeKey), t);
@@ -134,11 +138,14 @@ function countActor(c: Counting, e: EnrichedEvent, actor: Actor, route: RouteBat
   if (e.objectId !== undefined) countObject(c, e, actor, route, counts);
 }
 
-/** Adds a call to a slot's counters (the gap since the subject's previous call, when measured). */
-function countSlot(w: SlotCounts, e: EnrichedEvent, gap: number | undefined): void {
+/** Adds a call at `t` to its slot's counters (the gap since the subject's previous call, when measured). */
+function countSlot(series: SlotSeries, t: number, e: EnrichedEvent, gap: number | undefined): void {
+  const w = series.at(t);
+  const authFailure = e.login === true && (e.status === 401 || e.status === 403);
+  series.heldAdd(authFailure, e.responseBytes ?? 0);
   w[SLOT.calls]!++;
   if (e.status >= 400 && e.status < 500) w[SLOT.clientErrors]!++;
-  if (e.login && (e.status === 401 || e.status === 403)) w[SLOT.authFailures]!++;
+  if (authFailure) w[SLOT.authFailures]!++;
   if (e.automationAgent) w[SLOT.automationCalls]!++;
   if (e.responseBytes !== undefined) {
     w[SLOT.bytes]! += e.responseBytes;
@@ -159,8 +166,23 @@ function judgeSubjectBefore(c: Counting, actor: Actor, t: number): void {
     const end = endToJudge(hop, state.lastSeen, t, state.judgedUpTo.get(horizon));
     if (end === undefined) continue;
     state.judgedUpTo.set(horizon, end);
-    c.counted.subjects.push(subjectWindow(actor, horizon, hop, end, true, c.batch.now));
+    if (subjectWorthJudging(c.gates, state, horizon, end - hop.windowMs, end)) c.counted.subjects.push(subjectWindow(actor, horizon, hop, end, true, c.batch.now));
   }
+}
+
+const totals: [number, number, number] = [0, 0, 0];
+
+/** Whether any detector could judge the subject's window (windowGates): it holds enough calls, failed logins or bytes. */
+function subjectWorthJudging(gates: WindowGates, state: SubjectState, horizon: SubjectHorizon, from: number, to: number): boolean {
+  const series = horizon === 'short' ? state.slots : state.blocks;
+  if (!passes(gates, horizon, series.held)) return false;
+  series.totals(from, to, totals);
+  return passes(gates, horizon, totals);
+}
+
+function passes(gates: WindowGates, horizon: SubjectHorizon, totals: readonly [number, number, number]): boolean {
+  const [calls, authFailures, bytes] = totals;
+  return calls >= gates.subjectCalls[horizon] || authFailures >= gates.subjectAuthFailures[horizon] || (horizon === 'short' && bytes >= gates.subjectBytes);
 }
 
 /** Object ids per subject and route template (BOLA): the trail's windows its previous calls ended are judged first. */
@@ -175,9 +197,9 @@ function countObject(c: Counting, e: EnrichedEvent, actor: Actor, route: RouteBa
     const end = endToJudge(hop, last, t, trail.judgedUpTo.get(horizon));
     if (end === undefined) continue;
     trail.judgedUpTo.set(horizon, end);
-    c.counted.subjectRoutes.push(subjectRouteWindow(actor, trail, route, horizon, hop, end, true, c.parts.peers, touched.eventIds));
+    if (trail.callsIn(end - hop.windowMs, end) >= c.gates.trailCalls[horizon]) c.counted.subjectRoutes.push(subjectRouteWindow(actor, trail, route, horizon, hop, end, true, c.parts.peers, touched.eventIds));
   }
-  const closedHour = trail.add(e.objectId!, t, { ok: e.status >= 200 && e.status < 300, denied: e.status === 401 || e.status === 403 || e.status === 404 }, counts);
+  const closedHour = trail.add(e.objectId!, t, { ok: e.status >= 200 && e.status < 300, denied: e.status === 401 || e.status === 403 || e.status === 404 }, counts, c.gates.trailCalls.fast);
   if (closedHour !== undefined && closedHour > 0) c.parts.peers.record(`${e.api}\u0000${route.routeKey}`, closedHour);
   if (touched.eventIds.length < 20) touched.eventIds.push(e.id);
 }
@@ -186,15 +208,16 @@ function countObject(c: Counting, e: EnrichedEvent, actor: Actor, route: RouteBa
  * At the end of a batch, each subject's latest windows (and its trails' on the routes it called) are judged as
  * they stand, not final: its next calls may still fall in the same step.
  */
-export function judgeLatest(parts: EngineParts, batch: BatchRecord, counted: CountedBatch): void {
-  const trailHopsOf = trailHops(parts.config.bola_enumeration.windowMs);
+function judgeLatest(c: Counting): void {
+  const { parts, batch, counted, gates, trailHops: trailHopsOf } = c;
   for (const actor of batch.distinct) {
     const state = actor.state!;
     if (state.lastSeen === undefined) continue;
     for (const horizon of SUBJECT_HORIZONS) {
       const hop = SUBJECT_HOPS[horizon];
       const end = stepEnd(state.lastSeen, hop.stepMs);
-      if ((state.judgedUpTo.get(horizon) ?? -Infinity) < end) counted.subjects.push(subjectWindow(actor, horizon, hop, end, false, batch.now));
+      if ((state.judgedUpTo.get(horizon) ?? -Infinity) >= end || !subjectWorthJudging(gates, state, horizon, end - hop.windowMs, end)) continue;
+      counted.subjects.push(subjectWindow(actor, horizon, hop, end, false, batch.now));
     }
     for (const { trail, route, eventIds } of actor.trails.values()) {
       const last = trail.lastAt;
@@ -202,7 +225,8 @@ export function judgeLatest(parts: EngineParts, batch: BatchRecord, counted: Cou
       for (const horizon of TRAIL_HORIZONS) {
         const hop = trailHopsOf[horizon];
         const end = stepEnd(last, hop.stepMs);
-        if ((trail.judgedUpTo.get(horizon) ?? -Infinity) < end) counted.subjectRoutes.push(subjectRouteWindow(actor, trail, route, horizon, hop, end, false, parts.peers, eventIds));
+        if ((trail.judgedUpTo.get(horizon) ?? -Infinity) >= end || trail.callsIn(end - hop.windowMs, end) < gates.trailCalls[horizon]) continue;
+        counted.subjectRoutes.push(subjectRouteWindow(actor, trail, route, horizon, hop, end, false, parts.peers, eventIds));
       }
     }
   }
