@@ -138,11 +138,20 @@ describe('detector restarted mid-stream', () => {
       const ends = await rig.admin.lag(rig.groupId, rig.topics.findings);
       return findings.messages.length === ends.reduce((n, p) => n + Number(p.high), 0);
     }, 'the whole findings topic read', 30_000);
-    // Every id once, the enumeration once.
+    // Every id once, the enumeration once: after the restart its window may only grow (an update naming it), never be reported anew.
     const ids = rig.findingsOf(findings.messages).map((f) => f.id);
     expect(new Set(ids).size).toBe(ids.length);
-    expect(rig.findingsOf(findings.messages).filter((f) => f.detector === 'bola_enumeration').map((f) => f.id)).toEqual(before.map((f) => f.id));
-    expect(metricValue(await two.metrics.metrics(), 'vigil_findings_suppressed_total')).toBeGreaterThanOrEqual(1);
+    const bola = rig.findingsOf(findings.messages).filter((f) => f.detector === 'bola_enumeration');
+    expect(bola.filter((f) => f.evidence.updates === undefined).map((f) => f.id)).toEqual(before.map((f) => f.id));
+    for (const update of bola.filter((f) => f.evidence.updates !== undefined)) {
+      expect(update.evidence.updates).toBe(before[0]!.id);
+      expect(Number(update.evidence.distinctIds)).toBeGreaterThanOrEqual(Number(before[0]!.evidence.distinctIds));
+    }
+    // The restarted detector knew the window: each time it judged it again it either held it back (the same as published) or published it grown, as an update.
+    const text = await two.metrics.metrics();
+    const updates = [...text.matchAll(/^vigil_finding_updates_total\{detector="bola_enumeration"[^}]*\} (\d+)/gm)].reduce((n, m) => n + Number(m[1]), 0);
+    expect(updates).toBe(bola.length - 1);
+    expect(metricValue(text, 'vigil_findings_suppressed_total') + updates).toBeGreaterThanOrEqual(1);
   });
 });
 
@@ -175,7 +184,9 @@ describe('detector checkpoints and commits', () => {
     expect(keys.length).toBeGreaterThan(0);
     const rows = (await Promise.all(keys.map((k) => rig.redis.hget(k, `principal:${attacker}`)))).filter((v): v is string => v !== null);
     expect(rows).toHaveLength(1);
-    const ids = (JSON.parse(rows[0]!) as { o: [string, number, number, number, number, string[]][] }).o.flatMap((row) => row[5]);
+    // Its trail on the enumerated route: ids and their times, flat (subject-state.ts).
+    const trails = (JSON.parse(rows[0]!) as { t: [string, [(string | number)[]]][] }).t;
+    const ids = trails.flatMap(([, [flat]]) => flat.filter((v): v is string => typeof v === 'string'));
     expect(ids.sort()).toEqual(Array.from({ length: 20 }, (_, i) => String(5000 + i)).sort());
     expect(Number(/^vigil_checkpoints_total\{[^}]*outcome="ok"[^}]*\} (\d+)/m.exec(await metrics.metrics())?.[1])).toBeGreaterThanOrEqual(1);
   });

@@ -66,7 +66,8 @@ export function createSampler(d: SamplerDeps): { samples: SoakSample[]; take: ()
       produced: d.produced(),
       consumed: metricSum(dm, 'vigil_events_consumed_total'),
       lag: lagParts.reduce((a, p) => a + p.lag, 0),
-      findings: metricSum(dm, 'vigil_findings_total'),
+      // Every finding on the topic: new windows and windows published again as they grew (updates).
+      findings: metricSum(dm, 'vigil_findings_total') + metricSum(dm, 'vigil_finding_updates_total'),
       deadLetters: metricSum(dm, 'vigil_events_rejected_total'),
       detectorRssMB: round(rssMB(d.detector.pid)),
       detectorHeapMB: round(metricSum(dm, 'vigil_nodejs_heap_size_used_bytes') / MB),

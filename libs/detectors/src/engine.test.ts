@@ -74,9 +74,14 @@ describe('detection engine', () => {
     const base = { detector: 'burst' as const, subject: { kind: 'ip' as const, value: '1.2.3.4' }, api: 'a', route: '/x', windowStart: 0 };
     expect(findingId(base)).toBe(findingId({ ...base }));
     expect(findingId(base)).toMatch(/^burst-[A-Za-z0-9_-]{22}$/);
-    for (const other of [{ detector: 'bot' as const }, { subject: { kind: 'ip' as const, value: '1.2.3.5' } }, { route: '/y' }, { windowStart: 60_000 }, { api: 'b' }]) {
+    for (const other of [{ detector: 'bot' as const }, { subject: { kind: 'ip' as const, value: '1.2.3.5' } }, { route: '/y' }, { windowStart: 5 * 60_000 }, { api: 'b' }]) {
       expect(findingId({ ...base, ...other })).not.toBe(findingId(base));
     }
+    // An address's calls come from many partitions (login attempts keyed by the principals they name): its episode is
+    // anchored on the 5-minute bucket of its start, whichever of its windows a replica saw cross first.
+    expect(findingId({ ...base, windowStart: 40_000 })).toBe(findingId({ ...base, windowStart: 90_000 }));
+    const principal = { ...base, subject: { kind: 'principal' as const, value: 'alice' } };
+    expect(findingId({ ...principal, windowStart: 40_000 })).not.toBe(findingId({ ...principal, windowStart: 90_000 }));
   });
 
   it('switches a detector off through config.enabled', async () => {

@@ -31,7 +31,7 @@ export interface BatchEndPayload {
   events: number;
   /** The error code of each message sent to the dead-letter topic, one per message. */
   deadLetterCodes: readonly string[];
-  findingsPublished: readonly Pick<Finding, 'detector' | 'severity'>[];
+  findingsPublished: readonly (Pick<Finding, 'detector' | 'severity'> & { evidence?: Finding['evidence'] })[];
   /** Findings a false-positive verdict (a suppression) covers: not published. */
   findingsMuted: readonly Pick<Finding, 'detector'>[];
   /** Findings not published again because their id was already published. */

@@ -82,6 +82,22 @@ describe('recordDetectorMetrics', () => {
         ['vigil_findings_suppressed_total', {}, 4],
       ],
     ],
+    [
+      'a window published again as it grew as an update, raised or revised, not as another finding',
+      {
+        findingsPublished: [
+          { detector: 'bot', severity: 'medium' },
+          { detector: 'bot', severity: 'high', evidence: { updates: 'bot-a', raisedFrom: 'medium' } },
+          { detector: 'bot', severity: 'medium', evidence: { updates: 'bot-a', revised: 1 } },
+        ],
+      },
+      [
+        ['vigil_findings_total', { detector: 'bot', severity: 'medium' }, 1],
+        ['vigil_findings_total', { detector: 'bot', severity: 'high' }, 0],
+        ['vigil_finding_updates_total', { detector: 'bot', kind: 'raised' }, 1],
+        ['vigil_finding_updates_total', { detector: 'bot', kind: 'revised' }, 1],
+      ],
+    ],
     ['capped routes and checkpoints', { capped: { routes: 7, checkpoints: 2 } }, [['vigil_state_capped_total', { what: 'routes' }, 7], ['vigil_state_capped_total', { what: 'checkpoints' }, 2]]],
     ['no capped counts: nothing capped', { capped: undefined }, [['vigil_state_capped_total', { what: 'routes' }, 0], ['vigil_state_capped_total', { what: 'checkpoints' }, 0]]],
     ['round trips, event time in seconds, duration in seconds', { redisRoundTrips: 3, eventTimeMs: 1_800_000_000_500, durationMs: 250 }, [['vigil_redis_round_trips_total', {}, 3], ['vigil_event_time_seconds', {}, 1_800_000_000.5], ['vigil_batch_duration_seconds_sum', {}, 0.25], ['vigil_batch_duration_seconds_count', {}, 1]]],

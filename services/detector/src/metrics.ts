@@ -16,7 +16,13 @@ export function createDetectorMetrics(registry: Registry) {
     }),
     batchEvents: new Histogram({ name: 'vigil_batch_events', help: 'Events per batch.', buckets: [1, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10000], registers: [registry] }),
     lag: new Gauge({ name: 'vigil_consumer_lag_messages', help: 'Messages behind the end of each partition after the last batch, summed over partitions this replica holds.', registers: [registry] }),
-    findings: new Counter({ name: 'vigil_findings_total', help: 'Findings published, by detector and severity.', labelNames: ['detector', 'severity'], registers: [registry] }),
+    findings: new Counter({ name: 'vigil_findings_total', help: 'Findings published, by detector and severity; a window published again as it grew is counted in vigil_finding_updates_total instead.', labelNames: ['detector', 'severity'], registers: [registry] }),
+    updates: new Counter({
+      name: 'vigil_finding_updates_total',
+      help: 'Findings published again as they grew (evidence.updates): raised to a higher severity, or revised (what they count grew, or they lasted longer); by detector and kind.',
+      labelNames: ['detector', 'kind'],
+      registers: [registry],
+    }),
     duplicates: new Counter({ name: 'vigil_findings_suppressed_total', help: 'Findings not published again because their id (detector, subject, window) was already published.', registers: [registry] }),
     muted: new Counter({ name: 'vigil_findings_muted_total', help: 'Findings not published because a false-positive verdict (a suppression) covers them, by detector.', labelNames: ['detector'], registers: [registry] }),
     redisRoundTrips: new Counter({ name: 'vigil_redis_round_trips_total', help: 'Round trips to Redis.', registers: [registry] }),
@@ -35,6 +41,7 @@ export function createDetectorMetrics(registry: Registry) {
   };
   for (const code of decodeErrorCodes) metrics.rejected.labels(code).inc(0);
   for (const d of detectorNames) for (const s of severities) metrics.findings.labels(d, s).inc(0);
+  for (const d of detectorNames) for (const kind of ['raised', 'revised']) metrics.updates.labels(d, kind).inc(0);
   for (const d of detectorNames) metrics.muted.labels(d).inc(0);
   for (const what of ['routes', 'checkpoints']) metrics.capped.labels(what).inc(0);
   for (const outcome of ['ok', 'failed']) metrics.checkpoints.labels(outcome).inc(0);
@@ -68,7 +75,10 @@ function batchRecorder(m: DetectorMetrics, maxApiSeries: number): (batch: BatchE
     m.consumed.inc(batch.messages);
     for (const code of batch.deadLetterCodes) m.rejected.labels(code).inc();
     m.batchEvents.observe(batch.messages);
-    for (const f of batch.findingsPublished) m.findings.labels(f.detector, f.severity).inc();
+    for (const f of batch.findingsPublished) {
+      if (f.evidence?.updates === undefined) m.findings.labels(f.detector, f.severity).inc();
+      else m.updates.labels(f.detector, f.evidence.raisedFrom !== undefined ? 'raised' : 'revised').inc();
+    }
     for (const f of batch.findingsMuted) m.muted.labels(f.detector).inc();
     m.duplicates.inc(batch.duplicates);
     if (batch.capped) {
