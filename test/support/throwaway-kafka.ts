@@ -1,11 +1,11 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, copyFileSync, existsSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createKafkaClient } from '@vigil/kafka';
-import { freePort, quietLogger, waitFor } from './helpers.js';
+import { freePort, quietLogger } from './helpers.js';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 
 /**
@@ -31,11 +31,39 @@ export interface ThrowawayKafka {
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 
+/** A broker that exited before it answered: its ports, free when chosen, may have been taken since by a test running beside it. */
+class ExitedAtStart extends Error {}
+
+/** Starts one, on fresh ports again (up to three times) when the broker exits before it answers. */
 export async function startThrowawayKafka(): Promise<ThrowawayKafka> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce();
+    } catch (err) {
+      if (!(err instanceof ExitedAtStart) || attempt >= 3) throw err;
+    }
+  }
+}
+
+/** Three distinct ports free now. */
+async function threePorts(): Promise<[number, number, number]> {
+  for (;;) {
+    const ports = [await freePort(), await freePort(), await freePort()] as [number, number, number];
+    if (new Set(ports).size === 3) return ports;
+  }
+}
+
+/** The last lines of the broker's output that say why it stopped. */
+function whyExited(dir: string): string {
+  const lines = existsSync(join(dir, 'kafka.out')) ? readFileSync(join(dir, 'kafka.out'), 'utf8').split('\n') : [];
+  return lines.filter((l) => /ERROR|Exception|FATAL/.test(l)).slice(-3).join(' | ').slice(0, 600);
+}
+
+async function startOnce(): Promise<ThrowawayKafka> {
   const libs = join(process.env.VIGIL_STACK_CACHE ?? join(repo, '.stack', 'cache'), 'kafka', 'libs');
   if (!existsSync(join(libs, '.complete'))) throw new Error(`no Kafka jars at ${libs}: run deploy/local/stack.sh up once`);
   const dir = mkdtempSync(join(tmpdir(), 'vigil-kafka-'));
-  const [brokerPort, controllerPort, proxyPort] = [await freePort(), await freePort(), await freePort()];
+  const [brokerPort, controllerPort, proxyPort] = await threePorts();
   copyFileSync(join(repo, 'deploy/local/kafka/log4j.properties'), join(dir, 'log4j.properties'));
   const config = join(dir, 'server.properties');
   writeFileSync(
@@ -85,16 +113,18 @@ export async function startThrowawayKafka(): Promise<ThrowawayKafka> {
     clearTimeout(timer);
   };
   const answering = async (what: string) => {
-    const admin = await waitFor(
-      async () => {
-        if (broker?.exitCode != null) throw new Error(`the throwaway Kafka exited with ${broker.exitCode}; see ${dir}/kafka.out`);
-        return createKafkaClient({ brokers: [brokers], clientId: 'vigil-it-throwaway', retry: { retries: 0 } }, quietLogger()).admin();
-      },
-      what,
-      60_000,
-      250,
-    );
-    await admin.disconnect();
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      if (broker?.exitCode != null) throw new ExitedAtStart(`the throwaway Kafka exited with ${broker.exitCode}: ${whyExited(dir)}`);
+      try {
+        const admin = await createKafkaClient({ brokers: [brokers], clientId: 'vigil-it-throwaway', retry: { retries: 0 } }, quietLogger()).admin();
+        await admin.disconnect();
+        return;
+      } catch (err) {
+        if (Date.now() > deadline) throw new Error(`timed out after 60000 ms waiting for ${what}: ${(err as Error).message}`);
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
   };
 
   spawnBroker();
