@@ -13,11 +13,12 @@ export interface Identified {
 /**
  * Stage 7, identify: each draft gets its deterministic id and the batch's
  * event time; of the drafts of one id in a batch (one episode's windows),
- * the most severe wins, then the largest, then the latest. Then what the
+ * the most severe wins, then the largest, then the one judged over the
+ * shortest window, then the latest. Then what the
  * store says was published already (and what earlier slices of the batch
  * found) decides what is published: new windows, windows raised above their
- * published severity or grown past their published magnitude class, nothing
- * for the rest (they are counted as duplicates).
+ * published severity, or grown past their published magnitude or span class
+ * (revised), nothing for the rest (they are counted as duplicates).
  */
 export function identify(drafts: readonly FindingDraft[], now: number): Map<string, Identified> {
   const byId = new Map<string, Held>();
