@@ -9,8 +9,8 @@ export const MAX_EPOCH_MS = 8.64e15;
 
 const DIGIT_0 = 48;
 
-/** The number written by the `count` ASCII digits at `at`, or -1. */
-function digits(text: string, at: number, count: number): number {
+/** The number written by the `count` ASCII digits at `at`, or -1 (time parsers read fields with it, without a regular expression). */
+export function asciiDigits(text: string, at: number, count: number): number {
   let n = 0;
   for (let i = at; i < at + count; i++) {
     const d = text.charCodeAt(i) - DIGIT_0;
@@ -27,13 +27,13 @@ function digits(text: string, at: number, count: number): number {
  */
 function parseCanonical(text: string): number | undefined {
   if (text.length !== 24 || text.charCodeAt(23) !== 90 /* Z */ || text[4] !== '-' || text[7] !== '-' || text[10] !== 'T' || text[13] !== ':' || text[16] !== ':' || text[19] !== '.') return undefined;
-  const y = digits(text, 0, 4);
-  const mo = digits(text, 5, 2);
-  const d = digits(text, 8, 2);
-  const h = digits(text, 11, 2);
-  const mi = digits(text, 14, 2);
-  const s = digits(text, 17, 2);
-  const ms = digits(text, 20, 3);
+  const y = asciiDigits(text, 0, 4);
+  const mo = asciiDigits(text, 5, 2);
+  const d = asciiDigits(text, 8, 2);
+  const h = asciiDigits(text, 11, 2);
+  const mi = asciiDigits(text, 14, 2);
+  const s = asciiDigits(text, 17, 2);
+  const ms = asciiDigits(text, 20, 3);
   // Years before 100 (Date.UTC reads them as 19xx) and leap seconds take the general path.
   if (y < 100 || mo < 1 || mo > 12 || d < 1 || h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 || s > 59 || ms < 0) return undefined;
   if (d > 28 && d > new Date(Date.UTC(y, mo, 0)).getUTCDate()) return undefined;

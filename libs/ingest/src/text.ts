@@ -5,6 +5,8 @@
  * few hundred thousand lines a second.
  */
 
+import { asciiDigits } from '@vigil/contracts';
+
 /** The contract's bounds (ApiTransaction v1): longer text is cut, never refused. */
 export const LIMITS = { id: 256, api: 256, path: 8192, clientIp: 64, principal: 512, clientId: 512, userAgent: 2048, contentType: 256, route: 8192 } as const;
 
@@ -204,28 +206,18 @@ export class FieldReader {
 
 const MONTHS: Record<string, number> = { Jan: 0, Feb: 1, Mar: 2, Apr: 3, May: 4, Jun: 5, Jul: 6, Aug: 7, Sep: 8, Oct: 9, Nov: 10, Dec: 11 };
 
-function digits(text: string, at: number, count: number): number {
-  let n = 0;
-  for (let i = at; i < at + count; i++) {
-    const d = text.charCodeAt(i) - 48;
-    if (d < 0 || d > 9) return -1;
-    n = n * 10 + d;
-  }
-  return n;
-}
-
 /** `10/Oct/2000:13:55:36 -0700` (Apache `%t`, NGINX `$time_local`) to epoch ms; undefined when it is not one. */
 export function parseClfTime(text: string): number | undefined {
   if (text.length !== 26 || text.charCodeAt(2) !== 47 || text.charCodeAt(6) !== 47 || text.charCodeAt(11) !== 58 || text.charCodeAt(20) !== 32) return undefined;
-  const day = digits(text, 0, 2);
+  const day = asciiDigits(text, 0, 2);
   const month = MONTHS[text.slice(3, 6)];
-  const year = digits(text, 7, 4);
-  const h = digits(text, 12, 2);
-  const mi = digits(text, 15, 2);
-  const s = digits(text, 18, 2);
+  const year = asciiDigits(text, 7, 4);
+  const h = asciiDigits(text, 12, 2);
+  const mi = asciiDigits(text, 15, 2);
+  const s = asciiDigits(text, 18, 2);
   const sign = text.charCodeAt(21);
-  const oh = digits(text, 22, 2);
-  const om = digits(text, 24, 2);
+  const oh = asciiDigits(text, 22, 2);
+  const om = asciiDigits(text, 24, 2);
   if (month === undefined || day < 1 || day > 31 || year < 1970 || h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 || s > 60 || oh < 0 || om < 0 || (sign !== 43 && sign !== 45)) return undefined;
   const offset = (oh * 60 + om) * 60_000 * (sign === 45 ? -1 : 1);
   return Date.UTC(year, month, day, h, mi, Math.min(s, 59)) - offset;
@@ -240,12 +232,12 @@ export function parseIsoTime(text: string): number | undefined {
   if (n < 20 || text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45 || (text.charCodeAt(10) | 0x20) !== 116 || text.charCodeAt(13) !== 58 || text.charCodeAt(16) !== 58) {
     return n >= 20 && text.charCodeAt(10) === 32 ? parseIsoTime(`${text.slice(0, 10)}T${text.slice(11)}`) : undefined;
   }
-  const y = digits(text, 0, 4);
-  const mo = digits(text, 5, 2);
-  const d = digits(text, 8, 2);
-  const h = digits(text, 11, 2);
-  const mi = digits(text, 14, 2);
-  const s = digits(text, 17, 2);
+  const y = asciiDigits(text, 0, 4);
+  const mo = asciiDigits(text, 5, 2);
+  const d = asciiDigits(text, 8, 2);
+  const h = asciiDigits(text, 11, 2);
+  const mi = asciiDigits(text, 14, 2);
+  const s = asciiDigits(text, 17, 2);
   if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 || s > 60) return undefined;
   let i = 19;
   let ms = 0;
@@ -265,8 +257,8 @@ export function parseIsoTime(text: string): number | undefined {
   const z = text.charCodeAt(i);
   if ((z | 0x20) === 122 /* z */ && i === n - 1) offset = 0;
   else if ((z === 43 || z === 45) && (n - i === 6 || n - i === 5)) {
-    const oh = digits(text, i + 1, 2);
-    const om = digits(text, n - 2, 2);
+    const oh = asciiDigits(text, i + 1, 2);
+    const om = asciiDigits(text, n - 2, 2);
     if (oh < 0 || om < 0) return undefined;
     offset = (oh * 60 + om) * 60_000 * (z === 45 ? -1 : 1);
   } else return undefined;
@@ -296,7 +288,7 @@ export function textOf(value: unknown, max: number): string | undefined {
 
 /** An HTTP status of 100..599, from a number or digits. */
 export function statusOf(value: unknown): number | undefined {
-  const v = typeof value === 'number' ? value : typeof value === 'string' && value.length === 3 ? digits(value, 0, 3) : undefined;
+  const v = typeof value === 'number' ? value : typeof value === 'string' && value.length === 3 ? asciiDigits(value, 0, 3) : undefined;
   return v !== undefined && Number.isInteger(v) && v >= 100 && v <= 599 ? v : undefined;
 }
 

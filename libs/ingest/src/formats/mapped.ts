@@ -6,6 +6,17 @@ import { ConfigError } from '@vigil/errors';
 import { LIMITS, bound, countOf, isMethod, parseClfTime, parseIsoTime, parseJsonObject, pick, sample, splitTarget, statusOf } from '../text.js';
 import type { EventSink, IngestOptions, LineParser, LineRef, LogFormat, OptionalField } from '../types.js';
 
+/** The optional text fields a mapping may fill, with their bounds. */
+const OPTIONAL_TEXT = [
+  ['route', LIMITS.route],
+  ['clientIp', LIMITS.clientIp],
+  ['principal', LIMITS.principal],
+  ['clientId', LIMITS.clientId],
+  ['userAgent', LIMITS.userAgent],
+  ['contentType', LIMITS.contentType],
+  ['responseSignature', 256],
+] as const satisfies readonly (readonly [keyof ApiTransaction, number])[];
+
 /**
  * `--map FILE`: any JSON log (one object a line), its fields mapped to ApiTransaction v1 by a YAML or JSON
  * file (docs/ingest.md):
@@ -194,20 +205,10 @@ class MappedParser implements LineParser {
       status,
       latencyMs: latencyKnown ? latency * this.latencyScale : 0,
     };
-    const route = text(g.route?.(o), LIMITS.route);
-    if (route !== undefined) e.route = route;
-    const clientIp = text(g.clientIp?.(o), LIMITS.clientIp);
-    if (clientIp !== undefined) e.clientIp = clientIp;
-    const principal = text(g.principal?.(o), LIMITS.principal);
-    if (principal !== undefined) e.principal = principal;
-    const clientId = text(g.clientId?.(o), LIMITS.clientId);
-    if (clientId !== undefined) e.clientId = clientId;
-    const userAgent = text(g.userAgent?.(o), LIMITS.userAgent);
-    if (userAgent !== undefined) e.userAgent = userAgent;
-    const contentType = text(g.contentType?.(o), LIMITS.contentType);
-    if (contentType !== undefined) e.contentType = contentType;
-    const signature = text(g.responseSignature?.(o), 256);
-    if (signature !== undefined) e.responseSignature = signature;
+    for (const [k, max] of OPTIONAL_TEXT) {
+      const v = text(g[k]?.(o), max);
+      if (v !== undefined) e[k] = v;
+    }
     for (const k of ['requestBytes', 'responseBytes', 'rateLimitLimit', 'rateLimitRemaining'] as const) {
       const v = countOf(g[k]?.(o));
       if (v !== undefined) e[k] = v;
