@@ -82,6 +82,8 @@ export class DetectionEngine {
   private readonly verdictOf: VerdictLookup | undefined;
   /** The claim each finding returned makes (severity and revision classes), for markPublished to write. */
   private readonly claims = new WeakMap<Finding, string>();
+  /** The last api minute closed before the batch in hand, until it is marked published (abandonBatch goes back to it). */
+  private closedBeforeBatch: { lastClosedMinute: number | undefined } | undefined;
 
   constructor(options: EngineOptions) {
     const config = options.config ?? defaultDetectorsConfig;
@@ -152,13 +154,12 @@ export class DetectionEngine {
   /** `process`, for events from `enrichEvent` (the array is not reordered; events whose route is refused are moved to `{other}`). */
   async processEnriched(batch: readonly EnrichedEvent[], options: { holdAt?: number; source?: BatchSource } = {}): Promise<BatchOutcome> {
     if (batch.length === 0) return { findings: [], duplicates: 0, events: 0 };
+    this.closedBeforeBatch = { lastClosedMinute: this.parts.clock.lastClosedMinute };
     try {
       const cuts = this.sliceMs > 0 ? sliceBounds(batch, this.sliceMs, MAX_SLICES) : undefined;
       return cuts ? await this.processInSlices(batch, cuts, options.holdAt, options.source) : await this.processBatch(batch, options.holdAt, options.source, undefined);
     } catch (err) {
-      // The batch will be fetched again. Deferred: the subject state is kept, and its fences say which events it
-      // holds already. Per batch: subjects it counted are read back from their last checkpoints.
-      if (!this.parts.checkpointer.deferred) this.parts.subjects.clear();
+      this.abandonBatch();
       throw err;
     }
   }
@@ -166,6 +167,19 @@ export class DetectionEngine {
   /** Records findings as published (per window, the highest severity), so replays and restarts do not emit their ids again. */
   async markPublished(findings: readonly Finding[]): Promise<void> {
     if (findings.length > 0) await this.parts.store.claim(claimsOf(findings, (f) => this.claims.get(f)), CLAIM_TTL_MS, this.parts.clock.watermark);
+    this.closedBeforeBatch = undefined;
+  }
+
+  /**
+   * The batch in hand failed (in the engine, or publishing or marking its findings) and will be fetched again: the api
+   * minutes it closed close again then, so a finding they held is not skipped. Deferred: the subject state is kept,
+   * and its fences say which events it holds already. Per batch: subjects it counted are read back from their last
+   * checkpoints.
+   */
+  abandonBatch(): void {
+    if (this.closedBeforeBatch) this.parts.clock.lastClosedMinute = this.closedBeforeBatch.lastClosedMinute;
+    this.closedBeforeBatch = undefined;
+    if (!this.parts.checkpointer.deferred) this.parts.subjects.clear();
   }
 
   /**

@@ -88,10 +88,17 @@ export function createBatchHandler(parts: BatchHandlerParts): (batch: Batch) => 
     const { events, offsets, deadLetters, deadLetterCodes } = await decodeBatch(batch, parts);
     const partitionKey = `${topic}/${partition}`;
     const span = eventTimeSpan(events);
-    const outcome = await engine.processEnriched(events, { holdAt: await pending.batchArrived(partitionKey, span), source: { key: partitionKey, offsets, highWatermark: Number(highWatermark) } });
+    const holdAt = await pending.batchArrived(partitionKey, span);
+    const outcome = await engine.processEnriched(events, { holdAt, source: { key: partitionKey, offsets, highWatermark: Number(highWatermark) } });
     const { published, muted } = splitMuted(outcome.findings, parts.muted);
-    await parts.publish(published, deadLetters);
-    await engine.markPublished(published);
+    try {
+      await parts.publish(published, deadLetters);
+      await engine.markPublished(published);
+    } catch (err) {
+      // Fetched again: what the engine closed with this batch closes again then.
+      engine.abandonBatch();
+      throw err;
+    }
 
     const redisRoundTrips = redisRoundTripsSinceLastBatch();
     const eventTimeMs = engine.eventTime;

@@ -8,8 +8,11 @@ export const API_HISTORY_MINUTES = 240;
 export class ApiHistories {
   readonly byApi = new BoundedMap<string, ApiMinute[]>(1_000);
 
+  /** Appends closed minutes; a minute closed again (its batch failed and was fetched again) replaces the first closing. */
   add(id: string, minutes: readonly ApiMinute[]): ApiMinute[] {
-    const history = [...(this.byApi.get(id) ?? []), ...minutes].slice(-API_HISTORY_MINUTES);
+    const from = minutes[0]?.minute ?? Infinity;
+    const kept = (this.byApi.get(id) ?? []).filter((m) => m.minute < from);
+    const history = [...kept, ...minutes].slice(-API_HISTORY_MINUTES);
     this.byApi.set(id, history);
     return history;
   }
