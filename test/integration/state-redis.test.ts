@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeRedis, connectRedis, createRedis, type RedisClient } from '@vigil/redis';
-import { RedisStateStore } from '@vigil/state';
-import { stateConformance } from '../../libs/state/src/conformance.js';
+import { closeRedis, connectRedis, createKeyspace, createRedis, escapeKeyPart, type RedisClient } from '@vigil/redis';
+import { RedisStateStore, type KeyParts, type StateStore } from '@vigil/state';
+import { stateConformance, type StateProbe } from '../../libs/state/src/conformance.js';
 import { startLocalCluster, type LocalCluster } from '../support/redis-cluster.js';
 import { stackEnv, uniqueName } from '../support/helpers.js';
 
@@ -12,15 +12,29 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
+/** Each store's client, for the probe to read what the store wrote. */
+const clientOf = new WeakMap<StateStore, RedisClient>();
+function storeOn(redis: RedisClient): RedisStateStore {
+  const store = new RedisStateStore({ redis, prefix: 'vigil-it' });
+  clientOf.set(store, redis);
+  return store;
+}
+
+/** Sketches counted with PFCOUNT, on the keys the store builds (`vigil-it:{tag}:parts…`). */
+const probe: StateProbe = {
+  sketchCount: (store: StateStore, tag: string, keys: KeyParts[]) =>
+    clientOf.get(store)!.pfcount(...keys.map((k) => `${createKeyspace('vigil-it').key(tag)}:${k.map((p) => escapeKeyPart(String(p))).join(':')}`)),
+};
+
 async function singleNode(): Promise<RedisStateStore> {
   const redis = createRedis({ url: stackEnv().REDIS_URL });
   clients.push(redis);
   await connectRedis(redis);
-  return new RedisStateStore({ redis, prefix: 'vigil-it' });
+  return storeOn(redis);
 }
 
 let n = 0;
-stateConformance('Redis (single node)', singleNode, () => uniqueName(`s${++n}`));
+stateConformance('Redis (single node)', singleNode, () => uniqueName(`s${++n}`), probe);
 
 describe('Redis state store on a Redis Cluster', () => {
   let clusterNodes: string[];
@@ -37,9 +51,10 @@ describe('Redis state store on a Redis Cluster', () => {
       const redis = createRedis({ url: 'redis://127.0.0.1:6379', clusterNodes });
       clients.push(redis);
       await connectRedis(redis);
-      return new RedisStateStore({ redis, prefix: 'vigil-it' });
+      return storeOn(redis);
     },
     () => uniqueName(`c${++n}`),
+    probe,
   );
 });
 

@@ -14,7 +14,7 @@ import { IncidentStore } from '../../services/notifier/src/store.js';
  * text after the header comment, which may change freely).
  */
 const REGISTERED = {
-  vigilApplyShardV3: { numberOfKeys: 1, body: '2428062433b59846' },
+  vigilApplyShardV4: { numberOfKeys: 1, body: 'e0d09528a33e0dac' },
   vigilAdmitV1: { numberOfKeys: 1, body: '38a35315c01d306a' },
   vigilPutCappedV1: { numberOfKeys: 1, body: 'e3e195a75c56d385' },
   vigilOutboxEnqueueV1: { numberOfKeys: 3, body: 'd2081122e0963f29' },

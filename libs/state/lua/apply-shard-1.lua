@@ -9,13 +9,18 @@
            KEYS[1] .. ":" .. suffix, so all share its hash slot (Redis Cluster).
   ARGV[1]  JSON {
              i = { {suffix, field, by, ttlMs}, ... },          -- HINCRBY
-             m = { {suffix, field, value, ttlMs}, ... },       -- keep the minimum
+             m = { {suffix, field, value, ttlMs[, 1]}, ... },  -- keep the minimum
+             a = { {suffix, field, value, ttlMs[, 1]}, ... },  -- keep the maximum
              s = { {suffix, {member, ...}, cap, ttlMs}, ... }, -- SADD up to cap members
-             f = { {suffix, field, value, cap, ttlMs}, ... },  -- HSETNX up to cap fields
+             f = { {suffix, field, value, cap, ttlMs[, 1]}, ... }, -- HSETNX up to cap fields
+             h = { {suffix, {member, ...}, ttlMs}, ... },      -- PFADD
              x = { {suffix, field, value, staleFrom, ttlMs, expected}, ... }, -- fences: keep the maximum
              r = { suffix, ... }                               -- HGETALL after the writes
            }
-  Returns  JSON { i = {value...}, m = {value...}, s = {cardinality...},
+           Any of them may be missing (none of that op). A trailing 1 is
+           `renew`: the op sets its key's TTL each time (see TTLs).
+  Returns  JSON { i = {value...}, m = {value...}, a = {value...},
+                  s = {cardinality...},
                   f = {{1 new | 0 known | -1 full, fields}...}, x = {value...},
                   r = {{field, value, ...}...} }
            or { moved = 1 }, with nothing written, when a fence is not at its
@@ -26,7 +31,8 @@
 
   TTLs: a key gets its TTL when this script creates it (the largest asked
   for it in that call); later writes keep it. Fences are not time buckets:
-  each write renews their TTL.
+  each write renews their TTL, and so does each m, a or f op marked renew
+  (an f op whether its field is new, known or refused).
 
   Fences: a partition's offset the shard's counters hold the events up to,
   written here so that it moves with them atomically. The stored value is
@@ -48,6 +54,16 @@ local function touch(key, ttl)
   end
 end
 
+-- The TTL of an op's key: renewed now when the op is marked renew (1),
+-- else set at the end if this call created the key.
+local function expire(key, ttl, renew)
+  if renew == 1 then
+    redis.call('PEXPIRE', key, ttl)
+  else
+    touch(key, ttl)
+  end
+end
+
 -- A hash field's integer value, or nil.
 local function stored(key, field)
   local cur = redis.call('HGET', key, field)
@@ -60,7 +76,7 @@ for _, op in ipairs(ops.x or {}) do
   end
 end
 
-local out_i, out_m, out_s, out_f, out_x, out_r = {}, {}, {}, {}, {}, {}
+local out_i, out_m, out_a, out_s, out_f, out_x, out_r = {}, {}, {}, {}, {}, {}, {}
 
 for idx, op in ipairs(ops.i or {}) do
   local key = prefix .. op[1]
@@ -77,7 +93,19 @@ for idx, op in ipairs(ops.m or {}) do
   end
   redis.call('HSET', key, op[2], string.format('%d', v))
   out_m[idx] = v
-  touch(key, op[4])
+  expire(key, op[4], op[5])
+end
+
+for idx, op in ipairs(ops.a or {}) do
+  local key = prefix .. op[1]
+  local v = op[3]
+  local cur = stored(key, op[2])
+  if cur and cur > v then
+    v = cur
+  end
+  redis.call('HSET', key, op[2], string.format('%d', v))
+  out_a[idx] = v
+  expire(key, op[4], op[5])
 end
 
 for idx, op in ipairs(ops.s or {}) do
@@ -116,7 +144,19 @@ for idx, op in ipairs(ops.f or {}) do
     status = 1
   end
   out_f[idx] = { status, len }
-  touch(key, op[5])
+  expire(key, op[5], op[6])
+end
+
+for _, op in ipairs(ops.h or {}) do
+  local key = prefix .. op[1]
+  local members = op[2]
+  -- One PFADD per 500 members; none (and no key) when there are none.
+  if #members > 0 then
+    for first = 1, #members, 500 do
+      redis.call('PFADD', key, unpack(members, first, math.min(first + 499, #members)))
+    end
+    touch(key, op[3])
+  end
 end
 
 for idx, op in ipairs(ops.x or {}) do
@@ -142,4 +182,4 @@ for idx, suffix in ipairs(ops.r or {}) do
   out_r[idx] = redis.call('HGETALL', prefix .. suffix)
 end
 
-return cjson.encode({ i = out_i, m = out_m, s = out_s, f = out_f, x = out_x, r = out_r })
+return cjson.encode({ i = out_i, m = out_m, a = out_a, s = out_s, f = out_f, x = out_x, r = out_r })

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { emptyShard, type ShardOps, type StateStore } from './types.js';
+import { emptyShard, type KeyParts, type ShardOps, type StateStore } from './types.js';
+
+/** What a store's own test reads beside the StateStore interface. */
+export interface StateProbe {
+  /** The distinct members added to these sketches (SketchAddOp) together: PFCOUNT in Redis, sketchCount in memory. */
+  sketchCount(store: StateStore, tag: string, keys: KeyParts[]): Promise<number> | number;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * The conformance suite every StateStore passes: the in-memory store in the
@@ -7,7 +15,7 @@ import { emptyShard, type ShardOps, type StateStore } from './types.js';
  * tests. Same operations, same results; that is what makes backtests over
  * memory and live detection over Redis give the same findings.
  */
-export function stateConformance(name: string, makeStore: () => Promise<StateStore> | StateStore, tagPrefix: () => string): void {
+export function stateConformance(name: string, makeStore: () => Promise<StateStore> | StateStore, tagPrefix: () => string, probe: StateProbe): void {
   const now = Date.UTC(2026, 10, 23, 12);
   const shard = (tag: string, build: (s: ShardOps) => void): ShardOps => {
     const s = emptyShard(tag);
@@ -35,6 +43,59 @@ export function stateConformance(name: string, makeStore: () => Promise<StateSto
       expect((await store.apply({ now, shards: [at(500)] }))[0]!.min).toEqual([500]);
       expect((await store.apply({ now, shards: [at(900)] }))[0]!.min).toEqual([500]);
       expect((await store.apply({ now, shards: [at(0)] }))[0]!.min).toEqual([0]);
+    });
+
+    it('max keeps the largest value', async () => {
+      const store = await makeStore();
+      const tag = tagPrefix();
+      const at = (value: number) => shard(tag, (s) => (s.max ??= []).push({ key: ['rm', 'o/v1', 5], field: 'rhp', value, ttlMs: 60_000 }));
+      expect((await store.apply({ now, shards: [at(500)] }))[0]!.max).toEqual([500]);
+      expect((await store.apply({ now, shards: [at(90)] }))[0]!.max).toEqual([500]);
+      expect((await store.apply({ now, shards: [at(now)] }))[0]!.max).toEqual([now]);
+      const read = shard(tag, (s) => s.reads.push(['rm', 'o/v1', 5]));
+      expect((await store.apply({ now, shards: [read] }))[0]!).toMatchObject({ max: [], reads: [{ rhp: now }] });
+    });
+
+    it('min, max and first-seen marked renew move their key\'s TTL on every write; unmarked, it stays from creation', async () => {
+      const store = await makeStore();
+      const tag = tagPrefix();
+      // Redis expires on its own clock and memory on the plans' `now`: both move by `step` between applies.
+      const ttlMs = 1_200;
+      const step = 800;
+      const write = () =>
+        shard(tag, (s) => {
+          for (const renew of [true, false]) {
+            const r = renew ? 'r' : 'k';
+            s.min.push({ key: ['mn', r], field: 'v', value: 5, ttlMs, renew });
+            (s.max ??= []).push({ key: ['mx', r], field: 'v', value: 7, ttlMs, renew });
+            s.firstSeen.push({ key: ['fs', r], field: 'sig', value: 9, cap: 4, ttlMs, renew });
+          }
+        });
+      const keys = ['mn', 'mx', 'fs'].flatMap((k) => [[k, 'r'], [k, 'k']]);
+      expect((await store.apply({ now, shards: [write()] }))[0]!).toMatchObject({ min: [5, 5], max: [7, 7], firstSeen: [[1, 1], [1, 1]] });
+      await sleep(step);
+      // The second write is past half the first TTL: renewed keys now live to step + ttlMs, the others to ttlMs.
+      expect((await store.apply({ now: now + step, shards: [write()] }))[0]!).toMatchObject({ min: [5, 5], max: [7, 7], firstSeen: [[0, 1], [0, 1]] });
+      await sleep(step);
+      const read = shard(tag, (s) => s.reads.push(...keys));
+      expect((await store.apply({ now: now + 2 * step, shards: [read] }))[0]!.reads).toEqual([{ v: 5 }, {}, { v: 7 }, {}, { sig: 9 }, {}]);
+    });
+
+    it('sketches count the distinct members added, alone and together, within 2%', async () => {
+      const store = await makeStore();
+      const tag = tagPrefix();
+      const members = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => `principal:u${from + i}`);
+      const add = (key: KeyParts, m: string[]) => shard(tag, (s) => (s.sketches ??= []).push({ key, members: m, ttlMs: 60_000 }));
+      // 1,000 distinct members in two overlapping adds of 700 (each past one PFADD's 500).
+      await store.apply({ now, shards: [add(['hll', 'ids', 1], members(0, 700))] });
+      const [r] = await store.apply({ now, shards: [add(['hll', 'ids', 1], members(300, 1_000)), add(['hll', 'ids', 2], members(900, 1_100))] });
+      expect(r).toMatchObject({ incr: [], max: [] });
+      const count = (keys: KeyParts[]) => probe.sketchCount(store, tag, keys);
+      expect(Math.abs((await count([['hll', 'ids', 1]])) - 1_000)).toBeLessThanOrEqual(20);
+      expect(Math.abs((await count([['hll', 'ids', 1], ['hll', 'ids', 2]])) - 1_100)).toBeLessThanOrEqual(22);
+      // No members, no sketch.
+      await store.apply({ now, shards: [add(['hll', 'ids', 3], [])] });
+      expect(await count([['hll', 'ids', 3]])).toBe(0);
     });
 
     it('fences keep the larger offset, replace one at or past staleFrom, and read back before a batch', async () => {

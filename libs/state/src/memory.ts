@@ -2,6 +2,9 @@ import type { FindingClaim, KeyParts, PrepareRequest, Prepared, ShardOps, ShardR
 
 const keyOf = (tag: string, parts: KeyParts) => `${tag}\u0000${parts.join('\u0000')}`;
 
+/** Members a sketch keeps (exactly, unlike Redis's HyperLogLog): memory stays bounded, counts stop there. */
+const SKETCH_CAP = 100_000;
+
 interface Entry<T> {
   value: T;
   expiresAt: number;
@@ -18,6 +21,7 @@ export class MemoryStateStore implements StateStore {
   private sets = new Map<string, Entry<Set<string>>>();
   private texts = new Map<string, Entry<Map<string, string>>>();
   private admissions = new Map<string, Entry<Set<string>>>();
+  private sketches = new Map<string, Entry<Set<string>>>();
   private claims = new Map<string, { until: number; severity: string }>();
   private version = '0';
   private applies = 0;
@@ -77,7 +81,20 @@ export class MemoryStateStore implements StateStore {
 
   /** Keys currently held (for memory tests). */
   get size(): number {
-    return this.hashes.size + this.sets.size + this.texts.size + this.admissions.size;
+    return this.hashes.size + this.sets.size + this.texts.size + this.admissions.size + this.sketches.size;
+  }
+
+  /**
+   * The distinct members added to these sketches (SketchAddOp), together, as
+   * of the last apply's clock (for tests; Redis answers PFCOUNT, within ~1%).
+   * Exact up to the 100,000 members each sketch keeps.
+   */
+  sketchCount(tag: string, keys: readonly KeyParts[]): number {
+    const live = keys.map((parts) => this.sketches.get(keyOf(tag, parts))).filter((e) => e !== undefined && e.expiresAt > this.clock);
+    if (live.length === 1) return live[0]!.value.size;
+    const union = new Set<string>();
+    for (const e of live) for (const m of e!.value) union.add(m);
+    return union.size;
   }
 
   private applyShard(shard: ShardOps, now: number): ShardResult {
@@ -90,7 +107,9 @@ export class MemoryStateStore implements StateStore {
       }
       return e.value;
     };
-    const result: ShardResult = { incr: [], min: [], setAdd: [], firstSeen: [], fences: [], reads: [], dropped: 0 };
+    // `renew`: the key's TTL runs from this write, whenever the key was created.
+    const renew = (key: string, ttlMs: number) => void (this.hashes.get(key)!.expiresAt = now + ttlMs);
+    const result: ShardResult = { incr: [], min: [], max: [], setAdd: [], firstSeen: [], fences: [], reads: [], dropped: 0 };
     const stored = (key: string, field: string) => {
       const e = this.hashes.get(key);
       return e && e.expiresAt > now ? e.value.get(field) : undefined;
@@ -108,11 +127,22 @@ export class MemoryStateStore implements StateStore {
       result.incr.push(v);
     }
     for (const op of shard.min) {
-      const h = hash(k(op.key), op.ttlMs);
+      const key = k(op.key);
+      const h = hash(key, op.ttlMs);
       const cur = h.get(op.field);
       const v = cur === undefined ? op.value : Math.min(cur, op.value);
       h.set(op.field, v);
+      if (op.renew) renew(key, op.ttlMs);
       result.min.push(v);
+    }
+    for (const op of shard.max ?? []) {
+      const key = k(op.key);
+      const h = hash(key, op.ttlMs);
+      const cur = h.get(op.field);
+      const v = cur === undefined ? op.value : Math.max(cur, op.value);
+      h.set(op.field, v);
+      if (op.renew) renew(key, op.ttlMs);
+      result.max.push(v);
     }
     for (const op of shard.fences) {
       const key = k(op.key);
@@ -139,12 +169,27 @@ export class MemoryStateStore implements StateStore {
       result.setAdd.push(e.value.size);
     }
     for (const op of shard.firstSeen) {
-      const h = hash(k(op.key), op.ttlMs);
+      const key = k(op.key);
+      const h = hash(key, op.ttlMs);
+      if (op.renew) renew(key, op.ttlMs);
       if (h.has(op.field)) result.firstSeen.push([0, h.size]);
       else if (h.size >= op.cap) result.firstSeen.push([-1, h.size]);
       else {
         h.set(op.field, op.value);
         result.firstSeen.push([1, h.size]);
+      }
+    }
+    for (const op of shard.sketches ?? []) {
+      if (op.members.length === 0) continue;
+      const key = k(op.key);
+      let e = this.sketches.get(key);
+      if (!e || e.expiresAt <= now) {
+        e = { value: new Set(), expiresAt: now + op.ttlMs };
+        this.sketches.set(key, e);
+      }
+      for (const m of op.members) {
+        if (e.value.size >= SKETCH_CAP) break;
+        e.value.add(m);
       }
     }
     this.applyTexts(shard, now, result);
@@ -181,6 +226,7 @@ export class MemoryStateStore implements StateStore {
     for (const [key, e] of this.sets) if (e.expiresAt <= now) this.sets.delete(key);
     for (const [key, e] of this.texts) if (e.expiresAt <= now) this.texts.delete(key);
     for (const [key, e] of this.admissions) if (e.expiresAt <= now) this.admissions.delete(key);
+    for (const [key, e] of this.sketches) if (e.expiresAt <= now) this.sketches.delete(key);
     for (const [id, claim] of this.claims) if (claim.until <= now) this.claims.delete(id);
   }
 }

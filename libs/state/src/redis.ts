@@ -2,8 +2,11 @@ import { StateError } from '@vigil/errors';
 import { createKeyspace, escapeKeyPart, isCluster, loadScripts, type Keyspace, type Redis, type RedisClient } from '@vigil/redis';
 import type { FindingClaim, KeyParts, PrepareRequest, Prepared, ShardOps, ShardResult, StatePlan, StateStore } from './types.js';
 
-/** Scripts are registered under a versioned name: a changed script never runs under an old one's SHA. */
-export const APPLY_SCRIPT = 'vigilApplyShardV3';
+/**
+ * Scripts are registered under a versioned name: a changed script never runs under an old one's SHA.
+ * (The number in a file name is its key count, not a version: `<name>-<numKeys>.lua`.)
+ */
+export const APPLY_SCRIPT = 'vigilApplyShardV4';
 const ADMIT_SCRIPT = 'vigilAdmitV1';
 const PUT_CAPPED_SCRIPT = 'vigilPutCappedV1';
 const SCRIPTS = { [APPLY_SCRIPT]: 'apply-shard-1.lua', [ADMIT_SCRIPT]: 'admit-1.lua', [PUT_CAPPED_SCRIPT]: 'put-capped-1.lua' };
@@ -17,6 +20,8 @@ type ScriptClient = RedisClient & {
 interface ApplyReply {
   i: number[] | Record<string, never>;
   m: number[] | Record<string, never>;
+  /** Absent from a refused call's reply. */
+  a?: number[] | Record<string, never>;
   s: number[] | Record<string, never>;
   f: [number, number][] | Record<string, never>;
   x: number[] | Record<string, never>;
@@ -202,12 +207,20 @@ function suffix(parts: KeyParts): string {
   return parts.map((p) => escapeKeyPart(String(p))).join(':');
 }
 
+/** `renew` as the script takes it: a trailing 1, nothing when not asked for (so ops without it encode as before). */
+const renewed = (o: { renew?: boolean }): [1] | [] => (o.renew ? [1] : []);
+
 function encode(shard: ShardOps) {
+  const max = shard.max ?? [];
+  const sketches = (shard.sketches ?? []).filter((o) => o.members.length > 0);
   return {
     i: shard.incr.map((o) => [suffix(o.key), o.field, o.by, o.ttlMs]),
-    m: shard.min.map((o) => [suffix(o.key), o.field, o.value, o.ttlMs]),
+    m: shard.min.map((o) => [suffix(o.key), o.field, o.value, o.ttlMs, ...renewed(o)]),
+    // Newer ops only when there are some: the script takes a missing one as none.
+    ...(max.length > 0 ? { a: max.map((o) => [suffix(o.key), o.field, o.value, o.ttlMs, ...renewed(o)]) } : {}),
     s: shard.setAdd.map((o) => [suffix(o.key), o.members, o.cap, o.ttlMs]),
-    f: shard.firstSeen.map((o) => [suffix(o.key), o.field, o.value, o.cap, o.ttlMs]),
+    f: shard.firstSeen.map((o) => [suffix(o.key), o.field, o.value, o.cap, o.ttlMs, ...renewed(o)]),
+    ...(sketches.length > 0 ? { h: sketches.map((o) => [suffix(o.key), o.members, o.ttlMs]) } : {}),
     x: shard.fences.map((o) => [suffix(o.key), o.field, o.value, o.staleFrom ?? -1, o.ttlMs, o.expected ?? -1]),
     r: shard.reads.map((k) => suffix(k)),
   };
@@ -217,6 +230,7 @@ function decode(reply: ApplyReply): ShardResult {
   return {
     incr: list(reply.i),
     min: list(reply.m),
+    max: list(reply.a),
     setAdd: list(reply.s),
     firstSeen: list(reply.f),
     fences: list(reply.x),
