@@ -13,6 +13,10 @@ export const detectorNames = [
   'rate_limit_exhaustion',
   'known_threat',
   'large_response',
+  'new_endpoint',
+  'shadow_endpoint',
+  'zombie_endpoint',
+  'unauthenticated_access',
 ] as const;
 export type DetectorName = (typeof detectorNames)[number];
 
