@@ -33,15 +33,27 @@ function writeEvents(path: string, events: readonly ApiTransaction[]): void {
 }
 
 /** The scenario's events written for the backtest; what stays in memory is its ground truth. */
-function prepare(dir: string, name: string): { truth: RunTruth; events: number; input: string; threats: ThreatEntry[] } {
+function prepare(dir: string, name: string): { truth: RunTruth; events: number; input: string; threats: ThreatEntry[]; specs: Record<string, object> } {
   const sim = simulate({ scenario: name });
   const input = join(dir, `${name}.ndjson`);
   writeEvents(input, sim.events);
-  return { truth: { scenario: name, start: sim.start, end: sim.end, labels: sim.labels, patterns: sim.patterns, allowance: sim.allowance }, events: sim.events.length, input, threats: sim.threats };
+  return { truth: { scenario: name, start: sim.start, end: sim.end, labels: sim.labels, patterns: sim.patterns, allowance: sim.allowance }, events: sim.events.length, input, threats: sim.threats, specs: sim.specs ?? {} };
+}
+
+/** The OpenAPI specs a scenario declares, as files, and a config naming them (`detectors.inventory.specs`). */
+function specsConfig(dir: string, name: string, specs: Record<string, object>): string {
+  const files: Record<string, string> = {};
+  for (const [api, doc] of Object.entries(specs)) {
+    files[api] = join(dir, `${name}.${api}.openapi.json`);
+    writeFileSync(files[api], JSON.stringify(doc));
+  }
+  const config = join(dir, `${name}.config.json`);
+  writeFileSync(config, JSON.stringify({ detectors: { inventory: { specs: files } } }));
+  return config;
 }
 
 function backtest(dir: string, name: string): ScenarioRun {
-  const { truth, events, input, threats } = prepare(dir, name);
+  const { truth, events, input, threats, specs } = prepare(dir, name);
   const batchSize = BATCH_BY_SCENARIO[name] ?? BATCH;
   const args = [cli, 'backtest', '--input', input, '--batch-size', String(batchSize)];
   if (threats.length > 0) {
@@ -49,6 +61,7 @@ function backtest(dir: string, name: string): ScenarioRun {
     writeFileSync(file, JSON.stringify({ entries: threats }));
     args.push('--threats', file);
   }
+  if (Object.keys(specs).length > 0) args.push('--config', specsConfig(dir, name, specs));
   const started = Date.now();
   const out = execFileSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 512 * 1024 * 1024, stdio: ['ignore', 'pipe', 'ignore'] });
   const backtestSeconds = (Date.now() - started) / 1000;

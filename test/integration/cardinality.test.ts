@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCodec, transactionContract, type ApiTransaction } from '@vigil/contracts';
-import { detectorsConfigSchema } from '@vigil/detectors';
+import { detectorsConfigSchema, readInventory } from '@vigil/detectors';
 import { createRandom } from '@vigil/simulator';
 import { scanKeys } from '@vigil/redis';
 import { detectorRig, metricValue, sample, type DetectorRig } from '../support/detector.js';
@@ -18,6 +18,9 @@ import { waitFor } from '../support/helpers.js';
 const EVENTS = 1_000_000;
 /** The documented bound for this flood on one api with the default caps (docs/reliability.md). */
 const BOUND_BYTES = 64 * 1024 * 1024;
+/** Of which the API inventory's key families (docs/inventory.md). */
+const INVENTORY_BOUND_BYTES = 8 * 1024 * 1024;
+const INVENTORY_FAMILIES = ['inv', 'invm', 'iem', 'ieh', 'iec', 'ied', 'ihp', 'iha', 'ihc', 'ish'];
 
 function* flood(count: number): Generator<ApiTransaction> {
   const random = createRandom(2026);
@@ -87,6 +90,9 @@ describe('a cardinality attack', () => {
     const memory = await prefixMemory(rig);
     const cappedRoutes = sample(text, 'vigil_state_capped_total', 'what="routes"');
     const cappedCheckpoints = sample(text, 'vigil_state_capped_total', 'what="checkpoints"');
+    const inventoryBytes = INVENTORY_FAMILIES.reduce((n, k) => n + (memory.byKind[k] ?? 0), 0);
+    const inventory = await readInventory(rig.redis, rig.prefix);
+    console.log(`cardinality flood inventory: ${inventory.length} endpoints, ${(inventoryBytes / 1024 / 1024).toFixed(2)} MB, ${Math.round(inventoryBytes / inventory.length)} bytes an endpoint`);
     console.log(`cardinality flood: ${EVENTS} events in ${seconds.toFixed(0)} s; Redis under the prefix: ${memory.keys} keys, ${(memory.bytes / 1024 / 1024).toFixed(1)} MB ${JSON.stringify(Object.fromEntries(Object.entries(memory.byKind).map(([k, v]) => [k, Math.round(v / 1024)])))} KB; capped: ${cappedRoutes} events to {other}, ${cappedCheckpoints} checkpoints dropped`);
 
     // The caps engaged: past the first maxRoutesPerApi routes everything went to {other}, and
@@ -94,7 +100,11 @@ describe('a cardinality attack', () => {
     expect(cappedRoutes).toBeGreaterThanOrEqual(EVENTS - config.maxRoutesPerApi);
     expect(cappedCheckpoints).toBeGreaterThanOrEqual(EVENTS - 2 * config.maxSubjectsPerApiHour);
     expect(memory.bytes).toBeLessThan(BOUND_BYTES);
-    // Keys: per admitted route a handful (minute and hour counters, metadata, signatures), plus the caps' own hashes.
+    // The inventory lists the admitted routes and {other}, no more, and stays under its own bound.
+    expect(inventory.length).toBeLessThanOrEqual(config.maxRoutesPerApi + 1);
+    expect(inventory.find((e) => e.route === '{other}')?.calls).toBeGreaterThanOrEqual(EVENTS - config.maxRoutesPerApi);
+    expect(inventoryBytes).toBeLessThan(INVENTORY_BOUND_BYTES);
+    // Keys: per admitted route a handful (minute and hour counters, metadata, signatures, the inventory's day, hour and callers), plus the caps' own hashes.
     expect(memory.keys).toBeLessThan(10 * config.maxRoutesPerApi + 100);
     expect(metricValue(text, 'vigil_events_rejected_total')).toBe(0);
   }, 420_000);

@@ -30,6 +30,16 @@ export const engineConfigFields = {
    */
   maxSubjectsPerApiHour: positiveInt.max(10_000_000).default(100_000),
   enabled: z.record(z.string(), z.boolean()).default({}).describe('detector name → false to switch it off'),
+  /** The API inventory (docs/inventory.md): its bound, and the OpenAPI specs teams declare for their apis. */
+  inventory: z
+    .object({
+      /** Endpoints (method and route template) an api's inventory lists; further ones are counted but not listed. */
+      maxEndpointsPerApi: positiveInt.max(100_000).default(5_000),
+      /** Per api, the file of its current OpenAPI spec, or `{ current, previous: [files of earlier versions] }`. */
+      specs: z.record(z.string(), z.union([z.string().min(1), z.object({ current: z.string().min(1), previous: z.array(z.string().min(1)).readonly().default([]) }).strict()])).default({}),
+    })
+    .strict()
+    .default({}),
 };
 
 const engineConfigSchema = z.object(engineConfigFields).strict();

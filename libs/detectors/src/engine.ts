@@ -1,4 +1,6 @@
 import type { ApiTransaction, Finding } from '@vigil/contracts';
+import { loadDeclaredSpecs } from './inventory/declared.js';
+import { InventoryMemory } from './inventory/memory.js';
 import type { StateStore } from '@vigil/state';
 import { defaultDetectorsConfig, type DetectorsConfig } from './config.js';
 import { allDetectors } from './detectors/index.js';
@@ -108,6 +110,7 @@ export class DetectionEngine {
       admittedRoutes: new BoundedMap(Math.min(limit, 50_000)),
       peers: new RoutePeers(),
       apiHistories: new ApiHistories(),
+      inventory: new InventoryMemory(config.inventory.maxEndpointsPerApi, loadDeclaredSpecs(config.inventory.specs)),
     };
   }
 

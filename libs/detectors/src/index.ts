@@ -8,3 +8,6 @@ export { createEnricher, AUTOMATION_AGENT } from './enrich.js';
 export { findingId } from './finding-id.js';
 export { createThreatMatcher, checkThreatEntry, parseCidr, emptyThreats, type ThreatEntry, type ThreatMatch, type ThreatMatcher } from './threats.js';
 export { parseThreatsDocument, ThreatsFileError } from './threats-file.js';
+export { readInventory, type InventoryQuery } from './inventory/read.js';
+export { inventoryToOpenApi, inventoryToOpenApiByApi, type OpenApiDocument } from './inventory/openapi.js';
+export { STANDARD_METHODS, inventoryMethod, type InventoryEndpoint } from './inventory/model.js';

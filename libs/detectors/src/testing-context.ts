@@ -4,7 +4,7 @@ import { createEnricher } from './enrich.js';
 import { latencyBin, sizeBin } from './stats.js';
 import { addRouteFields, emptyRouteStats } from './storage/route-counters.js';
 import { createThreatMatcher, emptyThreats, type ThreatEntry } from './threats.js';
-import type { AnyDetector, ApiMinute, ApiWindow, DetectContext, EnrichedEvent, FindingDraft, LoginWindow, RouteStats, RouteWindow, SubjectRouteWindow, SubjectWindow } from './types.js';
+import type { AnyDetector, ApiMinute, ApiWindow, DetectContext, EnrichedEvent, FindingDraft, LoginWindow, EndpointWindow, RouteStats, RouteWindow, SubjectRouteWindow, SubjectWindow } from './types.js';
 import { FIVE_MINUTES, HOUR, MINUTE } from './units.js';
 
 /**
@@ -29,6 +29,7 @@ export interface ContextParts {
   subjects?: readonly SubjectWindow[];
   subjectRoutes?: readonly SubjectRouteWindow[];
   logins?: readonly LoginWindow[];
+  endpoints?: readonly EndpointWindow[];
   threats?: readonly ThreatEntry[];
 }
 
@@ -45,6 +46,7 @@ export function contextFor(parts: ContextParts = {}): { ctx: DetectContext; conf
     subjects: parts.subjects ?? [],
     subjectRoutes: parts.subjectRoutes ?? [],
     logins: parts.logins ?? [],
+    endpoints: parts.endpoints ?? [],
     threats: parts.threats ? createThreatMatcher([...parts.threats]) : emptyThreats,
   };
   return { ctx, config };
@@ -178,3 +180,26 @@ export function apiWindow(o: Partial<ApiWindow> = {}): ApiWindow {
 }
 
 export type { EnrichedEvent };
+
+/** An endpoint of the batch: 10 calls in the hour to GET /orders/{id} of `shop`, all with a principal, no spec, seen for two days. */
+export function endpointWindow(o: Partial<EndpointWindow> = {}): EndpointWindow {
+  return {
+    api: 'shop',
+    direction: 'inbound',
+    method: 'GET',
+    route: '/orders/{id}',
+    windowStart: Math.floor(CONTEXT_NOW / HOUR) * HOUR,
+    windowEnd: Math.floor(CONTEXT_NOW / HOUR) * HOUR + HOUR,
+    calls: 10,
+    servedCalls: 10,
+    anonymousServed: 0,
+    servedCallers: 5,
+    sampleEventIds: ['e1'],
+    anonymousEventIds: [],
+    firstSeen: CONTEXT_NOW - 48 * HOUR,
+    apiFirstSeen: CONTEXT_NOW - 48 * HOUR,
+    history: undefined,
+    declared: undefined,
+    ...o,
+  };
+}

@@ -57,6 +57,43 @@ export interface RouteWindow {
   largeSizesBefore: ReadonlyMap<number, number>;
 }
 
+/** What a declared OpenAPI spec says of an endpoint (inventory/spec.ts), for apis that have one. */
+export interface DeclaredStatus {
+  /** The current spec has the operation; whether it marks it deprecated, and whether it requires a credential. */
+  inCurrent: boolean;
+  deprecated: boolean;
+  secured: boolean;
+  /** An earlier version of the spec (`previous`) had it, and the current one does not. */
+  dropped: boolean;
+}
+
+/** An endpoint (api, direction, method, route template) in an hour the batch called it, with what the inventory knows of it. */
+export interface EndpointWindow {
+  api: string;
+  direction: Direction;
+  method: string;
+  route: string;
+  /** The hour judged (one window per hour the batch called it in): endpoints are judged once per hour. */
+  windowStart: number;
+  windowEnd: number;
+  /** Its calls in that hour as every replica counted them: all, answered below 400, and those without a principal answered below 400. */
+  calls: number;
+  servedCalls: number;
+  anonymousServed: number;
+  /** Distinct callers (principal, else address) it served in the hour, counted up to 8. */
+  servedCallers: number;
+  /** A few event ids of the batch's calls to it, and of its anonymous ones (evidence). */
+  sampleEventIds: string[];
+  anonymousEventIds: string[];
+  /** When the inventory first saw the endpoint, and the api (undefined while the store has none). */
+  firstSeen: number | undefined;
+  apiFirstSeen: number | undefined;
+  /** Its calls on the previous days kept (not today), and how many carried a principal: what "normally authenticated" is judged from. */
+  history: { calls: number; authenticated: number } | undefined;
+  /** Undefined when no spec is declared for the api. */
+  declared: DeclaredStatus | undefined;
+}
+
 export interface ApiMinute {
   minute: number; // epoch ms at the minute's start
   n: number;
@@ -204,6 +241,8 @@ export interface DetectContext {
   subjects: readonly SubjectWindow[];
   subjectRoutes: readonly SubjectRouteWindow[];
   logins: readonly LoginWindow[];
+  /** The endpoints the batch called (the inventory's view). */
+  endpoints: readonly EndpointWindow[];
   threats: ThreatMatcher;
 }
 

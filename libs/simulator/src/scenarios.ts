@@ -27,6 +27,8 @@ export interface Attack {
   shape?: (e: ApiTransaction, r: Random) => ApiTransaction | undefined;
   labels: Label[];
   threats?: ThreatEntry[];
+  /** OpenAPI documents the teams declare for their apis (by api), for the inventory's detectors (`detectors.inventory.specs`). */
+  specs?: Record<string, object>;
 }
 
 /** An inbound call as attackers' scripts make it: a browser's user agent unless `over` says otherwise. */
@@ -186,6 +188,10 @@ export const scenarios: Record<string, { summary: string; attack: (ctx: AttackCo
       };
     },
   },
+  'api-inventory': {
+    summary: "the orders api's declared spec omits an export route that answers, marks a legacy route deprecated that a mobile app still calls, and requires a credential that an address then reads orders without",
+    attack: (ctx) => inventoryDrift(ctx),
+  },
   'known-bad-ip': {
     summary: 'an address on the known-threats list browses accounts',
     attack: (ctx) => {
@@ -199,6 +205,37 @@ export const scenarios: Record<string, { summary: string; attack: (ctx: AttackCo
     },
   },
 };
+
+/** The orders api as its team declares it: every route of the background, a deprecated v1 route, a credential required everywhere. */
+export const ordersSpec = {
+  openapi: '3.1.0',
+  info: { title: 'orders', version: '2.3.0' },
+  security: [{ bearer: [] }],
+  components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+  paths: {
+    '/orders': { get: { responses: { 200: { description: 'orders' } } }, post: { responses: { 200: { description: 'created' } } } },
+    '/orders/{orderId}': { get: { responses: { 200: { description: 'an order' } } } },
+    '/v1/orders/{orderId}': { get: { deprecated: true, responses: { 200: { description: 'an order (v1)' } } } },
+  },
+};
+
+/** Three departures from the declared spec, each labelled for its detector, about the endpoint (a route subject: `METHOD /template`). */
+function inventoryDrift(ctx: AttackContext): Attack {
+  const at = ctx.at;
+  const route = (value: string) => ({ kind: 'route' as const, value });
+  const exportCalls = Array.from({ length: 30 }, (_, i) => attacker({ id: ctx.id(), timestamp: at + i * 40_000, api: 'orders', path: '/admin/orders/export', route: '/admin/orders/export', principal: `user-${3 + (i % 4)}`, clientIp: `10.20.0.${30 + (i % 4)}`, responseBytes: 48_000 }));
+  const legacy = Array.from({ length: 40 }, (_, i) => attacker({ id: ctx.id(), timestamp: at + 30 * MINUTE + i * 45_000, api: 'orders', path: `/v1/orders/${9000 + i}`, route: '/v1/orders/{id}', principal: `user-${20 + (i % 5)}`, clientIp: `10.30.0.${i % 5}`, userAgent: 'MyShop/3.9.0 (Android 11)', responseBytes: 1900 }));
+  const anonymous = Array.from({ length: 20 }, (_, i) => attacker({ id: ctx.id(), timestamp: at + 70 * MINUTE + i * 30_000, api: 'orders', path: `/orders/${4000 + i * 7}`, route: '/orders/{id}', clientIp: '203.0.113.77', responseBytes: 2100 }));
+  return {
+    events: [...exportCalls, ...legacy, ...anonymous],
+    specs: { orders: ordersSpec },
+    labels: [
+      label(ctx, { detector: 'shadow_endpoint', api: 'orders', subject: route('GET /admin/orders/export'), start: at, end: at + 20 * MINUTE, description: 'an export route no declared spec has, answering' }),
+      label(ctx, { detector: 'zombie_endpoint', api: 'orders', subject: route('GET /v1/orders/{id}'), start: at + 30 * MINUTE, end: at + 60 * MINUTE, description: 'a deprecated route still called by an old app' }),
+      label(ctx, { detector: 'unauthenticated_access', api: 'orders', subject: route('GET /orders/{id}'), start: at + 70 * MINUTE, end: at + 80 * MINUTE, description: 'orders read without a principal on a route the spec secures' }),
+    ],
+  };
+}
 
 /** Several scenarios on one stretch of traffic: when it starts (UTC hour), how long, and when each attack begins (minutes in). */
 export interface Composite {

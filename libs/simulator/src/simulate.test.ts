@@ -48,7 +48,7 @@ describe('the traffic simulator', () => {
   it('lists the long runs after the single-day scenarios, and cuts a shortened long run\'s labels and patterns to its span', () => {
     expect(longRunNames).toEqual(['bau', 'slow-attacks', 'busy-api']);
     expect(scenarioNames).toEqual([...dayScenarioNames, ...longRunNames]);
-    expect(dayScenarioNames).toHaveLength(16);
+    expect(dayScenarioNames).toHaveLength(17);
     for (const name of longRunNames) expect(describeScenario(name).length).toBeGreaterThan(100);
     const start = Date.UTC(2026, 10, 18, 6);
     const cut = simulate({ scenario: 'slow-attacks', hours: 4.5 }); // to 10:30: the creep and the straddling enumeration only

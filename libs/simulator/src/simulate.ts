@@ -30,6 +30,8 @@ export interface Simulation {
   /** What ordinary traffic may raise outside labels and patterns, for the scenarios judged on it (clean-day, bau, busy-api). */
   allowance?: StrayAllowance;
   threats: ThreatEntry[];
+  /** OpenAPI documents the scenario declares for its apis (by api): what `detectors.inventory.specs` points to. */
+  specs?: Record<string, object>;
 }
 
 const DAY_START = Date.UTC(2026, 10, 18);
@@ -87,6 +89,7 @@ export function simulate(o: SimulateOptions): Simulation {
     patterns: [],
     allowance: o.scenario === 'clean-day' ? { perWeek: 0 } : undefined,
     threats: attacks.flatMap((a) => a.threats ?? []),
+    ...(attacks.some((a) => a.specs) ? { specs: Object.assign({}, ...attacks.map((a) => a.specs ?? {})) as Record<string, object> } : {}),
   };
 }
 

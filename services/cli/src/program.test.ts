@@ -12,8 +12,17 @@ describe('vigil CLI', () => {
   it('--help lists every verb of DESIGN.md', async () => {
     const { code, out } = await run('--help');
     expect(code).toBe(0);
-    for (const verb of ['detector', 'notifier', 'backtest', 'simulate', 'publish', 'tail', 'threats']) expect(out).toContain(verb);
-    expect(verbs).toHaveLength(7);
+    for (const verb of ['detector', 'notifier', 'backtest', 'simulate', 'publish', 'tail', 'threats', 'inventory']) expect(out).toContain(verb);
+    expect(verbs).toHaveLength(8);
+  });
+
+  it('vigil inventory checks --since and --sort before connecting to anything', async () => {
+    const since = await run('inventory', '--since', 'yesterday');
+    expect(since.code).toBe(2);
+    expect(since.err).toContain('expected an RFC 3339 time (2026-11-18T10:00:00Z) or a span such as 30m, 24h or 7d');
+    const sort = await run('inventory', '--sort', 'size');
+    expect(sort.code).toBe(2);
+    expect(sort.err).toContain('calls, first-seen, unauthenticated');
   });
 
   it('prints its version', async () => {

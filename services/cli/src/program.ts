@@ -11,6 +11,7 @@ export const verbs = [
   { name: 'publish', summary: 'send events or access logs (--format) to the transactions topic, or follow a growing log (--follow)' },
   { name: 'tail', summary: 'follow findings or incidents as they are published' },
   { name: 'threats', summary: 'manage the known-threats store (threats load FILE)' },
+  { name: 'inventory', summary: 'the API inventory observed from traffic (--json, --openapi for an OpenAPI 3.1 document rebuilt from it)' },
 ] as const;
 
 export interface ProgramIo {
@@ -39,6 +40,17 @@ function inputsOf(files: readonly string[], input: readonly string[] | undefined
 }
 const collect = (v: string, previous: string[] | undefined) => [...(previous ?? []), v];
 const nonNegativeInt = intAtLeast(0, 'expected an integer, 0 or more');
+
+/** `--since`: a time, or a span back from the latest call the inventory saw. */
+export type Since = { at: number } | { backMs: number };
+const SPAN_UNITS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000 };
+function parseSince(v: string): Since {
+  const span = /^(\d{1,6})([mhd])$/.exec(v.trim());
+  if (span) return { backMs: Number(span[1]) * SPAN_UNITS[span[2]!]! };
+  const at = Date.parse(v);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(v) || Number.isNaN(at)) throw new InvalidArgumentError('expected an RFC 3339 time (2026-11-18T10:00:00Z) or a span such as 30m, 24h or 7d');
+  return { at };
+}
 
 export function buildProgram(io: ProgramIo, version: string): Command {
   const program = new Command('vigil')
@@ -108,7 +120,8 @@ export function buildProgram(io: ProgramIo, version: string): Command {
     .option('--topic <topic>', 'with --kafka: the topic', 'api.transactions')
     .option('--labels <file>', 'write the ground-truth labels (NDJSON) here')
     .option('--threats <file>', 'write the known threats the scenario needs here (for vigil threats load / backtest --threats)')
-    .action(async (opts: { scenario?: string; list?: boolean; seed?: number; hours?: number; start?: string; speed: string; kafka?: boolean; format: string; encoding: 'json' | 'avro'; topic: string; labels?: string; threats?: string }, command: Command) => {
+    .option('--specs <file>', 'write a config file here naming the OpenAPI specs the scenario declares (written beside it), for backtest --config')
+    .action(async (opts: { scenario?: string; list?: boolean; seed?: number; hours?: number; start?: string; speed: string; kafka?: boolean; format: string; encoding: 'json' | 'avro'; topic: string; labels?: string; threats?: string; specs?: string }, command: Command) => {
       const { describeScenario, scenarioNames } = await import('@vigil/simulator');
       if (opts.list) {
         for (const name of scenarioNames) io.out(`${name.padEnd(32)} ${describeScenario(name)}\n`);
@@ -119,7 +132,7 @@ export function buildProgram(io: ProgramIo, version: string): Command {
       const { runSimulate } = await import('./commands/simulate.js');
       const summary = await untilInterrupted((signal) =>
         runSimulate(
-          { scenario: opts.scenario!, seed: opts.seed, hours: opts.hours, start: opts.start, speed: opts.speed, kafka: opts.kafka === true, format: opts.format, encoding: opts.encoding, topic: opts.topic, labels: opts.labels, threats: opts.threats },
+          { scenario: opts.scenario!, seed: opts.seed, hours: opts.hours, start: opts.start, speed: opts.speed, kafka: opts.kafka === true, format: opts.format, encoding: opts.encoding, topic: opts.topic, labels: opts.labels, threats: opts.threats, specs: opts.specs },
           { out: (line) => io.out(`${line}\n`), env: io.env, signal },
         ),
       );
@@ -137,6 +150,36 @@ export function buildProgram(io: ProgramIo, version: string): Command {
       const cluster = io.env.REDIS_CLUSTER_NODES?.split(',').filter(Boolean);
       const { entries, version } = await loadThreats(file, url, io.env.REDIS_KEY_PREFIX ?? 'vigil', cluster);
       io.out(`loaded ${entries} known-threat entries (version ${version})\n`);
+    });
+
+  program
+    .command('inventory')
+    .description(verbs[7].summary)
+    .option('--api <name>', 'only this api (with --openapi: the api the document describes)')
+    .addOption(new Option('--direction <direction>', 'only inbound apis or outbound providers').choices(['inbound', 'outbound']))
+    .option('--since <when>', 'only endpoints first seen since then: an RFC 3339 time, or a span back from the latest call seen (30m, 24h, 7d)', parseSince)
+    .addOption(new Option('--sort <key>', 'table and --json order').choices(['calls', 'first-seen', 'unauthenticated']).default('calls'))
+    .option('--json', 'print the endpoints as JSON, for tools')
+    .option('--openapi', 'print an OpenAPI 3.1 document rebuilt from the traffic')
+    .option('--redis <url>', 'the Redis to read (default: REDIS_URL)')
+    .option('--redis-prefix <prefix>', "the key prefix (default: REDIS_KEY_PREFIX, else 'vigil'; a backtest's is 'vigil-backtest')")
+    .addHelpText('after', '\nIt reads what the detector keeps in Redis (docs/inventory.md): the last 7 days of each endpoint, counted back from the latest call seen, so it works on backtest state too.\n')
+    .action(async (opts: { api?: string; direction?: 'inbound' | 'outbound'; since?: Since; sort: 'calls' | 'first-seen' | 'unauthenticated'; json?: boolean; openapi?: boolean; redis?: string; redisPrefix?: string }) => {
+      const { runInventory } = await import('./commands/inventory.js');
+      const summary = await runInventory(
+        {
+          redisUrl: opts.redis ?? io.env.REDIS_URL ?? 'redis://127.0.0.1:16379',
+          clusterNodes: opts.redis ? undefined : io.env.REDIS_CLUSTER_NODES?.split(',').filter(Boolean),
+          prefix: opts.redisPrefix ?? io.env.REDIS_KEY_PREFIX ?? 'vigil',
+          api: opts.api,
+          direction: opts.direction,
+          since: opts.since,
+          sort: opts.sort,
+          format: opts.openapi ? 'openapi' : opts.json ? 'json' : 'table',
+        },
+        io.out,
+      );
+      io.err(`${JSON.stringify({ summary })}\n`);
     });
 
   const connectionHelp =

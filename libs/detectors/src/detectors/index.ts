@@ -10,8 +10,12 @@ import { rateLimitExhaustion } from './rate-limit-exhaustion/index.js';
 import { responseSize } from './response-size/index.js';
 import { schemaDrift } from './schema-drift/index.js';
 import { volumeAnomaly } from './volume-anomaly/index.js';
+import { newEndpoint } from './new-endpoint/index.js';
+import { shadowEndpoint } from './shadow-endpoint/index.js';
+import { zombieEndpoint } from './zombie-endpoint/index.js';
+import { unauthenticatedAccess } from './unauthenticated-access/index.js';
 
-/** The twelve detectors of DESIGN.md, in its order: the order they run in, and their config sections'. */
+/** The detectors of DESIGN.md, in its order: the order they run in, and their config sections'. */
 export const allDetectors = Object.freeze([
   bolaEnumeration,
   bot,
@@ -25,6 +29,10 @@ export const allDetectors = Object.freeze([
   rateLimitExhaustion,
   knownThreat,
   largeResponse,
+  newEndpoint,
+  shadowEndpoint,
+  zombieEndpoint,
+  unauthenticatedAccess,
 ] as const);
 
-export { bolaEnumeration, bot, credentialStuffing, burst, volumeAnomaly, errorRate, latencyDegradation, responseSize, schemaDrift, rateLimitExhaustion, knownThreat, largeResponse };
+export { bolaEnumeration, bot, credentialStuffing, burst, volumeAnomaly, errorRate, latencyDegradation, responseSize, schemaDrift, rateLimitExhaustion, knownThreat, largeResponse, newEndpoint, shadowEndpoint, zombieEndpoint, unauthenticatedAccess };

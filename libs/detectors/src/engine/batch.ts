@@ -5,6 +5,7 @@ import type { SubjectState } from '../subject-state.js';
 import type { ObjectTrail } from '../subject/trail.js';
 import type { ApiWindow, EnrichedEvent, SubjectRouteWindow, SubjectWindow } from '../types.js';
 import type { Handle, ShardPlan } from './shard-plan.js';
+import type { EndpointBatch, EndpointsOfBatch } from '../inventory/count.js';
 
 /**
  * The records a batch carries from stage to stage (engine.ts runs them in
@@ -138,6 +139,8 @@ export interface RouteBatch {
   largeSizes: Map<number, number>;
   eventIds: string[];
   newSignatures: { signature: string; handle: Handle; eventId: string; timestamp: number }[];
+  /** The route's endpoints in the batch, by the method as events sent it (the inventory's lookup without building a key). */
+  endpoints: Map<string, EndpointBatch>;
 }
 
 /** A login route's calls in one 5-minute window of the batch. */
@@ -163,4 +166,6 @@ export interface CountedBatch {
   subjects: SubjectWindow[];
   subjectRoutes: SubjectRouteWindow[];
   logins: LoginBatch[];
+  /** The endpoints the batch called (the inventory's counts). */
+  endpoints: EndpointsOfBatch;
 }

@@ -1,4 +1,5 @@
 import type { Direction } from '@vigil/contracts';
+import type { InventoryMemory } from '../inventory/memory.js';
 import type { StateStore } from '@vigil/state';
 import type { DetectorsConfig } from '../config.js';
 import { BoundedMap } from '../lru.js';
@@ -47,6 +48,8 @@ export interface EngineParts {
   readonly peers: RoutePeers;
   /** Each api's closed minutes of the last hours (engine/api-minutes.ts). */
   readonly apiHistories: ApiHistories;
+  /** The inventory's process-local memory and the declared specs. */
+  readonly inventory: InventoryMemory;
 }
 
 /**

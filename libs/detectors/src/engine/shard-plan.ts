@@ -75,10 +75,20 @@ export class ShardPlan {
     return { shard: s.index, index: s.ops.setAdd.length - 1 };
   }
 
-  /** Notes a field's first sighting unless the hash holds `cap` fields; the handle finds [new?, fields]. */
-  firstSeen(tag: string, key: KeyParts, field: string, value: number, cap: number, ttlMs: number): Handle {
+  /** Keeps the larger of the stored value and `value`; `renew` sets the TTL again with every write. */
+  max(tag: string, key: KeyParts, field: string, value: number, ttlMs: number, renew?: boolean): void {
+    (this.shard(tag).ops.max ??= []).push({ key, field, value, ttlMs, ...(renew ? { renew } : {}) });
+  }
+
+  /** Adds members to a HyperLogLog (distinct counts read by the inventory). */
+  sketch(tag: string, key: KeyParts, members: ReadonlySet<string>, ttlMs: number): void {
+    if (members.size > 0) (this.shard(tag).ops.sketches ??= []).push({ key, members: [...members], ttlMs });
+  }
+
+  /** Notes a field's first sighting unless the hash holds `cap` fields; the handle finds [new?, fields]. `renew` sets the TTL again with every write. */
+  firstSeen(tag: string, key: KeyParts, field: string, value: number, cap: number, ttlMs: number, renew?: boolean): Handle {
     const s = this.shard(tag);
-    s.ops.firstSeen.push({ key, field, value, cap, ttlMs });
+    s.ops.firstSeen.push({ key, field, value, cap, ttlMs, ...(renew ? { renew } : {}) });
     return { shard: s.index, index: s.ops.firstSeen.length - 1 };
   }
 

@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { createCodec, toWireJson, transactionContract, transactionKey } from '@vigil/contracts';
 import { lineWriter } from '@vigil/ingest';
 import { paced, parseSpeed, simulate } from '@vigil/simulator';
@@ -19,6 +20,8 @@ export interface SimulateCommandOptions {
   topic: string;
   labels?: string;
   threats?: string;
+  /** A config file to write: `detectors.inventory.specs` naming the OpenAPI specs the scenario declares, written beside it. */
+  specs?: string;
 }
 
 export interface SimulateIo {
@@ -26,6 +29,18 @@ export interface SimulateIo {
   env: Readonly<Record<string, string | undefined>>;
   /** Stops a paced run early (Ctrl-C). */
   signal?: AbortSignal;
+}
+
+/** The scenario's declared OpenAPI specs as `<api>.openapi.json` beside `config`, and `config` naming them (for `backtest --config` or the detector's VIGIL_CONFIG). */
+function writeSpecsConfig(config: string, specs: Record<string, object>): void {
+  const files = Object.fromEntries(
+    Object.entries(specs).map(([api, doc]) => {
+      const file = resolve(dirname(config), `${api}.openapi.json`);
+      writeFileSync(file, JSON.stringify(doc, null, 2));
+      return [api, file];
+    }),
+  );
+  writeFileSync(config, JSON.stringify({ detectors: { inventory: { specs: files } } }, null, 2));
 }
 
 /** `vigil simulate`: a scenario's traffic as NDJSON on stdout, or published to Kafka; labels and threats to files. */
@@ -36,6 +51,7 @@ export async function runSimulate(o: SimulateCommandOptions, io: SimulateIo): Pr
   const sim = simulate({ scenario: o.scenario, seed: o.seed, hours: o.hours, start });
   if (o.labels) writeFileSync(o.labels, sim.labels.map((l) => JSON.stringify({ ...l, start: new Date(l.start).toISOString(), end: new Date(l.end).toISOString() })).join('\n') + (sim.labels.length ? '\n' : ''));
   if (o.threats) writeFileSync(o.threats, JSON.stringify({ entries: sim.threats }, null, 2));
+  if (o.specs) writeSpecsConfig(o.specs, sim.specs ?? {});
 
   let sent: number;
   if (!o.kafka) {

@@ -10,6 +10,7 @@ import { endToJudge, stepEnd, SUBJECT_HOPS, trailHops, type Hop } from '../hops.
 import { windowGates, type WindowGates } from '../gates.js';
 import type { EngineParts } from '../parts.js';
 import { subjectRouteWindow, subjectWindow } from './subject-views.js';
+import { countEndpointEvent } from '../../inventory/count.js';
 
 const SUBJECT_HORIZONS: readonly SubjectHorizon[] = ['short', 'long'];
 const TRAIL_HORIZONS: readonly TrailHorizon[] = ['fast', 'slow'];
@@ -37,7 +38,7 @@ interface Counting {
  */
 export function count(parts: EngineParts, batch: BatchRecord): CountedBatch {
   const routeIndex = new Map<string, { inbound: Map<string, RouteBatch>; outbound: Map<string, RouteBatch> }>();
-  const counted: CountedBatch = { routes: new Map(), apis: [], subjects: [], subjectRoutes: [], logins: [] };
+  const counted: CountedBatch = { routes: new Map(), apis: [], subjects: [], subjectRoutes: [], logins: [], endpoints: new Map() };
   const c: Counting = {
     parts,
     batch,
@@ -79,11 +80,13 @@ function countRoute(c: Counting, e: EnrichedEvent): RouteBatch {
   }
   // An event the shared counters hold already (counted before a replay) is not counted in them again.
   const replayed = c.batch.replayedShared;
-  if (replayed === undefined || beyond(c, e, replayed.get(api) ?? -1)) {
+  const notCounted = replayed === undefined || beyond(c, e, replayed.get(api) ?? -1);
+  if (notCounted) {
     let counts = r.minutes.get(minute);
     if (!counts) r.minutes.set(minute, (counts = emptyRouteCounts()));
     countRouteEvent(counts, e);
   }
+  countEndpointEvent(c.counted.endpoints, r.endpoints, e, notCounted);
   if (hasRateLimit(e)) {
     const permyriad = remainingPermyriad(e);
     const low = r.lowestRemaining.get(minute);
@@ -105,7 +108,7 @@ function countRoute(c: Counting, e: EnrichedEvent): RouteBatch {
 /** A route the batch meets first: its first sighting is noted, and its api is known from now on. */
 function newRoute(c: Counting, e: EnrichedEvent): RouteBatch {
   const routeKey = routeKeyOf(e.direction, e.route);
-  const r: RouteBatch = { api: e.api, direction: e.direction, route: e.route, routeKey, minutes: new Map(), lowestRemaining: new Map(), logins: new Map(), signatures: new Set(), largeSizes: new Map(), eventIds: [], newSignatures: [] };
+  const r: RouteBatch = { api: e.api, direction: e.direction, route: e.route, routeKey, minutes: new Map(), lowestRemaining: new Map(), logins: new Map(), signatures: new Set(), largeSizes: new Map(), eventIds: [], newSignatures: [], endpoints: new Map() };
   c.counted.routes.set(`${e.api}\u0000${routeKey}`, r);
   c.batch.shards.firstSeen(e.api, storageKeys.routeMeta(routeKey), 'first', e.timestamp, storageCaps.routeMeta, storageTtlMs.routeMeta);
   c.parts.knownApis.set(`${e.api}\u0000${directionCode(e.direction)}`, { api: e.api, direction: e.direction });

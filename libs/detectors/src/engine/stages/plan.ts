@@ -6,6 +6,7 @@ import type { BatchRecord, CountedBatch, RouteBatch } from '../batch.js';
 import type { BatchCheckpoints, CheckpointRun } from '../checkpointer.js';
 import type { EngineParts } from '../parts.js';
 import { addTo, type Handle } from '../shard-plan.js';
+import { planInventory, type InventoryReads } from '../../inventory/plan.js';
 
 /** Login windows are named in keys by their start in units of 2.5 minutes (their two grids' starts). */
 const LOGIN_KEY_UNIT = 150_000;
@@ -18,6 +19,7 @@ export interface PlannedState {
   /** Per login window of the batch (counted.logins' order): its counts, and the sizes of its IP and principal sets. */
   loginReads: { window: Handle; ips: Handle; principals: Handle }[];
   apis: ApiReads;
+  inventory: InventoryReads;
 }
 
 /**
@@ -44,7 +46,7 @@ export function planState(parts: EngineParts, batch: BatchRecord, counted: Count
       principals: batch.shards.setAdd(l.api, storageKeys.loginPrincipals(l.routeKey, l.windowStart / LOGIN_KEY_UNIT), l.principals, storageCaps.loginPrincipals, ttlMs),
     };
   });
-  return { checkpoints, routeReads, loginReads, apis: planApiReads(parts, batch) };
+  return { checkpoints, routeReads, loginReads, apis: planApiReads(parts, batch), inventory: planInventory(parts.inventory, batch, counted.endpoints) };
 }
 
 /** Each subject now holds the batch's events: its fence moves to the batch's last offset, and so does each api's shared counters' fence. */

@@ -7,6 +7,7 @@ import type { BatchRecord, CountedBatch, RouteBatch } from '../batch.js';
 import type { EngineParts } from '../parts.js';
 import type { Handle, ShardResults } from '../shard-plan.js';
 import type { PlannedState } from './plan.js';
+import { endpointWindows } from '../../inventory/view.js';
 
 /**
  * Stage 5, views: what the detectors see of the batch (DetectContext). The
@@ -30,6 +31,7 @@ export function buildContext(
     subjects: counted.subjects,
     subjectRoutes: counted.subjectRoutes,
     logins: loginWindows(parts, counted, planned, results),
+    endpoints: endpointWindows(parts.inventory, counted.endpoints, planned.inventory, results, batch.latest),
     threats: parts.threats.matcher,
   };
 }

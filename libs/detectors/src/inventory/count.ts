@@ -1,0 +1,165 @@
+import { latencyBin, sizeBin } from '../stats.js';
+import { hasRateLimit, remainingPermyriad } from '../storage/route-counters.js';
+import type { EnrichedEvent } from '../types.js';
+import { DAY, HOUR } from '../units.js';
+import { endpointKey } from './keys.js';
+import { inventoryMethod } from './model.js';
+
+/** An endpoint's calls on one UTC day of the batch (summed here, written once per batch). */
+export interface EndpointDay {
+  calls: number;
+  authenticated: number;
+  anonymousServed: number;
+  first: number;
+  last: number;
+  lowestRemaining: number | undefined;
+  codes: Map<number, number>;
+  latencyBins: Map<number, number>;
+  sizeBins: Map<number, number>;
+  principals: Set<string>;
+  addresses: Set<string>;
+  clients: Set<string>;
+}
+
+/** One endpoint (api, direction, method, route template) as a batch met it. */
+export interface EndpointBatch {
+  api: string;
+  key: string;
+  direction: EnrichedEvent['direction'];
+  method: string;
+  route: string;
+  days: Map<number, EndpointDay>;
+  /** Response signatures (`s:`) and content types (`t:`) the batch saw, with their first time in it. */
+  shapes: Map<string, number>;
+  /** Per hour: calls, those answered below 400, and those of them without a principal (the detectors' window). */
+  hours: Map<number, EndpointHour>;
+  /** The batch's calls without a principal answered below 400, and a few event ids (evidence). */
+  anonymousServed: number;
+  sampleEventIds: string[];
+  anonymousEventIds: string[];
+  first: number;
+  last: number;
+  /** The previous event's signature and media type as sent (most events repeat them). */
+  lastSignature: string | undefined;
+  lastContentType: string | undefined;
+}
+
+/** An endpoint's calls in one hour of the batch: all, answered below 400, those of them without a principal, and the first few callers served. */
+export interface EndpointHour {
+  calls: number;
+  served: number;
+  anonymousServed: number;
+  callers: Set<string>;
+}
+
+/** Bounded text in sketches: a sketch stores a hash, but a member is sent to Redis whole. */
+const MEMBER_CHARS = 256;
+/** Served callers of an endpoint's hour a batch sends (the set keeps as many): enough to tell one caller from several. */
+export const MAX_CALLERS_PER_HOUR = 8;
+
+/** The batch's endpoints, by `api\u0000endpoint key`. */
+export type EndpointsOfBatch = Map<string, EndpointBatch>;
+
+/** Counts one event into its endpoint (`byMethod`: its route's endpoints of the batch, by the event's method as sent); `counters` false for an event the shared counters hold already (a replay). */
+export function countEndpointEvent(endpoints: EndpointsOfBatch, byMethod: Map<string, EndpointBatch>, e: EnrichedEvent, counters: boolean): void {
+  let ep = byMethod.get(e.method);
+  if (!ep) byMethod.set(e.method, (ep = endpointOf(endpoints, e)));
+  const anonymousServed = !e.principal && e.status < 400;
+  if (e.timestamp > ep.last) ep.last = e.timestamp;
+  if (ep.sampleEventIds.length < 10) ep.sampleEventIds.push(e.id);
+  if (anonymousServed) {
+    ep.anonymousServed++;
+    if (ep.anonymousEventIds.length < 10) ep.anonymousEventIds.push(e.id);
+  }
+  noteShapes(ep, e);
+  if (!counters) return;
+  countDay(dayOf(ep, e.timestamp), e, anonymousServed);
+  countHour(hourOf(ep, e.timestamp), e, anonymousServed);
+}
+
+/** The batch's endpoint of an event, made the first time (two methods sent differently, `get` and `GET`, are one endpoint). */
+function endpointOf(endpoints: EndpointsOfBatch, e: EnrichedEvent): EndpointBatch {
+  const method = inventoryMethod(e.method);
+  const key = endpointKey(e.direction, method, e.route);
+  const id = `${e.api}\u0000${key}`;
+  let ep = endpoints.get(id);
+  if (!ep) {
+    ep = { api: e.api, key, direction: e.direction, method, route: e.route, days: new Map(), shapes: new Map(), hours: new Map(), anonymousServed: 0, sampleEventIds: [], anonymousEventIds: [], first: e.timestamp, last: e.timestamp, lastSignature: undefined, lastContentType: undefined };
+    endpoints.set(id, ep);
+  }
+  return ep;
+}
+
+/** Response signatures and media types: worked out only when an event's differ from the previous event's (most repeat). */
+function noteShapes(ep: EndpointBatch, e: EnrichedEvent): void {
+  const sig = e.responseSignature;
+  if (sig && sig !== ep.lastSignature) {
+    const name = `s:${bounded(sig)}`;
+    if (!ep.shapes.has(name)) ep.shapes.set(name, e.timestamp);
+  }
+  const type = e.contentType;
+  if (type && type !== ep.lastContentType) {
+    const name = `t:${contentTypeOf(type)}`;
+    if (!ep.shapes.has(name)) ep.shapes.set(name, e.timestamp);
+  }
+  ep.lastSignature = sig;
+  ep.lastContentType = type;
+}
+
+function dayOf(ep: EndpointBatch, t: number): EndpointDay {
+  const day = Math.floor(t / DAY);
+  let d = ep.days.get(day);
+  if (!d) {
+    d = { calls: 0, authenticated: 0, anonymousServed: 0, first: t, last: t, lowestRemaining: undefined, codes: new Map(), latencyBins: new Map(), sizeBins: new Map(), principals: new Set(), addresses: new Set(), clients: new Set() };
+    ep.days.set(day, d);
+  }
+  return d;
+}
+
+function hourOf(ep: EndpointBatch, t: number): EndpointHour {
+  const hour = Math.floor(t / HOUR);
+  let h = ep.hours.get(hour);
+  if (!h) ep.hours.set(hour, (h = { calls: 0, served: 0, anonymousServed: 0, callers: new Set() }));
+  return h;
+}
+
+function countHour(h: EndpointHour, e: EnrichedEvent, anonymousServed: boolean): void {
+  h.calls++;
+  if (e.status >= 400) return;
+  h.served++;
+  if (anonymousServed) h.anonymousServed++;
+  const caller = e.principal ?? e.clientIp ?? e.clientId;
+  if (caller !== undefined && h.callers.size < MAX_CALLERS_PER_HOUR) h.callers.add(bounded(caller));
+}
+
+/** Text sent whole to Redis is bounded; most is short already and kept as it is. */
+const bounded = (text: string) => (text.length <= MEMBER_CHARS ? text : text.slice(0, MEMBER_CHARS));
+
+function countDay(d: EndpointDay, e: EnrichedEvent, anonymousServed: boolean): void {
+  d.calls++;
+  if (e.principal) {
+    d.authenticated++;
+    d.principals.add(bounded(e.principal));
+  }
+  if (anonymousServed) d.anonymousServed++;
+  if (e.timestamp < d.first) d.first = e.timestamp;
+  if (e.timestamp > d.last) d.last = e.timestamp;
+  bump(d.codes, e.status);
+  bump(d.latencyBins, latencyBin(e.latencyMs));
+  if (e.responseBytes !== undefined) bump(d.sizeBins, sizeBin(e.responseBytes));
+  if (e.clientIp) d.addresses.add(bounded(e.clientIp));
+  if (e.clientId) d.clients.add(bounded(e.clientId));
+  if (hasRateLimit(e)) {
+    const permyriad = remainingPermyriad(e);
+    if (d.lowestRemaining === undefined || permyriad < d.lowestRemaining) d.lowestRemaining = permyriad;
+  }
+}
+
+function bump(m: Map<number, number>, k: number): void {
+  m.set(k, (m.get(k) ?? 0) + 1);
+}
+
+/** The media type without parameters, lower case (`application/json; charset=utf-8` → `application/json`), bounded. */
+export function contentTypeOf(raw: string): string {
+  return raw.split(';')[0]!.trim().toLowerCase().slice(0, 100);
+}
