@@ -2,6 +2,18 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ZodError } from 'zod';
 import { VigilError } from '@vigil/errors';
 import { NotFoundError } from './errors.js';
+import type { ApiRouteTemplate } from './metrics.js';
+
+/** Answers one request: the decoded path parameters, the JSON body (read on demand) and the query; returns the status and the body. */
+export type Handler = (params: string[], body: () => Promise<unknown>, query: URLSearchParams) => Promise<[number, unknown]>;
+
+/** A route of the API: its method, its template (the metrics label), the pattern its path matches (one group per parameter). */
+export interface ApiRoute {
+  method: string;
+  template: ApiRouteTemplate;
+  pattern: RegExp;
+  handle: Handler;
+}
 
 /** An answer other than 2xx, with the message (and details) the client sees as `{ error, details }`. */
 export class HttpError extends Error {

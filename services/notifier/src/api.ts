@@ -6,7 +6,8 @@ import { acknowledge, incidentRecord, matcherSchema, resolve, silence, type Inci
 import { confirmationId, newSilenceId, scopeOf, suppressionId, type Confirmation, type ExpiringRecordStore, type RecordWatcher, type Silence, type Suppression } from '@vigil/records';
 import type { Logger } from '@vigil/telemetry';
 import { bearerToken, createLockout, defaultLockout, tokenMatches, type LockoutOptions } from './api-guard.js';
-import { decodePathSegment, failure, HttpError, isClientAbort, readJsonBody, reply, requestUrl } from './api-http.js';
+import { decodePathSegment, failure, HttpError, isClientAbort, readJsonBody, reply, requestUrl, type ApiRoute } from './api-http.js';
+import { inventoryRoutes, noInventory, type InventoryReader } from './api-inventory.js';
 import { NotFoundError } from './errors.js';
 import type { Escalator } from './escalator.js';
 import { apiMethods, type ApiRouteTemplate, type NotifierMetrics } from './metrics.js';
@@ -28,6 +29,8 @@ export interface ApiDeps {
   metrics: NotifierMetrics;
   /** Blocking an address after repeated failed authentications (defaults: 10 within a minute block it for 5 minutes). */
   lockout?: Partial<LockoutOptions>;
+  /** The API inventory, read-only (`redisInventory`: the detector's keys in Redis); absent, no api has one. */
+  inventory?: InventoryReader;
 }
 
 const incidentIdPattern = /^inc-[A-Za-z0-9_-]{20}$/;
@@ -63,13 +66,12 @@ function view(s: IncidentState): Record<string, unknown> {
   return { ...wire, ...(s.silencedUntil ? { silencedUntil: new Date(s.silencedUntil).toISOString() } : {}) };
 }
 
-type Handler = (params: string[], body: () => Promise<unknown>, query: URLSearchParams) => Promise<[number, unknown]>;
-
 /**
  * The notifier's HTTP API: incidents (list, show, ack, resolve, silence,
- * verdict), suppressions and silences. Every request needs the bearer
- * token; bodies are JSON, at most `maxBodyBytes`; ids are checked against
- * their pattern before they reach Redis.
+ * verdict), suppressions, silences and the API inventory (read-only).
+ * Every request needs the bearer token; bodies are JSON, at most
+ * `maxBodyBytes`; ids are checked against their pattern before they reach
+ * Redis.
  */
 export function buildApi(deps: ApiDeps) {
   const log = deps.logger.child({ component: 'api' });
@@ -85,7 +87,7 @@ export function buildApi(deps: ApiDeps) {
     return id;
   };
 
-  const routes: { method: string; template: ApiRouteTemplate; pattern: RegExp; handle: Handler }[] = [
+  const routes: ApiRoute[] = [
     {
       method: 'GET',
       template: '/incidents',
@@ -214,6 +216,7 @@ export function buildApi(deps: ApiDeps) {
         return [204, undefined];
       },
     },
+    ...inventoryRoutes(deps.inventory ?? noInventory),
   ];
 
   const lockoutOptions: LockoutOptions = { ...defaultLockout, ...deps.lockout };

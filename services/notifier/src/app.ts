@@ -7,6 +7,7 @@ import { createConfirmationStore, createSilenceStore, createSuppressionStore, Re
 import type { RedisClient } from '@vigil/redis';
 import type { Logger, Registry } from '@vigil/telemetry';
 import { buildApi } from './api.js';
+import { redisInventory } from './api-inventory.js';
 import type { LockoutOptions } from './api-guard.js';
 import { createDelivery } from './delivery.js';
 import { createEscalator } from './escalator.js';
@@ -76,7 +77,7 @@ export function buildNotifier(deps: NotifierDeps): NotifierService {
   let wake: (() => void) | undefined;
   const kick = () => wake?.();
   const escalator = createEscalator({ store, outbox, suppressions, silences, config: () => deps.escalation.get().config, clock, logger: deps.logger, metrics: m, kick });
-  const api = buildApi({ token: deps.api.token, maxBodyBytes: deps.api.maxBodyBytes, lockout: deps.api.lockout, escalator, store, suppressions: { store: suppressionStore, watcher: suppressions }, silences: { store: silenceStore, watcher: silences }, confirmations, clock, logger: deps.logger, metrics: m });
+  const api = buildApi({ token: deps.api.token, maxBodyBytes: deps.api.maxBodyBytes, lockout: deps.api.lockout, escalator, store, suppressions: { store: suppressionStore, watcher: suppressions }, silences: { store: silenceStore, watcher: silences }, confirmations, inventory: redisInventory(deps.redis, deps.redisPrefix), clock, logger: deps.logger, metrics: m });
 
   let producer: Producer | undefined;
   let consumer: Consumer | undefined;

@@ -16,6 +16,9 @@ export const apiRouteTemplates = [
   '/suppressions/{id}',
   '/silences',
   '/silences/{id}',
+  '/inventory',
+  '/inventory/{api}',
+  '/inventory/{api}/openapi',
   'unmatched',
 ] as const;
 export type ApiRouteTemplate = (typeof apiRouteTemplates)[number];
