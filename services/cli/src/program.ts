@@ -224,15 +224,17 @@ export function buildProgram(io: ProgramIo, version: string): Command {
     .addArgument(new Argument('[what]', 'findings or incidents').choices(['findings', 'incidents']).default('findings'))
     .option('--topic <topic>', 'the topic (default: VIGIL_TOPIC_FINDINGS or VIGIL_TOPIC_INCIDENTS, else api.findings or api.incidents)')
     .option('--from-beginning', 'read the topic from its start (default: only what is published from now on)')
-    .option('--json', 'print each as one line of JSON, its wire form, instead of a line of text')
+    .addOption(new Option('--format <format>', 'print each as a line of text, its wire JSON, or one JSON line in OCSF (Detection Finding) or ECS (docs/siem.md)').choices(['text', 'json', 'ocsf', 'ecs']))
+    .option('--json', 'the same as --format json')
     .addOption(new Option('--min-severity <severity>', 'show only this severity or above').choices(severities))
     .option('--max <n>', 'stop after showing n', positiveInt)
     .addHelpText('after', `${connectionHelp}\nIt follows until Ctrl-C (or --max), reading as a consumer group of its own that commits nothing.\n`)
-    .action(async (what: 'findings' | 'incidents', opts: { topic?: string; fromBeginning?: boolean; json?: boolean; minSeverity?: (typeof severities)[number]; max?: number }) => {
+    .action(async (what: 'findings' | 'incidents', opts: { topic?: string; fromBeginning?: boolean; format?: 'text' | 'json' | 'ocsf' | 'ecs'; json?: boolean; minSeverity?: (typeof severities)[number]; max?: number }, command: Command) => {
+      if (opts.json && opts.format !== undefined && opts.format !== 'json') command.error(`error: --json and --format ${opts.format} ask for different output`, { exitCode: 2, code: 'vigil.formatConflict' });
       const { runTail } = await import('./commands/tail.js');
       const summary = await untilInterrupted((signal) =>
         runTail(
-          { what, topic: opts.topic, fromBeginning: opts.fromBeginning === true, json: opts.json === true, minSeverity: opts.minSeverity, max: opts.max },
+          { what, topic: opts.topic, fromBeginning: opts.fromBeginning === true, format: opts.format ?? (opts.json ? 'json' : 'text'), minSeverity: opts.minSeverity, max: opts.max, productVersion: version },
           { out: (line) => io.out(`${line}\n`), err: (line) => io.err(`vigil tail: ${line}\n`), env: io.env, signal },
         ),
       );

@@ -3,10 +3,15 @@ import { randomBytes } from 'node:crypto';
 import { createCodec, findingContract, incidentContract, severityRank, toWireJson, type Finding, type Incident, type Severity } from '@vigil/contracts';
 import { DecodeError, VigilError } from '@vigil/errors';
 import type { Batch } from '@vigil/kafka';
+import { findingToEcs, findingToOcsf, incidentChangeToEcs, incidentChangeToOcsf, type SiemOptions } from '@vigil/siem';
 import { connectionsFor } from './connect.js';
 import { cappedReport } from './report.js';
 
 export type TailWhat = 'findings' | 'incidents';
+
+/** How each is printed: a line of text, its wire JSON, or one JSON line in a SIEM schema (docs/siem.md). */
+export const tailFormats = ['text', 'json', 'ocsf', 'ecs'] as const;
+export type TailFormat = (typeof tailFormats)[number];
 
 export interface TailOptions {
   what: TailWhat;
@@ -14,8 +19,12 @@ export interface TailOptions {
   topic?: string;
   /** Read the topic from its start; by default only what is published from now on. */
   fromBeginning: boolean;
-  /** Print each as one line of wire JSON (for jq) instead of a line of text. */
-  json: boolean;
+  /** How to print each (default text). */
+  format?: TailFormat;
+  /** The same as format 'json' (what --json sets), when format is not given. */
+  json?: boolean;
+  /** vigil's version, named as the product in OCSF and ECS output. */
+  productVersion?: string;
   /** Show only findings or incidents of this severity or above. */
   minSeverity?: Severity;
   /** Stop after showing this many. */
@@ -57,6 +66,24 @@ export function incidentLine(i: Incident): string {
   return `${iso(i.changedAt)} ${tier.padEnd(7)} ${i.change.padEnd(12)} ${i.severity.padEnd(8)} ${i.title}${reason}  [${i.id} v${i.version}, ${i.findingCount} finding${i.findingCount === 1 ? '' : 's'}]`;
 }
 
+const FINDING_FORMATS: Record<TailFormat, (f: Finding, o: SiemOptions) => string> = {
+  text: findingLine,
+  json: (f) => JSON.stringify(toWireJson(findingContract, f)),
+  ocsf: (f, o) => JSON.stringify(findingToOcsf(f, o)),
+  ecs: (f, o) => JSON.stringify(findingToEcs(f, o)),
+};
+const INCIDENT_FORMATS: Record<TailFormat, (i: Incident, o: SiemOptions) => string> = {
+  text: incidentLine,
+  json: (i) => JSON.stringify(toWireJson(incidentContract, i)),
+  ocsf: (i, o) => JSON.stringify(incidentChangeToOcsf(i, o)),
+  ecs: (i, o) => JSON.stringify(incidentChangeToEcs(i, o)),
+};
+
+/** One line for a finding or an incident change in `format`: no Kafka needed, so tests call it directly. */
+export function formatLine(what: TailWhat, value: Finding | Incident, format: TailFormat, o: SiemOptions = {}): string {
+  return what === 'findings' ? FINDING_FORMATS[format](value as Finding, o) : INCIDENT_FORMATS[format](value as Incident, o);
+}
+
 /**
  * `vigil tail findings|incidents`: follows the findings (or incident changes) topic and prints each
  * as it is published, until Ctrl-C or `max`. It reads as a consumer group of its own, named for this
@@ -78,6 +105,7 @@ export async function runTail(o: TailOptions, io: TailIo): Promise<TailSummary> 
   }
 
   const minRank = o.minSeverity === undefined ? 0 : severityRank(o.minSeverity);
+  const format: TailFormat = o.format ?? (o.json ? 'json' : 'text');
   const codec = o.what === 'findings' ? createCodec(findingContract, { topic, registry }) : createCodec(incidentContract, { topic, registry });
   const undecodable = cappedReport(io.err, MAX_REPORTED_ERRORS, `(more messages that do not decode are counted, not listed: is ${topic} the ${o.what} topic?)`);
   let failure: Error | undefined;
@@ -89,8 +117,7 @@ export async function runTail(o: TailOptions, io: TailIo): Promise<TailSummary> 
       return;
     }
     if (o.max !== undefined && summary.shown >= o.max) return;
-    if (o.json) io.out(JSON.stringify(o.what === 'findings' ? toWireJson(findingContract, value as Finding) : toWireJson(incidentContract, value as Incident)));
-    else io.out(o.what === 'findings' ? findingLine(value as Finding) : incidentLine(value as Incident));
+    io.out(formatLine(o.what, value, format, { productVersion: o.productVersion }));
     summary.shown++;
     if (o.max !== undefined && summary.shown >= o.max) finish();
   };
