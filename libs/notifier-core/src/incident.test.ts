@@ -58,6 +58,9 @@ describe('incidents', () => {
     // An update of a window the incident does not hold counts as a finding.
     const stranger = finding({ id: 'bot-x-r2', detectedAt: T + 2 * MIN, evidence: { updates: 'bot-x' } });
     expect(run([first, revisions[0]!, stranger]).state.findingCount).toBe(2);
+    // Read out of order (a window's publications sit on different partitions): its first after its update is the same window.
+    expect(run([revisions[1]!, first, revisions[0]!]).state.findingCount).toBe(1);
+    expect(run([stranger, finding({ id: 'bot-x', detectedAt: T + 3 * MIN })]).state.findingCount).toBe(1);
   });
 
   it('an episode that lasts notify.sustainedMs notifies, unless it is usual for its subject', () => {

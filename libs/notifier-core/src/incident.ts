@@ -138,12 +138,15 @@ function sustained(f: Finding, config: EscalationConfig): boolean {
 }
 
 /**
- * True when `f` updates a finding the incident holds: the detector published its window again, raised or revised
- * (evidence `updates: <id of the window's first finding>`). It is the same finding, grown: not a repetition.
+ * True when `f` is of a window the incident holds already: the detector published the window again, raised or revised
+ * (evidence `updates: <id of the window's first finding>`, its own id `<first>-…`). It is the same finding, grown: not a
+ * repetition. Findings are keyed by id, so a window's publications can sit on different partitions and arrive in any
+ * order: a first publication that comes after one of its updates is the same window too.
  */
 export function updatesFindingOf(s: Pick<IncidentState, 'findingIds'>, f: Finding): boolean {
   const first = f.evidence.updates;
-  return typeof first === 'string' && s.findingIds.some((id) => id === first || id.startsWith(`${first}-`));
+  if (typeof first === 'string' && s.findingIds.some((id) => id === first || id.startsWith(`${first}-`))) return true;
+  return s.findingIds.some((id) => id.startsWith(`${f.id}-`));
 }
 
 /** The Incident v1 record of a state: what api.incidents carries and channels render. */
