@@ -56,6 +56,16 @@ describe('interop with confluent-kafka (Python)', () => {
     python = interopPython();
     kafka = createKafkaClient({ brokers: env.KAFKA_BROKERS.split(','), clientId: 'vigil-it-interop' }, quietLogger());
     admin = await kafka.admin();
+    await admin.ensureTopics([topics.transactions, `${topics.transactions}.dlq`, topics.findings].map((topic) => ({ topic, partitions: 2 })));
+  }, 300_000);
+
+  /**
+   * The detector, started once the test has published (it reads from the earliest offset): the enumeration's
+   * reads then come to it in one batch, and its finding counts all 50. Started while they arrive, it may judge the
+   * window after 49 of them, and a window is published again only when what it counts grows by a quarter.
+   */
+  async function detectorRunning(): Promise<VigilProcess> {
+    if (detector) return detector;
     detector = await startVigilProcess('detector', {
       ...env,
       VIGIL_TOPIC_TRANSACTIONS: topics.transactions,
@@ -67,7 +77,8 @@ describe('interop with confluent-kafka (Python)', () => {
       REDIS_KEY_PREFIX: uniqueName('interop').replace(/[^A-Za-z0-9_.-]/g, '').slice(0, 32),
     });
     await detector.ready();
-  }, 300_000);
+    return detector;
+  }
 
   afterAll(async () => {
     await detector?.stop();
@@ -81,6 +92,7 @@ describe('interop with confluent-kafka (Python)', () => {
     const produced = spawnSync(python, [join(interopDir, 'produce_transactions.py'), env.KAFKA_BROKERS, env.SCHEMA_REGISTRY_URL, topics.transactions, join(repo, 'schemas/avro/api-transaction.v1.avsc')], { input, encoding: 'utf8', timeout: 60_000 });
     expect(produced.status, produced.stderr).toBe(0);
     expect(JSON.parse(produced.stdout)).toEqual({ delivered: 55 });
+    await detectorRunning();
 
     const consumed = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
       const child = spawn(python, [join(interopDir, 'consume_findings.py'), env.KAFKA_BROKERS, env.SCHEMA_REGISTRY_URL, topics.findings, join(repo, 'schemas/avro/finding.v1.avsc'), 'bola_enumeration', '90']);
@@ -100,6 +112,7 @@ describe('interop with confluent-kafka (Python)', () => {
   }, 180_000);
 
   it('the findings on the topic are Confluent-framed Avro, and the notifier and vigil tail read them', async () => {
+    await detectorRunning();
     const raw: Buffer[] = [];
     const consumer = kafka.consumer({ groupId: uniqueName('interop-raw'), topics: [topics.findings], fromBeginning: true, eachBatch: async (b) => void raw.push(...b.messages.map((m) => m.value!)) });
     await consumer.start();
@@ -123,6 +136,7 @@ describe('interop with confluent-kafka (Python)', () => {
   }, 120_000);
 
   it('dead-letters a bad message to the renamed transactions topic + .dlq', async () => {
+    await detectorRunning();
     const producer = await kafka.producer();
     await producer.send(topics.transactions, [{ key: 'junk', value: 'not an event' }]);
     await producer.disconnect();
