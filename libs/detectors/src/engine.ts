@@ -183,6 +183,7 @@ export class DetectionEngine {
     if (this.closedBeforeBatch) this.parts.clock.lastClosedMinute = this.closedBeforeBatch.lastClosedMinute;
     this.closedBeforeBatch = undefined;
     if (!this.parts.checkpointer.deferred) this.parts.subjects.clear();
+    this.parts.inventory.forgetMarks();
   }
 
   /**

@@ -20,11 +20,15 @@ export interface InventoryReads {
 export function planInventory(memory: InventoryMemory, batch: BatchRecord, endpoints: EndpointsOfBatch): InventoryReads {
   const reads: InventoryReads = { window: new Map(), firstSeen: new Map(), apiFirstSeen: new Map(), history: new Map() };
   const shards = batch.shards;
+  const hourNow = Math.floor(batch.now / HOUR);
+  const apiLast = new Map<string, number>();
   for (const [id, ep] of endpoints) {
-    shards.firstSeen(ep.api, inventoryKeys.index(), ep.key, ep.first, memory.maxEndpointsPerApi, inventoryTtlMs.index, true);
-    shards.firstSeen(ep.api, inventoryKeys.endpointMeta(ep.key), 'first', ep.first, storageCaps.routeMeta, inventoryTtlMs.index, true);
+    if (memory.markDue(id, hourNow)) {
+      shards.firstSeen(ep.api, inventoryKeys.index(), ep.key, ep.first, memory.maxEndpointsPerApi, inventoryTtlMs.index, true);
+      shards.firstSeen(ep.api, inventoryKeys.endpointMeta(ep.key), 'first', ep.first, storageCaps.routeMeta, inventoryTtlMs.index, true);
+    }
     if (!memory.firstSeen.has(id)) reads.firstSeen.set(id, shards.read(ep.api, inventoryKeys.endpointMeta(ep.key)));
-    shards.max(ep.api, inventoryKeys.apiMeta(), 'last', ep.last, inventoryTtlMs.index, true);
+    apiLast.set(ep.api, Math.max(apiLast.get(ep.api) ?? ep.last, ep.last));
     if (!memory.apiFirstSeen.has(ep.api)) {
       shards.firstSeen(ep.api, inventoryKeys.apiMeta(), 'first', ep.first, storageCaps.routeMeta, inventoryTtlMs.index, true);
       reads.apiFirstSeen.set(ep.api, shards.read(ep.api, inventoryKeys.apiMeta()));
@@ -40,12 +44,13 @@ export function planInventory(memory: InventoryMemory, batch: BatchRecord, endpo
     }
     const hours = new Set([...ep.hours.keys(), Math.floor(ep.last / HOUR)]);
     reads.window.set(id, [...hours].sort((a, b) => a - b).map((hour) => ({ hour, handle: shards.read(ep.api, inventoryKeys.hour(ep.key, hour)), callers: callers.get(hour) })));
-    for (const [shape, t] of ep.shapes) shards.firstSeen(ep.api, inventoryKeys.shapes(ep.key), shape, t, MAX_SHAPES_PER_ENDPOINT, inventoryTtlMs.shapes, true);
+    for (const [shape, t] of ep.shapes) if (memory.markDue(`${id}\u0000${shape}`, hourNow)) shards.firstSeen(ep.api, inventoryKeys.shapes(ep.key), shape, t, MAX_SHAPES_PER_ENDPOINT, inventoryTtlMs.shapes, true);
     const today = Math.floor(batch.latest / DAY);
     if (ep.anonymousServed > 0 && memory.history.get(id)?.day !== today) {
       reads.history.set(id, Array.from({ length: INVENTORY_DAYS }, (_, k) => shards.read(ep.api, inventoryKeys.day(ep.key, today - k - 1))));
     }
   }
+  for (const [api, last] of apiLast) shards.max(api, inventoryKeys.apiMeta(), 'last', last, inventoryTtlMs.index, true);
   return reads;
 }
 

@@ -1,0 +1,80 @@
+import type { ApiTransaction } from '@vigil/contracts';
+import { MemoryStateStore, type ShardResult, type StatePlan } from '@vigil/state';
+import { describe, expect, it } from 'vitest';
+import { DetectionEngine } from '../engine.js';
+import { detectorsConfigSchema } from '../config.js';
+import { HOUR, T0, tx } from '../testing.js';
+
+/**
+ * The inventory's first-sighting marks (the api's index of endpoints, each
+ * endpoint's `first`, its response shapes) are set once and then only renewed:
+ * they are written once per endpoint and hour of the batch clock, the api's
+ * `last` once per batch, and again after a batch failed (it may not have
+ * written them).
+ */
+class CountingStore extends MemoryStateStore {
+  /** Per batch applied: the firstSeen writes to the index, endpoint meta and shapes, and the max writes to the api's meta. */
+  readonly batches: { index: string[]; meta: number; shapes: number; apiLast: number }[] = [];
+  failNext = false;
+
+  override async apply(plan: StatePlan): Promise<ShardResult[]> {
+    if (this.failNext) {
+      this.failNext = false;
+      throw new Error('store unavailable');
+    }
+    const ops = plan.shards.flatMap((s) => s.firstSeen);
+    this.batches.push({
+      index: ops.filter((o) => o.key[0] === 'inv').map((o) => o.field),
+      meta: ops.filter((o) => o.key[0] === 'iem').length,
+      shapes: ops.filter((o) => o.key[0] === 'ish').length,
+      apiLast: plan.shards.flatMap((s) => s.max ?? []).filter((o) => o.key[0] === 'invm').length,
+    });
+    return super.apply(plan);
+  }
+}
+
+/** Calls to three endpoints of `shop`, one every 10 s from `from` for `ms`. */
+function calls(from: number, ms: number): ApiTransaction[] {
+  const paths = ['/products/7', '/orders/9', '/cart'];
+  const out: ApiTransaction[] = [];
+  for (let t = from, i = 0; t < from + ms; t += 10_000, i++) out.push(tx({ api: 'shop', timestamp: t, path: paths[i % 3]!, principal: `u${i % 5}`, responseSignature: 'sig-a', contentType: 'application/json' }));
+  return out;
+}
+
+async function run(store: CountingStore, events: readonly ApiTransaction[], batchSize: number, engine = new DetectionEngine({ config: detectorsConfigSchema.parse({}), store })): Promise<DetectionEngine> {
+  for (let i = 0; i < events.length; i += batchSize) {
+    const out = await engine.process(events.slice(i, i + batchSize));
+    await engine.markPublished(out.findings);
+  }
+  return engine;
+}
+
+describe('the inventory marks', () => {
+  it('writes each endpoint first sighting once per hour of the batch clock, and the api last once per batch', async () => {
+    const store = new CountingStore();
+    await run(store, calls(T0 + 5 * 60_000, 2 * HOUR), 30);
+    const indexWrites = store.batches.flatMap((b) => b.index);
+    // Three endpoints, batches in three clock hours (00:05-00:59, 01, 02:00-02:05): at most one write each per hour.
+    expect(store.batches.length).toBeGreaterThan(20);
+    expect(indexWrites.length).toBeLessThanOrEqual(9);
+    expect(new Set(indexWrites).size).toBe(3);
+    expect(store.batches.reduce((n, b) => n + b.meta, 0)).toBe(indexWrites.length);
+    // One signature and one media type per endpoint.
+    expect(store.batches.reduce((n, b) => n + b.shapes, 0)).toBeLessThanOrEqual(2 * 9);
+    for (const b of store.batches) expect(b.apiLast).toBe(1);
+  });
+
+  it('writes the marks again after a batch failed', async () => {
+    const store = new CountingStore();
+    const engine = await run(store, calls(T0, 10 * 60_000), 20);
+    const before = store.batches.length;
+    expect(store.batches.slice(1).every((b) => b.index.length === 0)).toBe(true);
+    store.failNext = true;
+    const next = calls(T0 + 10 * 60_000, 60_000);
+    await expect(engine.process(next)).rejects.toThrow('store unavailable');
+    const out = await engine.process(next);
+    await engine.markPublished(out.findings);
+    expect(store.batches.length).toBe(before + 1);
+    expect(store.batches.at(-1)!.index.sort()).toEqual(['iGET /cart', 'iGET /orders/{id}', 'iGET /products/{id}']);
+  });
+});
