@@ -272,14 +272,25 @@ ensure_redis() {
 # system service): Prometheus Alertmanager and Prometheus (with promtool) from
 # Debian, Debian's Chromium (headless, for the test that renders vigil
 # backtest's HTML report; playwright-core drives /usr/bin/chromium and never
-# downloads a browser of its own), and the Kafka jars (a test runs a
-# throwaway broker of its own, also when the stack itself is external).
-TOOLS=(prometheus-alertmanager prometheus chromium)
+# downloads a browser of its own), Debian's rsyslog with its OpenSSL network
+# driver (the syslog channel's receiver, plain TCP and TLS), and the Kafka jars
+# (a test runs a throwaway broker of its own, also when the stack itself is
+# external). An entry is a package whose command has its name, package:command
+# when the command is named otherwise (a path: /usr/sbin is not on every PATH),
+# or package: for one without a command.
+TOOLS=(prometheus-alertmanager prometheus chromium rsyslog:/usr/sbin/rsyslogd rsyslog-openssl:)
+
+# Whether a TOOLS entry is installed: its command (or path) is found, or dpkg has the package.
+tool_present() {
+  local pkg=${1%%:*} cmd=${1#*:}
+  [[ $1 == *:* ]] || cmd=$pkg
+  if [[ -n $cmd ]]; then command -v "$cmd" >/dev/null 2>&1; else dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; fi
+}
 
 install_tool_packages() {
   local pkg missing=()
   for pkg in "${TOOLS[@]}"; do
-    command -v "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+    tool_present "$pkg" || missing+=("${pkg%%:*}")
   done
   ((${#missing[@]} == 0)) && return 0
   can_install || die "${missing[*]} required by the integration tests; install Debian's ${missing[*]} (apt-get needs root or passwordless sudo)"
@@ -292,8 +303,8 @@ install_tool_packages() {
   fi
   apt_install "${missing[@]}"
   ((created)) && rm -f "$policy"
-  for pkg in "${missing[@]}"; do
-    command -v "$pkg" >/dev/null 2>&1 || die "$pkg still not found after installing"
+  for pkg in "${TOOLS[@]}"; do
+    tool_present "$pkg" || die "${pkg%%:*} still not found after installing"
   done
 }
 

@@ -32,6 +32,55 @@ describe('escalation config', () => {
   });
 });
 
+describe('SIEM channels', () => {
+  const issues = (doc: unknown): string[] => {
+    try {
+      parseEscalationConfig(doc, 'escalation.yaml');
+      return [];
+    } catch (err) {
+      return (err as ConfigError).issues.map((i) => `${i.path}: ${i.message}`);
+    }
+  };
+
+  it('has defaults: local4, OCSF, structured data, a SIEM-sized rate limit; HEC batching and acks off', () => {
+    const c = parseEscalationConfig({
+      findingChannels: ['sys', 'hec'],
+      channels: { sys: { type: 'syslog', host: 'siem.example' }, hec: { type: 'splunk_hec', url: 'https://splunk.example:8088', token: { env: 'HEC_TOKEN' } } },
+    });
+    expect(c.channels.sys).toMatchObject({ facility: 'local4', format: 'ocsf', appName: 'vigil', structuredData: 'vigil@32473', maxMessageBytes: 65_536, rateLimitPerMinute: 6000 });
+    expect(c.channels.sys).not.toHaveProperty('port');
+    expect(c.channels.hec).toMatchObject({ format: 'ocsf', source: 'vigil', useAck: false, ackTimeoutMs: 30_000, batch: { lingerMs: 200, maxEvents: 100, maxBytes: 1_000_000 } });
+    expect(c.findingChannels).toEqual(['sys', 'hec']);
+  });
+
+  it('names the key of every bad SIEM setting', () => {
+    expect(
+      issues({
+        channels: {
+          sys: { type: 'syslog', host: 'h', facility: 'local9', format: 'cef', appName: 'my app', structuredData: 'vigil', tls: { ca: { file: '/ca.pem' }, rejectUnauthorised: false } },
+          hec: { type: 'splunk_hec', url: 'https://s', batch: { maxEvents: 0 }, useAck: 'yes' },
+        },
+      }),
+    ).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^channels\.sys\.facility: /),
+        expect.stringMatching(/^channels\.sys\.format: /),
+        expect.stringMatching(/^channels\.sys\.appName: expected printable US-ASCII without spaces/),
+        expect.stringMatching(/^channels\.sys\.structuredData: /),
+        expect.stringMatching(/^channels\.sys\.tls: Unrecognized key\(s\) in object: 'rejectUnauthorised'/),
+        expect.stringMatching(/^channels\.hec\.token: /),
+        expect.stringMatching(/^channels\.hec\.batch\.maxEvents: /),
+        expect.stringMatching(/^channels\.hec\.useAck: /),
+      ]),
+    );
+  });
+
+  it('only SIEM channels that exist can be fed every finding', () => {
+    const doc = { findingChannels: ['hook', 'nope'], channels: { hook: { type: 'webhook', url: 'http://127.0.0.1:1/h' } } };
+    expect(issues(doc)).toEqual(['findingChannels.0: channel "hook" is a webhook channel; only syslog and splunk_hec channels take every finding', 'findingChannels.1: no channel named "nope" under channels']);
+  });
+});
+
 describe('the shipped example', () => {
   it('deploy/notifier/escalation.example.yaml is valid', async () => {
     const { readFileSync } = await import('node:fs');

@@ -24,8 +24,66 @@ export const secretRefSchema = z.union([
 
 const timeoutMs = z.number().int().min(100).max(60_000).default(5000);
 
+const siemFormat = z.enum(['ocsf', 'ecs']).default('ocsf');
+/** A SIEM takes far more messages than a person; beyond this many a minute the rest goes out as digests. */
+const siemRateLimit = z.number().int().min(1).default(6000);
+const facility = z.enum(['kern', 'user', 'mail', 'daemon', 'auth', 'syslog', 'lpr', 'news', 'uucp', 'cron', 'authpriv', 'ftp', 'local0', 'local1', 'local2', 'local3', 'local4', 'local5', 'local6', 'local7']);
+/** RFC 5424 header fields: printable US-ASCII, no spaces (SD-IDs also without `=`, `]`, `"`; a private one is name@number). */
+const printable = (max: number) => z.string().min(1).max(max).regex(/^[\x21-\x7e]+$/, 'expected printable US-ASCII without spaces');
+const sdId = z.string().max(32).regex(/^[\x21-\x7e]+@\d+$/, 'expected name@enterprise-number').refine((v) => !/[=\]"\s]/.test(v), 'an SD-ID cannot contain =, ] or "');
+const tlsClient = z.object({ ca: secretRefSchema.optional(), rejectUnauthorized: z.boolean().default(true), servername: z.string().min(1).optional() }).strict();
+
+const syslogChannelSchema = z
+  .object({
+    type: z.literal('syslog'),
+    host: z.string().min(1),
+    /** Default 6514 with tls (RFC 5425), 514 without. */
+    port: z.number().int().min(1).max(65535).optional(),
+    /** RFC 5425: TLS, same framing; `ca` is a PEM (usually `{file: …}`). */
+    tls: tlsClient.optional(),
+    facility: facility.default('local4'),
+    format: siemFormat,
+    hostname: printable(255).optional(),
+    appName: printable(48).default('vigil'),
+    /** SD-ID of the structured data (key, kind, incident, tier); false: none. vigil@32473 uses the documentation enterprise number (RFC 5612). */
+    structuredData: z.union([z.literal(false), sdId]).default('vigil@32473'),
+    maxMessageBytes: z.number().int().min(2048).max(1_048_576).default(65_536),
+    rateLimitPerMinute: siemRateLimit,
+    timeoutMs,
+  })
+  .strict();
+
+const splunkHecChannelSchema = z
+  .object({
+    type: z.literal('splunk_hec'),
+    /** The collector's base URL; events are posted to {url}/services/collector/event. */
+    url: secretRefSchema,
+    token: secretRefSchema,
+    format: siemFormat,
+    index: z.string().min(1).optional(),
+    source: z.string().min(1).default('vigil'),
+    sourcetype: z.string().min(1).optional(),
+    host: z.string().min(1).optional(),
+    batch: z
+      .object({ lingerMs: z.number().int().min(0).max(10_000).default(200), maxEvents: z.number().int().min(1).max(10_000).default(100), maxBytes: z.number().int().min(1024).max(100_000_000).default(1_000_000) })
+      .strict()
+      .default({}),
+    useAck: z.boolean().default(false),
+    ackTimeoutMs: z.number().int().min(1000).max(600_000).default(30_000),
+    ackPollMs: z.number().int().min(50).max(60_000).default(1000),
+    tls: tlsClient.omit({ servername: true }).optional(),
+    rateLimitPerMinute: siemRateLimit,
+    timeoutMs,
+  })
+  .strict();
+
+/** The channel types that can be fed every finding (`findingChannels`). */
+export const siemChannelTypes = ['syslog', 'splunk_hec'] as const;
+
 /** Channel definitions by name; the tiers refer to them. `log` is built in. */
 export const channelSchema = z.discriminatedUnion('type', [
+  syslogChannelSchema,
+  splunkHecChannelSchema,
   z.object({ type: z.literal('webhook'), url: secretRefSchema, secret: secretRefSchema.optional(), timeoutMs }).strict(),
   z.object({ type: z.literal('slack'), webhookUrl: secretRefSchema, timeoutMs }).strict(),
   z.object({ type: z.literal('pagerduty'), routingKey: secretRefSchema, url: secretRefSchema.optional(), timeoutMs }).strict(),
@@ -107,6 +165,8 @@ export const escalationConfigSchema = z
     rateLimitPerMinute: z.number().int().min(1).default(10),
     /** The channels the tiers name. */
     channels: z.record(channelName, channelSchema).default({}),
+    /** SIEM channels (syslog, splunk_hec) that receive every finding as it joins its incident, whatever its tier. */
+    findingChannels: z.array(channelName).default([]),
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -115,6 +175,11 @@ export const escalationConfigSchema = z
         if (name !== 'log' && !(name in c.channels)) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['tiers', tier, i], message: `no channel named ${JSON.stringify(name)} under channels` });
       });
     }
+    c.findingChannels.forEach((name, i) => {
+      const channel = c.channels[name];
+      if (!channel) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['findingChannels', i], message: `no channel named ${JSON.stringify(name)} under channels` });
+      else if (!(siemChannelTypes as readonly string[]).includes(channel.type)) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['findingChannels', i], message: `channel ${JSON.stringify(name)} is a ${channel.type} channel; only ${siemChannelTypes.join(' and ')} channels take every finding` });
+    });
     if ('log' in c.channels) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['channels', 'log'], message: 'log is built in; choose another name' });
     if (c.notify.withinMs === 0) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['notify', 'withinMs'], message: 'must be more than 0' });
     if (c.wakeUp.ackTimeoutMs > 0 && c.wakeUp.ackTimeoutMs < 60_000) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['wakeUp', 'ackTimeoutMs'], message: 'must be 0 (never) or at least 60000 ms' });

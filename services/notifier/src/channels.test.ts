@@ -34,4 +34,28 @@ describe('building channels from the escalation config', () => {
       expect(e.message).toContain('escalation config at channels.pd.routingKey: cannot read the file /run/secrets/pd: ENOENT');
     }
   });
+
+  it('builds the SIEM channels, their token and TLS CA from secrets; a missing token names its key, never a value', () => {
+    const siem = parseEscalationConfig({
+      channels: {
+        sys: { type: 'syslog', host: '127.0.0.1', tls: { ca: { file: '/run/secrets/ca.pem' } } },
+        plain: { type: 'syslog', host: '127.0.0.1', structuredData: false },
+        hec: { type: 'splunk_hec', url: 'https://127.0.0.1:8088', token: { env: 'HEC_TOKEN' }, useAck: true },
+      },
+    });
+    const reads: string[] = [];
+    const channels = buildChannels(siem, { HEC_TOKEN: 'hec-token-value' }, (p) => (reads.push(p), '-----BEGIN CERTIFICATE-----\n'));
+    expect([...channels.values()].map((c) => [c.name, c.type, c.rateLimitPerMinute])).toEqual([
+      ['sys', 'syslog', 6000],
+      ['plain', 'syslog', 6000],
+      ['hec', 'splunk_hec', 6000],
+    ]);
+    expect(reads).toEqual(['/run/secrets/ca.pem']);
+    try {
+      buildChannels(siem, { HEC_TOKEN: '' }, () => 'pem');
+      throw new Error('expected a ConfigError');
+    } catch (err) {
+      expect((err as ConfigError).issues.map((i) => `${i.path}: ${i.message}`)).toEqual(['channels.hec.token: environment variable HEC_TOKEN is not set (set it, or change channels.hec.token)']);
+    }
+  });
 });

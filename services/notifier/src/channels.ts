@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { alertmanagerChannel, emailChannel, opsgenieChannel, pagerDutyChannel, slackChannel, webhookChannel, type Channel } from '@vigil/channels';
+import { alertmanagerChannel, emailChannel, opsgenieChannel, pagerDutyChannel, slackChannel, splunkHecChannel, syslogChannel, webhookChannel, type Channel } from '@vigil/channels';
 import { ConfigError, type ConfigIssue } from '@vigil/errors';
 import type { ChannelConfig, EscalationConfig, SecretRef } from '@vigil/notifier-core';
 
@@ -63,5 +63,25 @@ function build(name: string, c: ChannelConfig, secret: (ref: SecretRef | undefin
     }
     case 'email':
       return emailChannel({ name, host: c.host, port: c.port, secure: c.secure, user: secret(c.user, 'user'), password: secret(c.password, 'password'), from: c.from, to: c.to, timeoutMs: c.timeoutMs });
+    case 'syslog':
+    case 'splunk_hec':
+      return buildSiem(name, c, secret);
   }
+}
+
+type SiemConfig = Extract<ChannelConfig, { type: 'syslog' | 'splunk_hec' }>;
+
+/** The SIEM channels; a TLS CA is a secret reference too (usually a file). */
+function buildSiem(name: string, c: SiemConfig, secret: (ref: SecretRef | undefined, key: string) => string | undefined): Channel | undefined {
+  const tls = c.tls ? { ...c.tls, ca: secret(c.tls.ca, 'tls.ca') || undefined } : undefined;
+  if (c.type === 'syslog') {
+    const { hostname, appName, facility, format, maxMessageBytes, rateLimitPerMinute, timeoutMs } = c;
+    const sdId = c.structuredData === false ? undefined : c.structuredData;
+    return syslogChannel({ name, host: c.host, port: c.port ?? (tls ? 6514 : 514), tls, facility, format, hostname, appName, sdId, maxMessageBytes, rateLimitPerMinute, timeoutMs });
+  }
+  const url = secret(c.url, 'url');
+  const token = secret(c.token, 'token');
+  if (!url || !token) return undefined;
+  const { format, index, source, sourcetype, host, batch, useAck, ackTimeoutMs, ackPollMs, rateLimitPerMinute, timeoutMs } = c;
+  return splunkHecChannel({ name, url, token, format, index, source, sourcetype, host, batch, useAck, ackTimeoutMs, ackPollMs, tls, rateLimitPerMinute, timeoutMs });
 }

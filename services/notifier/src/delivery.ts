@@ -126,26 +126,30 @@ export function createDelivery(deps: DeliveryDeps) {
     const fresh = items.filter((i) => !i.entry.deferred);
     const held = items.filter((i) => i.entry.deferred);
     const want = fresh.length + (held.length > 0 ? 1 : 0);
-    const take = await redis.vigilNotifierReserveV1(keys.key(NOTIFIER_SLOT, 'rate', name, String(minute)), want, deps.rateLimitPerMinute(), 2 * MINUTE);
+    const limit = channel.rateLimitPerMinute ?? deps.rateLimitPerMinute();
+    const take = await redis.vigilNotifierReserveV1(keys.key(NOTIFIER_SLOT, 'rate', name, String(minute)), want, limit, 2 * MINUTE);
     if (take === 0) {
       await Promise.all(items.map(({ entry }) => deps.outbox.defer(entry.id, (minute + 1) * MINUTE)));
       return;
     }
     const alone = take >= want ? fresh : fresh.slice(0, take - 1);
     const digest = take >= want ? held : [...held, ...fresh.slice(take - 1)];
-    for (const { entry, delivery } of alone) {
+    const sendAlone = async ({ entry, delivery }: Claimed): Promise<void> => {
       const d = delivery as Extract<Delivery, { to: 'channel' }>;
       if (entry.attempts > 0) deps.metrics.retried.labels(name).inc();
       const result = await send(channel, d.message);
       if (result.ok && entry.attempts === 0 && d.message.kind === 'trigger') deps.metrics.latency.labels(d.message.tier).observe(Math.max(0, Date.now() - d.receivedAt) / 1000);
       await settle([entry], result, name, d.message.kind);
-    }
+    };
+    // A batching channel (Splunk HEC) gets its messages at once so they can share requests; the others one by one, in order.
+    if (channel.concurrent) await Promise.all(alone.map(sendAlone));
+    else for (const item of alone) await sendAlone(item);
     if (digest.length > 0) {
       const messages = digest.map((i) => (i.delivery as Extract<Delivery, { to: 'channel' }>).message);
       const latest = messages[messages.length - 1]!;
       const tier = messages.reduce<Tier>((t, m) => (tiers.indexOf(m.tier) > tiers.indexOf(t) ? m.tier : t), 'log');
       const incidents = new Set(messages.map((m) => m.incident.id));
-      const reason = `${messages.length} notifications about ${incidents.size} incidents were held by the rate limit of ${name} (${deps.rateLimitPerMinute()} a minute)`;
+      const reason = `${messages.length} notifications about ${incidents.size} incidents were held by the rate limit of ${name} (${limit} a minute)`;
       const result = await send(channel, { key: `digest.${name}.${minute}.${latest.key}`, kind: 'digest', tier, reason, incident: latest.incident, count: messages.length });
       if (result.ok) deps.metrics.digested.labels(name).inc(messages.length);
       await settle(digest.map((i) => i.entry), result, name, 'digest');

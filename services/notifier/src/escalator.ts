@@ -40,7 +40,7 @@ export function createEscalator(deps: EscalatorDeps) {
     const rev = before && before.state.id === t.state.id ? before.rev : 0;
     const now = deps.clock();
     const silenced = deps.silences.find((sil) => matches(sil.matcher, t.state)) !== undefined;
-    const { entries, muted } = plan(t, rev + 1, deps.config(), now, receivedAt, silenced);
+    const { entries, muted } = plan(t, rev + 1, deps.config(), now, receivedAt, silenced, finding);
     await Promise.all(entries.map((e) => deps.outbox.enqueue(e.id, JSON.stringify(e.delivery), now)));
     const result = await deps.store.commit(rev, t.state, finding);
     if (result === 'seen') return 'seen';

@@ -47,4 +47,15 @@ describe('planning outbox entries', () => {
     expect(plan(own, 1, config, T, T).muted).toBe(2);
     expect(plan(own, 1, config, T + 60_000, T).muted).toBe(0);
   });
+
+  it('feeds every finding to the findingChannels, silenced or not, under ids of the same revision', () => {
+    const siem = parseEscalationConfig({ ...config, findingChannels: ['siem'], channels: { ...config.channels, siem: { type: 'syslog', host: '127.0.0.1' } } });
+    const f = finding({ severity: 'low' });
+    const t = applyFinding(undefined, f, siem, T);
+    const { entries } = plan(t, 1, siem, T, T, true, f);
+    expect(entries.map((e) => e.id)).toEqual([`${t.state.id}.r1.incident`, `${t.state.id}.r1.finding.siem`]);
+    expect(entries[1]!.delivery).toMatchObject({ to: 'channel', channel: 'siem', message: { kind: 'finding', key: `${t.state.id}.r1.finding`, finding: { id: f.id }, incident: { id: t.state.id } } });
+    // Without the finding (a tick, an API action) nothing goes to the feed.
+    expect(plan(t, 1, siem, T, T).entries.map((e) => e.id)).toEqual([`${t.state.id}.r1.incident`]);
+  });
 });

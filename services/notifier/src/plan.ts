@@ -1,4 +1,4 @@
-import type { Incident, Tier } from '@vigil/contracts';
+import type { Finding, Incident, Tier } from '@vigil/contracts';
 import type { Message } from '@vigil/channels';
 import { incidentRecord, type EscalationConfig, type IncidentState, type Transition } from '@vigil/notifier-core';
 
@@ -27,9 +27,10 @@ export function channelsFor(kind: Message['kind'], tier: Tier, config: Escalatio
  * The outbox entries of one transition that will be stored as revision
  * `rev`: the Incident v1 change (if any) and, unless the incident is
  * silenced (by itself or by a matching silence), one notification per
- * channel of its tier.
+ * channel of its tier; with the finding that caused it, one finding message
+ * per channel in `findingChannels`.
  */
-export function plan(t: Transition, rev: number, config: EscalationConfig, now: number, receivedAt: number, silencedByMatcher = false): { entries: PlannedEntry[]; muted: number } {
+export function plan(t: Transition, rev: number, config: EscalationConfig, now: number, receivedAt: number, silencedByMatcher = false, finding?: Finding): { entries: PlannedEntry[]; muted: number } {
   const s: IncidentState = t.state;
   const entries: PlannedEntry[] = [];
   if (t.change) entries.push({ id: `${s.id}.r${rev}.incident`, delivery: { to: 'incidents', incident: t.change } });
@@ -47,5 +48,16 @@ export function plan(t: Transition, rev: number, config: EscalationConfig, now: 
       entries.push({ id: `${s.id}.r${rev}.${n.kind}.${channel}`, delivery: { to: 'channel', channel, message, receivedAt } });
     }
   }
+  if (finding) entries.push(...findingEntries(finding, t, rev, config, now, receivedAt));
   return { entries, muted };
+}
+
+/** The finding for each channel fed every finding (a SIEM's record, so silences do not mute it), under ids of the same revision. */
+function findingEntries(finding: Finding, t: Transition, rev: number, config: EscalationConfig, now: number, receivedAt: number): PlannedEntry[] {
+  const s = t.state;
+  const incident = t.change ?? incidentRecord(s, 'updated', undefined, now);
+  return config.findingChannels.map((channel) => {
+    const message: Message = { key: `${s.id}.r${rev}.finding`, kind: 'finding', tier: s.tier, reason: `finding ${finding.id}`, incident, finding };
+    return { id: `${s.id}.r${rev}.finding.${channel}`, delivery: { to: 'channel', channel, message, receivedAt } };
+  });
 }
