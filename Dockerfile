@@ -20,11 +20,11 @@ COPY examples/package.json ./examples/
 RUN npm ci --ignore-scripts --no-audit --no-fund \
  && npx tsc -b services/cli \
  && npm prune --omit=dev --ignore-scripts --no-audit --no-fund
-# Keep what runs: manifests, compiled code, Lua scripts, contracts, the
+# Keep what runs: manifests, compiled code, Lua scripts, the console's files, contracts, the
 # dependencies (hoisted, and those npm keeps beside a workspace); no sources, no tests.
 RUN mkdir -p /out \
  && cp -a package.json node_modules schemas /out/ \
- && find libs services -mindepth 2 -maxdepth 2 \( -name package.json -o -name dist -o -name lua -o -name node_modules \) -exec cp -a --parents {} /out/ \; \
+ && find libs services -mindepth 2 -maxdepth 2 \( -name package.json -o -name dist -o -name lua -o -name console -o -name node_modules \) -exec cp -a --parents {} /out/ \; \
  && find /out/libs /out/services -name '*.test.*' -delete \
  && find /out/libs /out/services \( -name '*.map' -o -name '*.d.ts' \) -delete
 

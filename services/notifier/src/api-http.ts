@@ -4,8 +4,11 @@ import { VigilError } from '@vigil/errors';
 import { NotFoundError } from './errors.js';
 import type { ApiRouteTemplate } from './metrics.js';
 
-/** Answers one request: the decoded path parameters, the JSON body (read on demand) and the query; returns the status and the body. */
-export type Handler = (params: string[], body: () => Promise<unknown>, query: URLSearchParams) => Promise<[number, unknown]>;
+/** What the bearer token of a request may do: an operator acts, a viewer (the read-only token) only reads. */
+export type Role = 'operator' | 'viewer';
+
+/** Answers one request: the decoded path parameters, the JSON body (read on demand), the query and the caller's role; returns the status and the body. */
+export type Handler = (params: string[], body: () => Promise<unknown>, query: URLSearchParams, role: Role) => Promise<[number, unknown]>;
 
 /** A route of the API: its method, its template (the metrics label), the pattern its path matches (one group per parameter). */
 export interface ApiRoute {

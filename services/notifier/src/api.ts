@@ -1,13 +1,17 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
-import { findingContract, incidentContract, incidentStates, toWireJson } from '@vigil/contracts';
+import { findingContract, incidentContract, toWireJson } from '@vigil/contracts';
 import { acknowledge, incidentRecord, matcherSchema, resolve, silence, type IncidentState } from '@vigil/notifier-core';
 import { confirmationId, newSilenceId, scopeOf, suppressionId, type Confirmation, type ExpiringRecordStore, type RecordWatcher, type Silence, type Suppression } from '@vigil/records';
 import type { Logger } from '@vigil/telemetry';
+import { isConsolePath, loadConsoleAssets, serveConsole } from './api-console.js';
+import { incidentFilter, matchesFilter, narrows } from './api-filters.js';
 import { bearerToken, createLockout, defaultLockout, tokenMatches, type LockoutOptions } from './api-guard.js';
-import { decodePathSegment, failure, HttpError, isClientAbort, readJsonBody, reply, requestUrl, type ApiRoute } from './api-http.js';
+import { applySecurityHeaders } from './api-headers.js';
+import { decodePathSegment, failure, HttpError, isClientAbort, readJsonBody, reply, requestUrl, type ApiRoute, type Role } from './api-http.js';
 import { inventoryRoutes, noInventory, type InventoryReader } from './api-inventory.js';
+import { trafficRoute, type TrafficReader } from './api-traffic.js';
 import { NotFoundError } from './errors.js';
 import type { Escalator } from './escalator.js';
 import { apiMethods, type ApiRouteTemplate, type NotifierMetrics } from './metrics.js';
@@ -17,6 +21,8 @@ const DAY = 24 * 3_600_000;
 
 export interface ApiDeps {
   token: string;
+  /** A read-only token: GET requests only (viewers of the console); absent, there is only the operators' token. */
+  readToken?: string;
   maxBodyBytes: number;
   escalator: Escalator;
   store: IncidentStore;
@@ -31,7 +37,13 @@ export interface ApiDeps {
   lockout?: Partial<LockoutOptions>;
   /** The API inventory, read-only (`redisInventory`: the detector's keys in Redis); absent, no api has one. */
   inventory?: InventoryReader;
+  /** The detector's per-minute api counts (`redisTraffic`), for the console's chart; absent, every count reads as missing. */
+  traffic?: TrafficReader;
+  /** The console's directory (default: the package's console/ folder). */
+  consoleDir?: string;
 }
+
+const noTraffic: TrafficReader = (api, direction, from, to) => Promise.resolve({ api, direction, from, to, minutes: [], baseline: [] });
 
 const incidentIdPattern = /^inc-[A-Za-z0-9_-]{20}$/;
 const suppressionIdPattern = /^sup-[A-Za-z0-9_-]{20}$/;
@@ -69,7 +81,8 @@ function view(s: IncidentState): Record<string, unknown> {
 /**
  * The notifier's HTTP API: incidents (list, show, ack, resolve, silence,
  * verdict), suppressions, silences and the API inventory (read-only).
- * Every request needs the bearer token; bodies are JSON, at most
+ * Every request needs a bearer token (the read-only one may only GET),
+ * except the console's files under /console/; bodies are JSON, at most
  * `maxBodyBytes`; ids are checked against their pattern before they reach
  * Redis.
  */
@@ -93,12 +106,10 @@ export function buildApi(deps: ApiDeps) {
       template: '/incidents',
       pattern: /^\/incidents$/,
       async handle(_p, _b, query) {
-        const state = query.get('state');
-        if (state !== null && !(incidentStates as readonly string[]).includes(state)) throw new HttpError(400, `state must be one of ${incidentStates.join(', ')}`);
-        const limit = Number(query.get('limit') ?? 100);
-        if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new HttpError(400, 'limit must be an integer from 1 to 1000');
-        const all = await deps.store.recent(state === null ? limit : 1000);
-        return [200, { incidents: all.filter((s) => state === null || s.state === state).slice(0, limit).map(view) }];
+        const filter = incidentFilter(query);
+        // Filtering happens after the read, so a narrowed list reads the newest 1000 (the most the API lists).
+        const all = await deps.store.recent(narrows(filter) ? 1000 : filter.limit);
+        return [200, { incidents: all.filter((s) => matchesFilter(s, filter)).slice(0, filter.limit).map(view) }];
       },
     },
     {
@@ -217,7 +228,17 @@ export function buildApi(deps: ApiDeps) {
       },
     },
     ...inventoryRoutes(deps.inventory ?? noInventory),
+    trafficRoute(deps.traffic ?? noTraffic, deps.clock),
+    {
+      method: 'GET',
+      template: '/session',
+      pattern: /^\/session$/,
+      async handle(_p, _b, _q, role) {
+        return [200, { role, canAct: role === 'operator' }];
+      },
+    },
   ];
+  const consoleAssets = loadConsoleAssets(deps.consoleDir);
 
   const lockoutOptions: LockoutOptions = { ...defaultLockout, ...deps.lockout };
   const lockout = createLockout(lockoutOptions);
@@ -234,13 +255,17 @@ export function buildApi(deps: ApiDeps) {
    * (401, counted and logged at warn by route template and address); enough
    * failures from one address block it.
    */
-  function authenticate(req: IncomingMessage, facts: RequestFacts): void {
+  function authenticate(req: IncomingMessage, facts: RequestFacts): Role {
     const now = deps.clock();
     const blockedMs = lockout.blockedFor(facts.address, now);
     if (blockedMs > 0) {
       throw new HttpError(429, 'too many failed authentications from this address; try again later', undefined, { 'retry-after': String(Math.ceil(blockedMs / 1000)) });
     }
-    if (tokenMatches(deps.token, req.headers.authorization)) return lockout.succeed(facts.address);
+    const role = roleOf(req.headers.authorization);
+    if (role) {
+      lockout.succeed(facts.address);
+      return role;
+    }
     const reason = bearerToken(req.headers.authorization) === undefined ? 'missing' : 'invalid';
     deps.metrics.apiAuthFailures.labels(reason).inc();
     log.warn({ ...facts, reason }, 'API request refused: no valid bearer token');
@@ -251,18 +276,34 @@ export function buildApi(deps: ApiDeps) {
     throw new HttpError(401, 'missing or wrong bearer token', undefined, { 'www-authenticate': 'Bearer' });
   }
 
+  /** Both tokens are always compared, so the time taken does not tell which one a guess came close to. */
+  function roleOf(header: string | undefined): Role | undefined {
+    const operator = tokenMatches(deps.token, header);
+    const viewer = deps.readToken !== undefined && tokenMatches(deps.readToken, header);
+    return operator ? 'operator' : viewer ? 'viewer' : undefined;
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse, facts: RequestFacts): Promise<void> {
     const url = requestUrl(req.url);
+    if (url && isConsolePath(url.pathname)) {
+      facts.route = '/console';
+      res.statusCode = serveConsole(consoleAssets, req, res, url.pathname);
+      return;
+    }
     const path = url ? url.pathname.replace(/\/+$/, '') || '/' : '';
     const candidates = routes.filter((r) => r.pattern.test(path));
     facts.route = candidates[0]?.template ?? 'unmatched';
-    authenticate(req, facts);
+    const role = authenticate(req, facts);
     if (!url) throw new HttpError(400, 'the request target must be a path');
     if (candidates.length === 0) throw new HttpError(404, 'no such endpoint');
     const route = candidates.find((r) => r.method === req.method);
     if (!route) throw new HttpError(405, 'method not allowed', undefined, { allow: candidates.map((r) => r.method).join(', ') });
+    if (role === 'viewer' && route.method !== 'GET') {
+      log.warn({ ...facts }, 'API request refused: the read-only token cannot act');
+      throw new HttpError(403, 'this token is read-only: it may list and show, not act');
+    }
     const params = route.pattern.exec(path)!.slice(1).map(decodePathSegment);
-    const [status, body] = await route.handle(params, () => readJsonBody(req, deps.maxBodyBytes), url.searchParams);
+    const [status, body] = await route.handle(params, () => readJsonBody(req, deps.maxBodyBytes), url.searchParams, role);
     reply(res, status, body);
   }
 
@@ -282,6 +323,7 @@ export function buildApi(deps: ApiDeps) {
   }
 
   const server = createServer((req, res) => {
+    applySecurityHeaders(res);
     const started = performance.now();
     const method = (apiMethods as readonly string[]).includes(req.method ?? '') ? req.method! : 'other';
     const facts: RequestFacts = { method, route: 'unmatched', address: req.socket.remoteAddress ?? 'unknown' };

@@ -8,6 +8,7 @@ import type { RedisClient } from '@vigil/redis';
 import type { Logger, Registry } from '@vigil/telemetry';
 import { buildApi } from './api.js';
 import { redisInventory } from './api-inventory.js';
+import { redisTraffic } from './api-traffic.js';
 import type { LockoutOptions } from './api-guard.js';
 import { createDelivery } from './delivery.js';
 import { createEscalator } from './escalator.js';
@@ -26,7 +27,7 @@ export interface NotifierDeps {
   topics: { findings: string; incidents: string };
   groupId: string;
   fromBeginning: boolean;
-  api: { token: string; maxBodyBytes: number; lockout?: Partial<LockoutOptions> };
+  api: { token: string; readToken?: string; maxBodyBytes: number; lockout?: Partial<LockoutOptions> };
   delivery: { pollMs: number; claimLimit: number; leaseMs: number; maxAttempts: number; backoffInitialMs: number; backoffMaxMs: number };
   tickMs: number;
   /** Wall clock for timeouts, repeats, quiet hours and rate limits (tests move it). */
@@ -77,7 +78,7 @@ export function buildNotifier(deps: NotifierDeps): NotifierService {
   let wake: (() => void) | undefined;
   const kick = () => wake?.();
   const escalator = createEscalator({ store, outbox, suppressions, silences, config: () => deps.escalation.get().config, clock, logger: deps.logger, metrics: m, kick });
-  const api = buildApi({ token: deps.api.token, maxBodyBytes: deps.api.maxBodyBytes, lockout: deps.api.lockout, escalator, store, suppressions: { store: suppressionStore, watcher: suppressions }, silences: { store: silenceStore, watcher: silences }, confirmations, inventory: redisInventory(deps.redis, deps.redisPrefix), clock, logger: deps.logger, metrics: m });
+  const api = buildApi({ token: deps.api.token, readToken: deps.api.readToken, maxBodyBytes: deps.api.maxBodyBytes, lockout: deps.api.lockout, escalator, store, suppressions: { store: suppressionStore, watcher: suppressions }, silences: { store: silenceStore, watcher: silences }, confirmations, inventory: redisInventory(deps.redis, deps.redisPrefix), traffic: redisTraffic(deps.redis, deps.redisPrefix), clock, logger: deps.logger, metrics: m });
 
   let producer: Producer | undefined;
   let consumer: Consumer | undefined;

@@ -38,6 +38,8 @@ export const notifierServiceSchema = z
         port: z.number().int().min(0).max(65535).default(9470),
         /** Bearer token for every request (NOTIFIER_API_TOKEN or NOTIFIER_API_TOKEN_FILE). */
         token: z.string().min(16, 'the API token must be at least 16 characters'),
+        /** Optional read-only token (NOTIFIER_API_READ_TOKEN or _FILE): GET requests only, for viewers of the console. */
+        readToken: z.string().min(16, 'the read-only API token must be at least 16 characters').optional(),
         maxBodyBytes: z.number().int().min(256).max(1024 * 1024).default(16 * 1024),
         /** After `failures` failed authentications from one address within `windowMs`, it is answered 429 for `blockMs`; at most `maxAddresses` are tracked. */
         lockout: z
@@ -50,7 +52,9 @@ export const notifierServiceSchema = z
           .strict()
           .default({}),
       })
-      .strict(),
+      .strict()
+      // One token for both roles would make every viewer an operator.
+      .refine((a) => a.readToken === undefined || a.readToken !== a.token, { message: 'the read-only API token must differ from the API token', path: ['readToken'] }),
     ),
     delivery: z
       .object({
@@ -84,6 +88,7 @@ export const notifierBindings: readonly EnvBinding[] = [
   { env: 'NOTIFIER_API_HOST', path: 'api.host' },
   { env: 'NOTIFIER_API_PORT', path: 'api.port', kind: 'number' },
   { env: 'NOTIFIER_API_TOKEN', path: 'api.token', secret: true },
+  { env: 'NOTIFIER_API_READ_TOKEN', path: 'api.readToken', secret: true },
 ];
 
 export function loadNotifierConfig(env: Env) {

@@ -29,7 +29,7 @@ export async function runNotifierMain(env: NodeJS.ProcessEnv = process.env): Pro
     topics: config.topics,
     groupId: config.consumer.groupId,
     fromBeginning: config.consumer.start === 'earliest',
-    api: { token: config.api.token, maxBodyBytes: config.api.maxBodyBytes, lockout: config.api.lockout },
+    api: { token: config.api.token, readToken: config.api.readToken, maxBodyBytes: config.api.maxBodyBytes, lockout: config.api.lockout },
     delivery: config.delivery,
     tickMs: config.tickMs,
   });

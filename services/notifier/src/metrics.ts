@@ -19,10 +19,13 @@ export const apiRouteTemplates = [
   '/inventory',
   '/inventory/{api}',
   '/inventory/{api}/openapi',
+  '/session',
+  '/traffic/{api}',
+  '/console',
   'unmatched',
 ] as const;
 export type ApiRouteTemplate = (typeof apiRouteTemplates)[number];
-export const apiMethods = ['GET', 'POST', 'DELETE', 'other'] as const;
+export const apiMethods = ['GET', 'HEAD', 'POST', 'DELETE', 'other'] as const;
 export const apiStatusClasses = ['2xx', '4xx', '5xx'] as const;
 export const authFailureReasons = ['missing', 'invalid'] as const;
 
