@@ -11,3 +11,5 @@ export { parseThreatsDocument, ThreatsFileError } from './threats-file.js';
 export { readInventory, type InventoryQuery } from './inventory/read.js';
 export { inventoryToOpenApi, inventoryToOpenApiByApi, type OpenApiDocument } from './inventory/openapi.js';
 export { STANDARD_METHODS, inventoryMethod, type InventoryEndpoint } from './inventory/model.js';
+/** The engine's key families (a stored format): readers outside the engine (the notifier's traffic chart) name keys with them. */
+export { directionCode, storageKeys } from './storage/keys.js';

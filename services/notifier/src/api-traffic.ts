@@ -1,4 +1,5 @@
 import { directions, parseRfc3339, type Direction } from '@vigil/contracts';
+import { directionCode, storageKeys } from '@vigil/detectors';
 import { StateError } from '@vigil/errors';
 import { createKeyspace, type RedisClient } from '@vigil/redis';
 import { singleParam } from './api-filters.js';
@@ -31,22 +32,22 @@ export interface Traffic {
 export type TrafficReader = (api: string, direction: Direction, from: number, to: number) => Promise<Traffic>;
 
 /**
- * The detector's per-minute and per-hour api counts in Redis
- * (libs/detectors/src/storage/keys.ts: `am` and `ah` under the api's hash
- * tag, field `n`; a stored format that does not change), read in one
- * pipeline (one Cluster slot).
+ * The detector's per-minute and per-hour api counts in Redis (its key
+ * families `storageKeys.apiMinute` and `apiHour` under the api's hash tag,
+ * field `n`), read in one pipeline (one Cluster slot).
  */
 export function redisTraffic(redis: RedisClient, prefix: string): TrafficReader {
   const keys = createKeyspace(prefix);
   return async (api, direction, from, to) => {
-    const dir = direction === 'inbound' ? 'i' : 'o';
-    const keyOf = (family: string, n: number) => `${keys.key(api)}:${family}:${dir}:${n}`;
+    const dir = directionCode(direction);
+    const minuteKey = (m: number) => keys.key(api, ...storageKeys.apiMinute(dir, m).map(String));
+    const hourKey = (h: number) => keys.key(api, ...storageKeys.apiHour(dir, h).map(String));
     const minutes = range(Math.floor(from / MINUTE), Math.floor(to / MINUTE));
     const hours = range(Math.floor(from / HOUR), Math.floor(to / HOUR));
     const p = redis.pipeline();
-    for (const m of minutes) p.hget(keyOf('am', m), 'n');
-    for (const h of hours) for (let k = 1; k <= BASELINE_DAYS; k++) p.hget(keyOf('ah', h - 24 * k), 'n');
-    for (const h of hours) for (let k = 1; k <= 3; k++) p.hget(keyOf('ah', h - k), 'n');
+    for (const m of minutes) p.hget(minuteKey(m), 'n');
+    for (const h of hours) for (let k = 1; k <= BASELINE_DAYS; k++) p.hget(hourKey(h - 24 * k), 'n');
+    for (const h of hours) for (let k = 1; k <= 3; k++) p.hget(hourKey(h - k), 'n');
     let replies: (number | null)[];
     try {
       replies = ((await p.exec()) ?? []).map(([err, v]) => {
