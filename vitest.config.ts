@@ -3,7 +3,9 @@ import { defineConfig } from 'vitest/config';
 // Workspace packages resolve to their TypeScript sources (the "source" export
 // condition), so tests never run against a stale build.
 /** Integration tests that run one at a time (see the integration-serial project). */
-const heavy = ['cardinality', 'fault-broker', 'fault-replicas', 'golden-memory', 'golden-redis', 'scale-out', 'soak'].map((name) => `test/integration/${name}.test.ts`);
+const heavy = ['cardinality', 'fault-broker', 'fault-replicas', 'scale-out', 'soak'].map((name) => `test/integration/${name}.test.ts`);
+/** The golden runs: the engine over every scenario, CPU-bound and timing-free (see the integration-golden project). */
+const golden = ['golden-memory', 'golden-redis'].map((name) => `test/integration/${name}.test.ts`);
 
 export default defineConfig({
   resolve: { conditions: ['source'] },
@@ -26,7 +28,7 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
-          exclude: heavy,
+          exclude: [...heavy, ...golden],
           globalSetup: ['test/support/global-setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 180_000,
@@ -42,6 +44,20 @@ export default defineConfig({
           include: heavy,
           globalSetup: ['test/support/global-setup.ts'],
           poolOptions: { forks: { singleFork: true } },
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+        },
+      },
+      {
+        // The golden runs have no timing bounds but each keeps a core busy for minutes: they run last, when the
+        // tests above are done (a later group), side by side so that both cores work.
+        extends: true,
+        test: {
+          name: 'integration-golden',
+          include: golden,
+          globalSetup: ['test/support/global-setup.ts'],
+          sequence: { groupOrder: 1 },
+          poolOptions: { forks: { maxForks: 2, minForks: 1 } },
           testTimeout: 120_000,
           hookTimeout: 180_000,
         },

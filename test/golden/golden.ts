@@ -17,7 +17,7 @@ import type { StateStore } from '@vigil/state';
  *
  * Regenerate (only for a change that is meant to change findings, with the
  * reason in its commit): `VIGIL_GOLDEN_WRITE=1 npx vitest run --project
- * integration-serial test/integration/golden-memory.test.ts`.
+ * integration-golden test/integration/golden-memory.test.ts`.
  */
 
 export const GOLDEN_SEEDS = [1, 2, 3] as const;
