@@ -79,6 +79,8 @@ export class SubjectState {
   ips = new RecencyMap(MAX_IPS);
   /** Object ids per route key (routes whose template has an id). */
   readonly trails = new Map<string, ObjectTrail>();
+  /** The route key of the trail used last (the end of `trails`' order), or undefined when unknown. */
+  private newestTrail: string | undefined;
   /** Subject windows judged up to this time (their end), by horizon (engine/hops.ts). */
   readonly judgedUpTo = new Map<string, number>();
   /** Open episodes by key (`detector|route`). */
@@ -121,12 +123,17 @@ export class SubjectState {
   trail(routeKey: string): ObjectTrail {
     let t = this.trails.get(routeKey);
     if (t) {
-      this.trails.delete(routeKey);
-      this.trails.set(routeKey, t);
+      // Most calls are on the route of the call before: already the most recently used.
+      if (routeKey !== this.newestTrail) {
+        this.trails.delete(routeKey);
+        this.trails.set(routeKey, t);
+        this.newestTrail = routeKey;
+      }
       return t;
     }
     if (this.trails.size >= MAX_TRAILS) this.trails.delete(this.trails.keys().next().value!);
     this.trails.set(routeKey, (t = new ObjectTrail()));
+    this.newestTrail = routeKey;
     return t;
   }
 

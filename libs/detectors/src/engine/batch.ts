@@ -92,7 +92,14 @@ export interface Actor {
   /** What its windows show as evidence: distinct user agents and paths (in order of first appearance, up to 5 and 10) and event ids of the batch. */
   sample: { userAgents: string[]; eventIds: string[]; paths: string[] };
   /** The routes with object ids it called in the batch, with their trails (judged once more at the batch's end). */
-  trails: Map<string, { trail: ObjectTrail; route: RouteBatch; eventIds: string[] }>;
+  trails: Map<string, TouchedTrail>;
+}
+
+/** A trail an actor's calls in the batch touched: its route, and the batch's event ids on it (evidence). */
+export interface TouchedTrail {
+  trail: ObjectTrail;
+  route: RouteBatch;
+  eventIds: string[];
 }
 
 /** One batch (or one slice of a batch) on its way through the stages. */

@@ -8,6 +8,9 @@ export class RecencyMap {
   readonly seen = new Map<string, number>();
   /** The key set last (the end of the order): seen again, it needs no move. */
   private newest: string | undefined;
+  /** The first key (the start of the order) and its time, when known: a prune that would keep it needs no iterator. */
+  private first: string | undefined;
+  private firstAt = 0;
 
   constructor(readonly cap: number) {}
 
@@ -17,9 +20,20 @@ export class RecencyMap {
     if (last !== undefined) {
       if (t <= last) return;
       if (key !== this.newest) this.seen.delete(key);
-    } else if (this.seen.size >= this.cap) this.seen.delete(this.seen.keys().next().value!);
+    } else if (this.seen.size >= this.cap) {
+      this.seen.delete(this.seen.keys().next().value!);
+      this.first = undefined;
+    }
+    // The first key moves to the end, or its time changes.
+    if (key === this.first) this.first = undefined;
     this.seen.set(key, t);
     this.newest = key;
+    if (this.seen.size === 1) this.noteFirst(key, t);
+  }
+
+  private noteFirst(key: string, t: number): void {
+    this.first = key;
+    this.firstAt = t;
   }
 
   /** How many keys were last seen in [from, to). */
@@ -42,8 +56,13 @@ export class RecencyMap {
 
   /** Forgets keys last seen before `before` (from the oldest, up to the first kept: late sightings may stay a little longer). */
   prune(before: number): void {
+    if (this.first !== undefined && this.firstAt >= before) return;
+    this.first = undefined;
     for (const [key, t] of this.seen) {
-      if (t >= before) break;
+      if (t >= before) {
+        this.noteFirst(key, t);
+        return;
+      }
       this.seen.delete(key);
     }
   }

@@ -5,7 +5,7 @@ import { boundedId } from '../../subject/trail.js';
 import type { SubjectState } from '../../subject-state.js';
 import type { EnrichedEvent, SubjectHorizon, TrailHorizon } from '../../types.js';
 import { FIVE_MINUTES, HOUR, MINUTE } from '../../units.js';
-import type { Actor, BatchRecord, CountedBatch, LoginBatch, RouteBatch } from '../batch.js';
+import type { Actor, BatchRecord, CountedBatch, LoginBatch, RouteBatch, TouchedTrail } from '../batch.js';
 import { endToJudge, stepEnd, SUBJECT_HOPS, trailHops, type Hop } from '../hops.js';
 import { windowGates, type WindowGates } from '../gates.js';
 import type { EngineParts } from '../parts.js';
@@ -161,9 +161,13 @@ function countSlot(series: SlotSeries, t: number, e: EnrichedEvent, gap: number 
   }
 }
 
+/** The shortest step of the subject windows: a call before its end (most calls) ends no window. */
+const SUBJECT_STEP_MS = Math.min(...SUBJECT_HORIZONS.map((h) => SUBJECT_HOPS[h].stepMs));
+
 /** The subject's windows its previous calls ended, before a call at `t` is counted. */
 function judgeSubjectBefore(c: Counting, actor: Actor, t: number): void {
   const state = actor.state!;
+  if (state.lastSeen === undefined || t < stepEnd(state.lastSeen, SUBJECT_STEP_MS)) return;
   for (const horizon of SUBJECT_HORIZONS) {
     const hop = SUBJECT_HOPS[horizon];
     const end = endToJudge(hop, state.lastSeen, t, state.judgedUpTo.get(horizon));
@@ -195,16 +199,23 @@ function countObject(c: Counting, e: EnrichedEvent, actor: Actor, route: RouteBa
   if (!touched) actor.trails.set(route.routeKey, (touched = { trail, route, eventIds: [] }));
   const t = e.timestamp;
   const last = trail.lastAt;
+  // A call inside its previous call's shortest step (the fast one) ends no window.
+  if (last !== undefined && t >= stepEnd(last, c.trailHops.fast.stepMs)) judgeTrailBefore(c, actor, route, touched, t);
+  const closedHour = trail.add(e.objectId!, t, { ok: e.status >= 200 && e.status < 300, denied: e.status === 401 || e.status === 403 || e.status === 404 }, counts, c.gates.trailCalls.fast);
+  if (closedHour !== undefined && closedHour > 0) c.parts.peers.record(`${e.api}\u0000${route.routeKey}`, closedHour);
+  if (touched.eventIds.length < 20) touched.eventIds.push(e.id);
+}
+
+/** The trail's windows its previous calls ended, before a call at `t` is counted. */
+function judgeTrailBefore(c: Counting, actor: Actor, route: RouteBatch, touched: TouchedTrail, t: number): void {
+  const trail = touched.trail;
   for (const horizon of TRAIL_HORIZONS) {
     const hop = c.trailHops[horizon];
-    const end = endToJudge(hop, last, t, trail.judgedUpTo.get(horizon));
+    const end = endToJudge(hop, trail.lastAt, t, trail.judgedUpTo.get(horizon));
     if (end === undefined) continue;
     trail.judgedUpTo.set(horizon, end);
     if (trail.callsIn(end - hop.windowMs, end) >= c.gates.trailCalls[horizon]) c.counted.subjectRoutes.push(subjectRouteWindow(actor, trail, route, horizon, hop, end, true, c.parts.peers, touched.eventIds));
   }
-  const closedHour = trail.add(e.objectId!, t, { ok: e.status >= 200 && e.status < 300, denied: e.status === 401 || e.status === 403 || e.status === 404 }, counts, c.gates.trailCalls.fast);
-  if (closedHour !== undefined && closedHour > 0) c.parts.peers.record(`${e.api}\u0000${route.routeKey}`, closedHour);
-  if (touched.eventIds.length < 20) touched.eventIds.push(e.id);
 }
 
 /**
