@@ -50,14 +50,13 @@ export default defineConfig({
       },
       {
         // The golden runs have no timing bounds but each keeps a core busy for minutes: they run last, when the
-        // tests above are done (a later group), side by side so that both cores work.
+        // tests above are done (a later group), side by side (the root's two forks) so that both cores work.
         extends: true,
         test: {
           name: 'integration-golden',
           include: golden,
           globalSetup: ['test/support/global-setup.ts'],
           sequence: { groupOrder: 1 },
-          poolOptions: { forks: { maxForks: 2, minForks: 1 } },
           testTimeout: 120_000,
           hookTimeout: 180_000,
         },

@@ -5,11 +5,9 @@ import { join } from 'node:path';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IncidentState } from '@vigil/notifier-core';
-import { createLogger, createMetricsRegistry } from '@vigil/telemetry';
 import { consoleDir, loadConsoleAssets } from './api-console.js';
 import { contentSecurityPolicy } from './api-headers.js';
-import { buildApi } from './api.js';
-import { createNotifierMetrics } from './metrics.js';
+import { stubbedApi } from './api.testing.js';
 import type { IncidentStore } from './store.js';
 
 const token = 'operator-token-0123456789';
@@ -48,18 +46,13 @@ const incidents = [
 describe('the console, the read-only token and the security headers', () => {
   const reads: number[] = [];
   const store = { recent: (n: number) => (reads.push(n), Promise.resolve(incidents.slice(0, n))) } as unknown as IncidentStore;
-  const api = buildApi({
+  const api = stubbedApi('api-console-test', {
     token,
     readToken,
-    maxBodyBytes: 4096,
     escalator: { act: () => Promise.reject(new Error('must not be reached')) } as never,
     store,
     suppressions: { store: { list: () => Promise.resolve([]) } } as never,
     silences: { store: { list: () => Promise.resolve([]), remove: () => Promise.reject(new Error('must not be reached')) } } as never,
-    confirmations: {} as never,
-    clock: Date.now,
-    logger: createLogger({ service: 'api-console-test', level: 'silent' }),
-    metrics: createNotifierMetrics(createMetricsRegistry('api-console-test', { defaultMetrics: false })),
   });
   let base = '';
   beforeAll(async () => {

@@ -1,8 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger, createMetricsRegistry } from '@vigil/telemetry';
 import { hourBaseline, type TrafficReader } from './api-traffic.js';
-import { buildApi } from './api.js';
-import { createNotifierMetrics } from './metrics.js';
+import { stubbedApi } from './api.testing.js';
 
 const HOUR = 3_600_000;
 
@@ -21,19 +19,7 @@ describe('GET /traffic/{api}', () => {
   const now = Date.UTC(2026, 10, 23, 10, 0, 0);
   const asked: [string, string, number, number][] = [];
   const traffic: TrafficReader = (api, direction, from, to) => (asked.push([api, direction, from, to]), Promise.resolve({ api, direction, from, to, minutes: [], baseline: [] }));
-  const api = buildApi({
-    token,
-    maxBodyBytes: 4096,
-    escalator: {} as never,
-    store: {} as never,
-    suppressions: {} as never,
-    silences: {} as never,
-    confirmations: {} as never,
-    traffic,
-    clock: () => now,
-    logger: createLogger({ service: 'api-traffic-test', level: 'silent' }),
-    metrics: createNotifierMetrics(createMetricsRegistry('api-traffic-test', { defaultMetrics: false })),
-  });
+  const api = stubbedApi('api-traffic-test', { token, traffic, clock: () => now });
   let base = '';
   beforeAll(async () => {
     base = `http://127.0.0.1:${(await api.listen(0)).port}`;

@@ -3,7 +3,7 @@ import type { InventoryEndpoint, InventoryQuery } from '@vigil/detectors';
 import { createLogger, createMetricsRegistry } from '@vigil/telemetry';
 import { bearerToken, createLockout, tokenMatches } from './api-guard.js';
 import { decodePathSegment, HttpError, isJsonMediaType } from './api-http.js';
-import { buildApi } from './api.js';
+import { stubbedApi } from './api.testing.js';
 import { createNotifierMetrics } from './metrics.js';
 import type { IncidentStore } from './store.js';
 
@@ -96,18 +96,7 @@ describe('a real server fault', () => {
     const store = {
       recent: () => Promise.reject(new TypeError('cannot read properties of undefined')),
     } as unknown as IncidentStore;
-    const api = buildApi({
-      token,
-      maxBodyBytes: 4096,
-      escalator: {} as never,
-      store,
-      suppressions: {} as never,
-      silences: {} as never,
-      confirmations: {} as never,
-      clock: Date.now,
-      logger,
-      metrics: createNotifierMetrics(createMetricsRegistry('api-test', { defaultMetrics: false })),
-    });
+    const api = stubbedApi('api-test', { token, store, logger });
     const { port } = await api.listen(0);
     try {
       const res = await fetch(`http://127.0.0.1:${port}/incidents`, { headers: { authorization: `Bearer ${token}` } });
@@ -160,19 +149,7 @@ describe('the inventory routes', () => {
     return Promise.resolve(canned.filter((e) => (q.api === undefined || e.api === q.api) && (q.direction === undefined || e.direction === q.direction) && (q.since === undefined || e.firstSeen >= q.since)));
   };
   const registry = createMetricsRegistry('api-inventory-test', { defaultMetrics: false });
-  const api = buildApi({
-    token,
-    maxBodyBytes: 4096,
-    escalator: {} as never,
-    store: {} as never,
-    suppressions: {} as never,
-    silences: {} as never,
-    confirmations: {} as never,
-    inventory,
-    clock: Date.now,
-    logger: createLogger({ service: 'api-test', level: 'silent' }),
-    metrics: createNotifierMetrics(registry),
-  });
+  const api = stubbedApi('api-inventory-test', { token, inventory, metrics: createNotifierMetrics(registry) });
   let base = '';
   beforeAll(async () => {
     base = `http://127.0.0.1:${(await api.listen(0)).port}`;
