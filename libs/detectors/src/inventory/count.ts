@@ -1,5 +1,4 @@
-import { latencyBin, sizeBin } from '../stats.js';
-import { hasRateLimit, remainingPermyriad } from '../storage/route-counters.js';
+import type { EventMeasures } from '../storage/route-counters.js';
 import type { EnrichedEvent } from '../types.js';
 import { DAY, HOUR } from '../units.js';
 import { endpointKey } from './keys.js';
@@ -61,7 +60,7 @@ export const MAX_CALLERS_PER_HOUR = 8;
 export type EndpointsOfBatch = Map<string, EndpointBatch>;
 
 /** Counts one event into its endpoint (`byMethod`: its route's endpoints of the batch, by the event's method as sent); `counters` false for an event the shared counters hold already (a replay). */
-export function countEndpointEvent(endpoints: EndpointsOfBatch, byMethod: Map<string, EndpointBatch>, e: EnrichedEvent, counters: boolean): void {
+export function countEndpointEvent(endpoints: EndpointsOfBatch, byMethod: Map<string, EndpointBatch>, e: EnrichedEvent, counters: boolean, m: EventMeasures): void {
   let ep = byMethod.get(e.method);
   if (!ep) byMethod.set(e.method, (ep = endpointOf(endpoints, e)));
   const anonymousServed = !e.principal && e.status < 400;
@@ -73,7 +72,7 @@ export function countEndpointEvent(endpoints: EndpointsOfBatch, byMethod: Map<st
   }
   noteShapes(ep, e);
   if (!counters) return;
-  countDay(dayOf(ep, e.timestamp), e, anonymousServed);
+  countDay(dayOf(ep, e.timestamp), e, anonymousServed, m);
   countHour(hourOf(ep, e.timestamp), e, anonymousServed);
 }
 
@@ -135,7 +134,7 @@ function countHour(h: EndpointHour, e: EnrichedEvent, anonymousServed: boolean):
 /** Text sent whole to Redis is bounded; most is short already and kept as it is. */
 const bounded = (text: string) => (text.length <= MEMBER_CHARS ? text : text.slice(0, MEMBER_CHARS));
 
-function countDay(d: EndpointDay, e: EnrichedEvent, anonymousServed: boolean): void {
+function countDay(d: EndpointDay, e: EnrichedEvent, anonymousServed: boolean, m: EventMeasures): void {
   d.calls++;
   if (e.principal) {
     d.authenticated++;
@@ -145,14 +144,12 @@ function countDay(d: EndpointDay, e: EnrichedEvent, anonymousServed: boolean): v
   if (e.timestamp < d.first) d.first = e.timestamp;
   if (e.timestamp > d.last) d.last = e.timestamp;
   bump(d.codes, e.status);
-  bump(d.latencyBins, latencyBin(e.latencyMs));
-  if (e.responseBytes !== undefined) bump(d.sizeBins, sizeBin(e.responseBytes));
+  bump(d.latencyBins, m.latencyBin);
+  if (m.sizeBin !== undefined) bump(d.sizeBins, m.sizeBin);
   if (e.clientIp) d.addresses.add(bounded(e.clientIp));
   if (e.clientId) d.clients.add(bounded(e.clientId));
-  if (hasRateLimit(e)) {
-    const permyriad = remainingPermyriad(e);
-    if (d.lowestRemaining === undefined || permyriad < d.lowestRemaining) d.lowestRemaining = permyriad;
-  }
+  const permyriad = m.remainingPermyriad;
+  if (permyriad !== undefined && (d.lowestRemaining === undefined || permyriad < d.lowestRemaining)) d.lowestRemaining = permyriad;
 }
 
 function bump(m: Map<number, number>, k: number): void {

@@ -64,7 +64,26 @@ export function emptyRouteCounts(): RouteCounts {
   return new Float64Array(FIELDS.length);
 }
 
-export function countRouteEvent(c: RouteCounts, e: EnrichedEvent): void {
+/**
+ * What the route's and the endpoint's counters both take from an event, worked out once per event into one
+ * object the count stage reuses (nothing allocated per event).
+ */
+export interface EventMeasures {
+  latencyBin: number;
+  /** Undefined when the event has no response size. */
+  sizeBin: number | undefined;
+  /** The remaining share of its rate limit (remainingPermyriad); undefined when it carried no rate limit. */
+  remainingPermyriad: number | undefined;
+}
+
+export function measureEvent(e: EnrichedEvent, into: EventMeasures): EventMeasures {
+  into.latencyBin = latencyBin(e.latencyMs);
+  into.sizeBin = e.responseBytes === undefined ? undefined : sizeBin(e.responseBytes);
+  into.remainingPermyriad = hasRateLimit(e) ? remainingPermyriad(e) : undefined;
+  return into;
+}
+
+export function countRouteEvent(c: RouteCounts, e: EnrichedEvent, m: EventMeasures): void {
   const s = e.status;
   c[CALLS]!++;
   if (s >= 400 && s < 500) c[CLIENT_ERRORS]!++;
@@ -72,14 +91,14 @@ export function countRouteEvent(c: RouteCounts, e: EnrichedEvent): void {
   if (s === 429) c[TOO_MANY]!++;
   if (s === 401 || s === 403) c[AUTH_FAILURES]!++;
   c[LATENCY_SUM]! += Math.round(e.latencyMs * 1000);
-  c[LATENCY_BIN_0 + latencyBin(e.latencyMs)]!++;
+  c[LATENCY_BIN_0 + m.latencyBin]!++;
   const bytes = e.responseBytes;
   if (bytes !== undefined) {
     c[SIZED]!++;
     c[BYTES]! += bytes;
-    c[SIZE_BIN_0 + sizeBin(bytes)]!++;
+    c[SIZE_BIN_0 + m.sizeBin!]!++;
   }
-  if (hasRateLimit(e)) c[RATE_LIMITED]!++;
+  if (m.remainingPermyriad !== undefined) c[RATE_LIMITED]!++;
 }
 
 export function hasRateLimit(e: EnrichedEvent): e is EnrichedEvent & { rateLimitLimit: number; rateLimitRemaining: number } {

@@ -1,4 +1,4 @@
-import { countRouteEvent, emptyRouteCounts, hasRateLimit, largeSizeClass, remainingPermyriad } from '../../storage/route-counters.js';
+import { countRouteEvent, emptyRouteCounts, largeSizeClass, measureEvent, type EventMeasures } from '../../storage/route-counters.js';
 import { directionCode, routeKeyOf, storageCaps, storageKeys, storageTtlMs } from '../../storage/keys.js';
 import { SLOT, type SlotSeries } from '../../subject/slots.js';
 import { boundedId } from '../../subject/trail.js';
@@ -27,6 +27,8 @@ interface Counting {
   /** Responses at least this large are counted by size (large_response learns the sizes a route usually serves). */
   largeFloor: number;
   gates: WindowGates;
+  /** The current event's measures (measureEvent), refilled per event. */
+  measures: EventMeasures;
 }
 
 /**
@@ -48,6 +50,7 @@ export function count(parts: EngineParts, batch: BatchRecord): CountedBatch {
     trailHops: trailHops(parts.config.bola_enumeration.windowMs),
     largeFloor: Math.min(parts.config.large_response.absoluteBytes, parts.config.large_response.minBytes),
     gates: windowGates(parts.config),
+    measures: { latencyBin: 0, sizeBin: undefined, remainingPermyriad: undefined },
   };
   const events = batch.events;
   for (let i = 0; i < events.length; i++) {
@@ -81,14 +84,15 @@ function countRoute(c: Counting, e: EnrichedEvent): RouteBatch {
   // An event the shared counters hold already (counted before a replay) is not counted in them again.
   const replayed = c.batch.replayedShared;
   const notCounted = replayed === undefined || beyond(c, e, replayed.get(api) ?? -1);
+  const m = measureEvent(e, c.measures);
   if (notCounted) {
     let counts = r.minutes.get(minute);
     if (!counts) r.minutes.set(minute, (counts = emptyRouteCounts()));
-    countRouteEvent(counts, e);
+    countRouteEvent(counts, e, m);
   }
-  countEndpointEvent(c.counted.endpoints, r.endpoints, e, notCounted);
-  if (hasRateLimit(e)) {
-    const permyriad = remainingPermyriad(e);
+  countEndpointEvent(c.counted.endpoints, r.endpoints, e, notCounted, m);
+  const permyriad = m.remainingPermyriad;
+  if (permyriad !== undefined) {
     const low = r.lowestRemaining.get(minute);
     if (low === undefined || permyriad < low) r.lowestRemaining.set(minute, permyriad);
   }
