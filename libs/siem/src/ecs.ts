@@ -72,15 +72,16 @@ function finish(doc: EcsDocument, b: Bounds): EcsDocument {
   return doc;
 }
 
+/** The `event` fields a finding's and an incident's documents share: an alert of vigil's, categorised and scored. */
+function alertEvent(detector: DetectorName, severity: Severity, attacks: readonly AttackMapping[]) {
+  return { kind: 'alert', ...categorization(detector, attacks), severity: SEVERITY[severity], risk_score: RISK_SCORE[severity], module: 'vigil' };
+}
+
 function findingEvent(f: Finding, attacks: readonly AttackMapping[], b: Bounds) {
   return {
-    kind: 'alert',
-    ...categorization(f.detector, attacks),
-    severity: SEVERITY[f.severity],
-    risk_score: RISK_SCORE[f.severity],
+    ...alertEvent(f.detector, f.severity, attacks),
     id: b.text(f.id, LIMITS.keyword),
     action: revises(f) === undefined ? 'finding-created' : 'finding-updated',
-    module: 'vigil',
     dataset: 'vigil.findings',
     start: iso(f.windowStart),
     end: iso(f.windowEnd),
@@ -112,13 +113,9 @@ export function findingToEcs(f: Finding, o: SiemOptions = {}): EcsDocument {
 
 function incidentEvent(i: Incident, attacks: readonly AttackMapping[], b: Bounds) {
   return {
-    kind: 'alert',
-    ...categorization(i.detector, attacks),
-    severity: SEVERITY[i.severity],
-    risk_score: RISK_SCORE[i.severity],
+    ...alertEvent(i.detector, i.severity, attacks),
     id: b.text(`${i.id}-v${i.version}`, LIMITS.keyword),
     action: `incident-${i.change}`,
-    module: 'vigil',
     dataset: 'vigil.incidents',
     start: iso(i.firstSeenAt),
     end: iso(i.lastSeenAt),
