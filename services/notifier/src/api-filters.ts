@@ -1,6 +1,7 @@
-import { detectorNames, incidentStates, parseRfc3339, severities, tiers } from '@vigil/contracts';
+import { detectorNames, incidentStates, severities, tiers } from '@vigil/contracts';
 import type { IncidentState } from '@vigil/notifier-core';
 import { HttpError } from './api-http.js';
+import { apiName, oneOfParam as oneOf, singleParam, timeParam as time } from './api-params.js';
 
 /** What GET /incidents may be narrowed by; every field is optional and they combine with AND. */
 export interface IncidentFilter {
@@ -16,34 +17,13 @@ export interface IncidentFilter {
   limit: number;
 }
 
-/** The only value of a query parameter, or undefined; a parameter given twice is a 400 (which one would count?). */
-export function singleParam(query: URLSearchParams, name: string): string | undefined {
-  const values = query.getAll(name);
-  if (values.length > 1) throw new HttpError(400, `${name} must be given at most once`);
-  return values[0];
-}
-
-function oneOf(query: URLSearchParams, name: string, allowed: readonly string[]): string | undefined {
-  const value = singleParam(query, name);
-  if (value !== undefined && !allowed.includes(value)) throw new HttpError(400, `${name} must be one of ${allowed.join(', ')}`);
-  return value;
-}
-
-function time(query: URLSearchParams, name: string): number | undefined {
-  const value = singleParam(query, name);
-  if (value === undefined) return undefined;
-  const at = parseRfc3339(value);
-  if (at === undefined) throw new HttpError(400, `${name} must be an RFC 3339 time, such as 2026-11-23T10:00:00Z (a + in an offset sent as %2B)`);
-  return at;
-}
-
 /** Reads and checks GET /incidents' query: state, tier, severity, detector, api, since, until, limit. */
 export function incidentFilter(query: URLSearchParams): IncidentFilter {
   const limitText = singleParam(query, 'limit') ?? '100';
   const limit = Number(limitText);
   if (!/^\d+$/.test(limitText) || !Number.isInteger(limit) || limit < 1 || limit > 1000) throw new HttpError(400, 'limit must be an integer from 1 to 1000');
   const api = singleParam(query, 'api');
-  if (api !== undefined && (api.length < 1 || api.length > 256)) throw new HttpError(400, 'api must be 1 to 256 characters');
+  if (api !== undefined) apiName(api);
   const filter: IncidentFilter = {
     state: oneOf(query, 'state', incidentStates),
     tier: oneOf(query, 'tier', tiers),

@@ -1,8 +1,9 @@
-import { directions, parseRfc3339, type Direction } from '@vigil/contracts';
+import { directions } from '@vigil/contracts';
 import { inventoryToOpenApi, readInventory, type InventoryEndpoint, type InventoryQuery } from '@vigil/detectors';
 import { StateError } from '@vigil/errors';
 import type { RedisClient } from '@vigil/redis';
 import { HttpError, type ApiRoute } from './api-http.js';
+import { apiName, oneOfParam, singleParam, timeParam } from './api-params.js';
 import { NotFoundError } from './errors.js';
 
 /** Reads the API inventory the detector keeps (readInventory's query: api, direction, since in epoch ms). */
@@ -22,34 +23,14 @@ export function redisInventory(redis: RedisClient, prefix: string): InventoryRea
 /** An API without an inventory source: every api has none. */
 export const noInventory: InventoryReader = () => Promise.resolve([]);
 
-/** The only value of a query parameter, or undefined; a parameter given twice is a 400 (which one would count?). */
-function single(query: URLSearchParams, name: string): string | undefined {
-  const values = query.getAll(name);
-  if (values.length > 1) throw new HttpError(400, `${name} must be given at most once`);
-  return values[0];
-}
-
-/** An api name as events carry it (1 to 256 characters). */
-function apiName(value: string): string {
-  if (value.length < 1 || value.length > 256) throw new HttpError(400, 'api must be 1 to 256 characters');
-  return value;
-}
-
 /** `direction`, `since` (RFC 3339, endpoints first seen at or after it) and, where `withApi`, `api`; absent ones are left out. */
 export function inventoryQuery(query: URLSearchParams, withApi: boolean): InventoryQuery {
   const q: InventoryQuery = {};
-  const direction = single(query, 'direction');
-  if (direction !== undefined) {
-    if (!(directions as readonly string[]).includes(direction)) throw new HttpError(400, `direction must be one of ${directions.join(', ')}`);
-    q.direction = direction as Direction;
-  }
-  const since = single(query, 'since');
-  if (since !== undefined) {
-    const at = parseRfc3339(since);
-    if (at === undefined) throw new HttpError(400, 'since must be an RFC 3339 time, such as 2026-11-23T10:00:00Z (a + in an offset sent as %2B)');
-    q.since = at;
-  }
-  const api = single(query, 'api');
+  const direction = oneOfParam(query, 'direction', directions);
+  if (direction !== undefined) q.direction = direction;
+  const since = timeParam(query, 'since');
+  if (since !== undefined) q.since = since;
+  const api = singleParam(query, 'api');
   if (api !== undefined && !withApi) throw new HttpError(400, 'the api is named in the path; drop the api query parameter');
   if (api !== undefined) q.api = apiName(api);
   return q;

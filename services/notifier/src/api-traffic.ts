@@ -1,8 +1,8 @@
-import { directions, parseRfc3339, type Direction } from '@vigil/contracts';
+import { directions, type Direction } from '@vigil/contracts';
 import { directionCode, storageKeys } from '@vigil/detectors';
 import { StateError } from '@vigil/errors';
 import { createKeyspace, type RedisClient } from '@vigil/redis';
-import { singleParam } from './api-filters.js';
+import { apiName, oneOfParam, timeParam } from './api-params.js';
 import { HttpError, type ApiRoute } from './api-http.js';
 
 const MINUTE = 60_000;
@@ -96,21 +96,13 @@ export function trafficRoute(read: TrafficReader, clock: () => number): ApiRoute
     template: '/traffic/{api}',
     pattern: /^\/traffic\/([^/]+)$/,
     async handle([api], _b, query) {
-      if (api!.length < 1 || api!.length > 256) throw new HttpError(400, 'api must be 1 to 256 characters');
-      const direction = singleParam(query, 'direction') ?? 'inbound';
-      if (!(directions as readonly string[]).includes(direction)) throw new HttpError(400, `direction must be one of ${directions.join(', ')}`);
-      const at = (name: string, fallback: number) => {
-        const text = singleParam(query, name);
-        if (text === undefined) return fallback;
-        const t = parseRfc3339(text);
-        if (t === undefined) throw new HttpError(400, `${name} must be an RFC 3339 time, such as 2026-11-23T10:00:00Z (a + in an offset sent as %2B)`);
-        return t;
-      };
-      const to = at('to', clock());
-      const from = at('from', to - 2 * HOUR);
+      apiName(api!);
+      const direction = oneOfParam(query, 'direction', directions) ?? 'inbound';
+      const to = timeParam(query, 'to') ?? clock();
+      const from = timeParam(query, 'from') ?? to - 2 * HOUR;
       if (from > to) throw new HttpError(400, 'from must not be after to');
       if (to - from > MAX_TRAFFIC_MINUTES * MINUTE) throw new HttpError(400, `from and to must be at most ${MAX_TRAFFIC_MINUTES / 60} hours apart`);
-      return [200, await read(api!, direction as Direction, from, to)];
+      return [200, await read(api!, direction, from, to)];
     },
   };
 }
