@@ -57,11 +57,13 @@ export class Identities {
       }
       if (identity.listedIn !== batch) {
         identity.listedIn = batch;
-        identity.actor = { identity, state: undefined, fence: undefined, sample: { userAgents: [], eventIds: [], paths: [] }, trails: new Map() };
+        identity.actor = { identity, state: undefined, fence: undefined, sample: { userAgents: [], eventIds: [], paths: [] }, trails: new Map(), events: [], latest: undefined };
         distinct.push(identity.actor);
         listed.push(identity);
       }
-      perEvent[i] = identity.actor;
+      const actor = identity.actor!;
+      perEvent[i] = actor;
+      actor.events.push(i);
     }
     // The batch's actors (and through them its windows) are not kept past it.
     for (const identity of listed) identity.actor = undefined;

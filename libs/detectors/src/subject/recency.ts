@@ -1,3 +1,7 @@
+import { FlatRow } from './flat-row.js';
+
+const keysRow = new FlatRow<string | number>();
+
 /**
  * Keys (object ids, routes, principals tried) with the event time each was
  * last seen, at most `cap` of them: the least recently seen is forgotten
@@ -73,9 +77,12 @@ export class RecencyMap {
 
   /** Its keys for a checkpoint, flat: each key then its time as an offset from `base` (one flat array writes and reads fastest). */
   toFlat(base = 0): (string | number)[] {
-    const out: (string | number)[] = [];
-    for (const [key, t] of this.seen) out.push(key, t - base);
-    return out;
+    const out = keysRow.start();
+    for (const [key, t] of this.seen) {
+      out.push(key);
+      out.push(t - base);
+    }
+    return out.take();
   }
 
   /** Reads back `toFlat`, or the rows of a checkpoint written before it ([key, time] per key). */

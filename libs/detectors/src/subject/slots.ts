@@ -7,6 +7,9 @@
  * 10-second slots for the minutes (sliding windows with a 10-second step),
  * 5-minute slots for the hour.
  */
+import { FlatRow } from './flat-row.js';
+import { SlotTable } from './slot-table.js';
+
 export const SLOT_MS = 10_000;
 export const BLOCK_MS = 5 * 60_000;
 /** Counters by position, the ones most slots have first: a checkpoint leaves out each slot's trailing zeros. */
@@ -15,8 +18,12 @@ export const SLOT_FIELDS = 9;
 
 export type SlotCounts = number[];
 
+/** Numbers only, so that its rows stay arrays of numbers (JSON.stringify's fast path). */
+const numbersRow = new FlatRow<number>();
+
 export class SlotSeries {
-  readonly slots = new Map<number, SlotCounts>();
+  /** The slots held (subject/slot-table.ts): SLOT_FIELDS counters apiece. */
+  private readonly table = new SlotTable(SLOT_FIELDS);
   /**
    * Calls, failed logins and bytes over all the slots held (kept as they are counted and forgotten): an upper bound
    * of any window's, which spares summing the windows of the many subjects far below what a detector judges.
@@ -25,6 +32,7 @@ export class SlotSeries {
   /** The newest slot started, and how many slots before it are kept (older ones are forgotten as new ones start). */
   private newest = -Infinity;
   private readonly keepSlots: number;
+  private readonly unhold = (position: number): void => this.hold(position, -1);
 
   constructor(
     readonly slotMs = SLOT_MS,
@@ -33,84 +41,129 @@ export class SlotSeries {
     this.keepSlots = Math.ceil(keepMs / slotMs);
   }
 
-  /** The counters of the slot holding `t`, started when new (slots past the kept span are forgotten then: windows stay short to sum). */
-  at(t: number): SlotCounts {
-    const slot = Math.floor(t / this.slotMs);
-    let c = this.slots.get(slot);
-    if (c) return c;
-    this.slots.set(slot, (c = [0, 0, 0, 0, 0, 0, 0, 0, 0]));
-    if (slot > this.newest) {
-      this.newest = slot;
-      this.pruneOldest(slot - this.keepSlots);
-    }
-    return c;
+  /** How many slots are held. */
+  get size(): number {
+    return this.table.size;
   }
 
-  /** Forgets slots before `keepFrom` from the oldest on, up to the first kept (slots are mostly started in time order). */
-  private pruneOldest(keepFrom: number): void {
-    for (const [slot, c] of this.slots) {
-      if (slot >= keepFrom) return;
-      this.forget(slot, c);
-    }
-  }
-
-  /** Notes a call counted into a slot's counters (`held`). */
-  heldAdd(authFailure: boolean, bytes: number): void {
+  /** Counts a call at `t` into its slot (the gap since the subject's previous call, when measured). */
+  countCall(t: number, clientError: boolean, authFailure: boolean, automation: boolean, bytes: number | undefined, gap: number | undefined): void {
+    const at = this.positionOf(t) * SLOT_FIELDS;
+    const c = this.table.counts;
+    c[at + SLOT.calls]!++;
     this.held[0]++;
-    if (authFailure) this.held[1]++;
-    this.held[2] += bytes;
+    if (clientError) c[at + SLOT.clientErrors]!++;
+    if (authFailure) {
+      c[at + SLOT.authFailures]!++;
+      this.held[1]++;
+    }
+    if (automation) c[at + SLOT.automationCalls]!++;
+    if (bytes !== undefined) {
+      c[at + SLOT.bytes]! += bytes;
+      this.held[2] += bytes;
+      if (bytes > c[at + SLOT.largestBytes]!) c[at + SLOT.largestBytes] = bytes;
+    }
+    if (gap !== undefined) {
+      c[at + SLOT.gaps]!++;
+      c[at + SLOT.gapSumMs]! += gap;
+      c[at + SLOT.gapSquareSum]! += Math.round((gap * gap) / 100);
+    }
   }
 
-  private forget(slot: number, c: SlotCounts): void {
-    this.slots.delete(slot);
-    this.held[0] -= c[SLOT.calls]!;
-    this.held[1] -= c[SLOT.authFailures]!;
-    this.held[2] -= c[SLOT.bytes]!;
+  /** Adds `amount` to one counter of the slot holding `t` (the calls, failed logins and bytes held follow). */
+  addTo(t: number, field: number, amount: number): void {
+    this.table.counts[this.positionOf(t) * SLOT_FIELDS + field]! += amount;
+    if (field === SLOT.calls) this.held[0] += amount;
+    if (field === SLOT.authFailures) this.held[1] += amount;
+    if (field === SLOT.bytes) this.held[2] += amount;
+  }
+
+  /** The position of the slot holding `t`, started when new (slots past the kept span are forgotten then: windows stay short to sum). */
+  private positionOf(t: number): number {
+    const slot = Math.floor(t / this.slotMs);
+    const table = this.table;
+    const found = table.find(slot);
+    if (found >= 0) return found;
+    const position = table.append(slot);
+    if (slot <= this.newest) return position;
+    this.newest = slot;
+    const old = table.leadingBefore(slot - this.keepSlots);
+    if (old === 0) return position;
+    for (let p = 0; p < old; p++) this.unhold(p);
+    table.dropFirst(old);
+    return position - old;
+  }
+
+  /** Takes the slot at `position` out of `held` (sign −1) or puts it in (+1). */
+  private hold(position: number, sign: 1 | -1): void {
+    const at = position * SLOT_FIELDS;
+    const c = this.table.counts;
+    this.held[0] += sign * c[at + SLOT.calls]!;
+    this.held[1] += sign * c[at + SLOT.authFailures]!;
+    this.held[2] += sign * c[at + SLOT.bytes]!;
   }
 
   /** The counters summed over the slots inside [from, to) (both on slot boundaries). */
   sum(from: number, to: number): SlotCounts {
     const total = new Array<number>(SLOT_FIELDS).fill(0);
-    const first = Math.floor(from / this.slotMs);
-    const last = Math.ceil(to / this.slotMs) - 1;
-    for (const [slot, c] of this.slots) {
+    const [first, last] = SlotTable.range(from, to, this.slotMs);
+    const { keys, counts, size } = this.table;
+    for (let p = 0; p < size; p++) {
+      const slot = keys[p]!;
       if (slot < first || slot > last) continue;
-      for (let i = 0; i < SLOT_FIELDS; i++) total[i] = i === SLOT.largestBytes ? Math.max(total[i]!, c[i] ?? 0) : total[i]! + (c[i] ?? 0);
+      const at = p * SLOT_FIELDS;
+      for (let i = 0; i < SLOT_FIELDS; i++) total[i] = i === SLOT.largestBytes ? Math.max(total[i]!, counts[at + i]!) : total[i]! + counts[at + i]!;
     }
     return total;
   }
 
   /** Calls, failed logins and bytes summed over the slots inside [from, to), into `into` (the engine asks them of every window first). */
   totals(from: number, to: number, into: [calls: number, authFailures: number, bytes: number]): void {
-    const first = Math.floor(from / this.slotMs);
-    const last = Math.ceil(to / this.slotMs) - 1;
-    into[0] = into[1] = into[2] = 0;
-    for (const [slot, c] of this.slots) {
+    const [first, last] = SlotTable.range(from, to, this.slotMs);
+    const { keys, counts, size } = this.table;
+    let calls = 0;
+    let authFailures = 0;
+    let bytes = 0;
+    for (let p = 0; p < size; p++) {
+      const slot = keys[p]!;
       if (slot < first || slot > last) continue;
-      into[0] += c[SLOT.calls]!;
-      into[1] += c[SLOT.authFailures]!;
-      into[2] += c[SLOT.bytes]!;
+      const at = p * SLOT_FIELDS;
+      calls += counts[at + SLOT.calls]!;
+      authFailures += counts[at + SLOT.authFailures]!;
+      bytes += counts[at + SLOT.bytes]!;
     }
+    into[0] = calls;
+    into[1] = authFailures;
+    into[2] = bytes;
   }
 
   /** One counter of each slot inside [from, to), oldest first (empty slots as 0). */
   series(field: number, from: number, to: number): number[] {
-    const first = Math.floor(from / this.slotMs);
-    const last = Math.ceil(to / this.slotMs) - 1;
+    const [first, last] = SlotTable.range(from, to, this.slotMs);
     const out = new Array<number>(Math.max(0, last - first + 1)).fill(0);
-    for (const [slot, c] of this.slots) if (slot >= first && slot <= last) out[slot - first] = c[field]!;
+    const { keys, counts, size } = this.table;
+    for (let p = 0; p < size; p++) if (keys[p]! >= first && keys[p]! <= last) out[keys[p]! - first] = counts[p * SLOT_FIELDS + field]!;
     return out;
   }
 
   /** The span [first slot with calls, end of the last one) inside [from, to); the window itself when it holds none. */
   activeSpan(from: number, to: number): { from: number; to: number } {
-    return spanOf(this.slots.keys(), (slot) => this.slots.get(slot)![SLOT.calls]! > 0, this.slotMs, from, to);
+    const [first, last] = SlotTable.range(from, to, this.slotMs);
+    const { keys, counts, size } = this.table;
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (let p = 0; p < size; p++) {
+      const slot = keys[p]!;
+      if (slot < first || slot > last || counts[p * SLOT_FIELDS + SLOT.calls]! <= 0) continue;
+      if (slot < lo) lo = slot;
+      if (slot > hi) hi = slot;
+    }
+    return spanBetween(lo, hi, this.slotMs, from, to);
   }
 
   /** Forgets slots that end at or before `before`. */
   prune(before: number): void {
-    const keepFrom = Math.floor(before / this.slotMs);
-    for (const [slot, c] of this.slots) if (slot < keepFrom) this.forget(slot, c);
+    this.table.dropBefore(Math.floor(before / this.slotMs), this.unhold);
   }
 
   /**
@@ -119,14 +172,17 @@ export class SlotSeries {
    */
   toFlat(base = 0): number[] {
     const baseSlot = Math.floor(base / this.slotMs);
-    const out: number[] = [];
-    for (const [slot, c] of this.slots) {
-      let end = c.length;
-      while (end > 1 && c[end - 1] === 0) end--;
-      out.push(slot - baseSlot, end);
-      for (let i = 0; i < end; i++) out.push(c[i]!);
+    const out = numbersRow.start();
+    const { keys, counts, size } = this.table;
+    for (let p = 0; p < size; p++) {
+      const at = p * SLOT_FIELDS;
+      let end = SLOT_FIELDS;
+      while (end > 1 && counts[at + end - 1] === 0) end--;
+      out.push(keys[p]! - baseSlot);
+      out.push(end);
+      for (let i = 0; i < end; i++) out.push(counts[at + i]!);
     }
-    return out;
+    return out.take();
   }
 
   /** Reads back `toFlat`, or the rows of a checkpoint written before it ([offset, counters] per slot). */
@@ -134,13 +190,11 @@ export class SlotSeries {
     const s = new SlotSeries(slotMs, keepMs);
     const baseSlot = Math.floor(base / slotMs);
     const put = (offset: number, c: readonly number[]) => {
-      const counts: SlotCounts = [0, 0, 0, 0, 0, 0, 0, 0, 0];
-      for (let i = 0; i < Math.min(c.length, SLOT_FIELDS); i++) counts[i] = c[i]!;
-      s.slots.set(baseSlot + offset, counts);
-      s.held[0] += counts[SLOT.calls]!;
-      s.held[1] += counts[SLOT.authFailures]!;
-      s.held[2] += counts[SLOT.bytes]!;
-      s.newest = Math.max(s.newest, baseSlot + offset);
+      const slot = baseSlot + offset;
+      const position = s.table.append(slot);
+      for (let i = 0; i < Math.min(c.length, SLOT_FIELDS); i++) s.table.counts[position * SLOT_FIELDS + i] = c[i]!;
+      s.hold(position, 1);
+      s.newest = Math.max(s.newest, slot);
     };
     const list = flat ?? [];
     for (let i = 0; i < list.length; ) {
@@ -169,5 +223,10 @@ export function spanOf(slots: Iterable<number>, active: (slot: number) => boolea
     if (slot < lo) lo = slot;
     if (slot > hi) hi = slot;
   }
+  return spanBetween(lo, hi, slotMs, from, to);
+}
+
+/** [from, to) narrowed to the slots lo…hi (of `slotMs`); [from, to) itself when there are none (lo = Infinity). */
+export function spanBetween(lo: number, hi: number, slotMs: number, from: number, to: number): { from: number; to: number } {
   return lo === Infinity ? { from, to } : { from: Math.max(from, lo * slotMs), to: Math.min(to, (hi + 1) * slotMs) };
 }

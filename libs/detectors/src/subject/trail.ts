@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { HOUR } from '../units.js';
 import { RecencyMap } from './recency.js';
-import { SLOT_MS, spanOf } from './slots.js';
+import { FlatRow } from './flat-row.js';
+import { SlotTable } from './slot-table.js';
+import { SLOT_MS, spanBetween } from './slots.js';
 
 /** Object ids remembered per subject and route: enough for any threshold, bounded however many a scraper reads (counts past it read "at least"). */
 export const TRAIL_IDS = 256;
@@ -29,6 +31,8 @@ export const QUIET_TRAIL_IDS_MS = TRAIL_OUTCOMES_MS;
  */
 export type OutcomeCounts = [n: number, ok: number, denied: number, familiar: number];
 
+const outcomesRow = new FlatRow<number>();
+
 /**
  * One subject's calls on one route template that carries object ids: which
  * ids it addressed and when it last did (the last TRAIL_IDS, over a day),
@@ -39,7 +43,8 @@ export type OutcomeCounts = [n: number, ok: number, denied: number, familiar: nu
  */
 export class ObjectTrail {
   ids = new RecencyMap(TRAIL_IDS);
-  readonly outcomes = new Map<number, OutcomeCounts>();
+  /** Calls by outcome per 10-second slot (OutcomeCounts, four counters apiece). */
+  readonly outcomes = new SlotTable(4);
   /** Distinct ids addressed in each completed hour, by hour. */
   readonly hourly = new Map<number, number>();
   /** The hour of the latest event counted, and its time. */
@@ -68,12 +73,15 @@ export class ObjectTrail {
     this.ids.touch(key, t);
     if (!counts) return closed;
     const slot = Math.floor(t / SLOT_MS);
-    let c = this.outcomes.get(slot);
-    if (!c) this.outcomes.set(slot, (c = [0, 0, 0, 0]));
-    c[0]++;
-    if (outcome.ok) c[1]++;
-    if (outcome.denied) c[2]++;
-    if (before !== undefined && t - before >= FAMILIAR_AFTER_MS) c[3]++;
+    const table = this.outcomes;
+    let position = table.find(slot);
+    if (position < 0) position = table.append(slot);
+    const at = position * 4;
+    const c = table.counts;
+    c[at]!++;
+    if (outcome.ok) c[at + 1]!++;
+    if (outcome.denied) c[at + 2]!++;
+    if (before !== undefined && t - before >= FAMILIAR_AFTER_MS) c[at + 3]!++;
     return closed;
   }
 
@@ -81,8 +89,9 @@ export class ObjectTrail {
   callsIn(from: number, to: number): number {
     const first = Math.floor(from / SLOT_MS);
     const last = Math.ceil(to / SLOT_MS) - 1;
+    const { keys, counts, size } = this.outcomes;
     let n = 0;
-    for (const [slot, c] of this.outcomes) if (slot >= first && slot <= last) n += c[0];
+    for (let p = 0; p < size; p++) if (keys[p]! >= first && keys[p]! <= last) n += counts[p * 4]!;
     return n;
   }
 
@@ -91,19 +100,27 @@ export class ObjectTrail {
     const total: OutcomeCounts = [0, 0, 0, 0];
     const first = Math.floor(from / SLOT_MS);
     const last = Math.ceil(to / SLOT_MS) - 1;
-    for (const [slot, c] of this.outcomes) {
-      if (slot < first || slot > last) continue;
-      total[0] += c[0];
-      total[1] += c[1];
-      total[2] += c[2];
-      total[3] += c[3] ?? 0;
+    const { keys, counts, size } = this.outcomes;
+    for (let p = 0; p < size; p++) {
+      if (keys[p]! < first || keys[p]! > last) continue;
+      for (let i = 0; i < 4; i++) total[i]! += counts[p * 4 + i]!;
     }
     return total;
   }
 
   /** The span of [from, to) in which the subject called the route (slot-aligned). */
   activeSpan(from: number, to: number): { from: number; to: number } {
-    return spanOf(this.outcomes.keys(), () => true, SLOT_MS, from, to);
+    const [first, last] = SlotTable.range(from, to, SLOT_MS);
+    const { keys, size } = this.outcomes;
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (let p = 0; p < size; p++) {
+      const slot = keys[p]!;
+      if (slot < first || slot > last) continue;
+      if (slot < lo) lo = slot;
+      if (slot > hi) hi = slot;
+    }
+    return spanBetween(lo, hi, SLOT_MS, from, to);
   }
 
   /** The distinct-id counts of the hours before `hour` that had any (its own history), oldest first. */
@@ -113,7 +130,8 @@ export class ObjectTrail {
 
   /** Forgets what no window reaches any more (outcomes older than `outcomesBefore`, ids and hours past the horizon). */
   prune(now: number, outcomesBefore: number): void {
-    for (const slot of this.outcomes.keys()) if ((slot + 1) * SLOT_MS <= outcomesBefore) this.outcomes.delete(slot);
+    // A slot ends at or before `outcomesBefore` when it starts before the slot holding it.
+    this.outcomes.dropBefore(Math.floor(outcomesBefore / SLOT_MS));
     this.ids.prune(now - TRAIL_HORIZON_MS);
     const oldest = Math.floor(now / HOUR) - TRAIL_HOURS;
     for (const h of this.hourly.keys()) if (h < oldest) this.hourly.delete(h);
@@ -131,11 +149,22 @@ export class ObjectTrail {
     return distinct;
   }
 
+  /** Sets a slot's counts read back from a checkpoint (a row written before `familiar` was counted has three). */
+  private putOutcomes(slot: number, c: readonly number[]): void {
+    const at = this.outcomes.append(slot) * 4;
+    for (let i = 0; i < 4; i++) this.outcomes.counts[at + i] = c[i] ?? 0;
+  }
+
   /** The trail for a checkpoint, its times and slots as offsets from `base`; its ids and outcomes flat (quicker to write and read). */
   toRow(base = 0): unknown[] {
     const baseSlot = Math.floor(base / SLOT_MS);
-    const outcomes: number[] = [];
-    for (const [slot, c] of this.outcomes) outcomes.push(slot - baseSlot, c[0], c[1], c[2], c[3] ?? 0);
+    const row = outcomesRow.start();
+    const { keys, counts, size } = this.outcomes;
+    for (let p = 0; p < size; p++) {
+      row.push(keys[p]! - baseSlot);
+      for (let i = 0; i < 4; i++) row.push(counts[p * 4 + i]!);
+    }
+    const outcomes = row.take();
     return [this.ids.toFlat(base), outcomes, [...this.hourly], this.hour ?? null, [...this.judgedUpTo], this.lastAt ?? null, this.busy ? 1 : 0];
   }
 
@@ -149,10 +178,10 @@ export class ObjectTrail {
     for (let i = 0; i < list.length; ) {
       const head = list[i]!;
       if (Array.isArray(head)) {
-        trail.outcomes.set(baseSlot + head[0], head[1]);
+        trail.putOutcomes(baseSlot + head[0], head[1]);
         i++;
       } else {
-        trail.outcomes.set(baseSlot + head, list.slice(i + 1, i + 5) as OutcomeCounts);
+        trail.putOutcomes(baseSlot + head, list.slice(i + 1, i + 5) as OutcomeCounts);
         i += 5;
       }
     }

@@ -25,9 +25,9 @@ describe('what a subject remembers for windows that slide', () => {
 
   it('SlotSeries: sums any window of whole slots, its calls per slot, and where its calls start and end', () => {
     const s = new SlotSeries();
-    s.at(T0 + 5_000)[SLOT.calls] = 2;
-    s.at(T0 + 65_000)[SLOT.calls] = 3;
-    s.at(T0 + 125_000)[SLOT.calls] = 4;
+    s.addTo(T0 + 5_000, SLOT.calls, 2);
+    s.addTo(T0 + 65_000, SLOT.calls, 3);
+    s.addTo(T0 + 125_000, SLOT.calls, 4);
     expect(s.sum(T0, T0 + 2 * MINUTE)[SLOT.calls]).toBe(5);
     expect(s.sum(T0 + 60_000, T0 + 3 * MINUTE)[SLOT.calls]).toBe(7);
     expect(s.series(SLOT.calls, T0, T0 + MINUTE)).toEqual([2, 0, 0, 0, 0, 0]);

@@ -1,6 +1,5 @@
 import { countRouteEvent, emptyRouteCounts, largeSizeClass, measureEvent, type EventMeasures } from '../../storage/route-counters.js';
 import { directionCode, routeKeyOf, storageCaps, storageKeys, storageTtlMs } from '../../storage/keys.js';
-import { SLOT, type SlotSeries } from '../../subject/slots.js';
 import { boundedId } from '../../subject/trail.js';
 import type { SubjectState } from '../../subject-state.js';
 import type { EnrichedEvent, SubjectHorizon, TrailHorizon } from '../../types.js';
@@ -11,6 +10,7 @@ import { windowGates, type WindowGates } from '../gates.js';
 import type { EngineParts } from '../parts.js';
 import { subjectRouteWindow, subjectWindow } from './subject-views.js';
 import { countEndpointEvent } from '../../inventory/count.js';
+import { SubjectPassOrder } from './subject-order.js';
 
 const SUBJECT_HORIZONS: readonly SubjectHorizon[] = ['short', 'long'];
 const TRAIL_HORIZONS: readonly TrailHorizon[] = ['fast', 'slow'];
@@ -29,6 +29,8 @@ interface Counting {
   gates: WindowGates;
   /** The current event's measures (measureEvent), refilled per event. */
   measures: EventMeasures;
+  /** The subjects' pass (in subject order) puts back in time order what it produces; see subject-order.ts. */
+  order: SubjectPassOrder;
 }
 
 /**
@@ -51,17 +53,27 @@ export function count(parts: EngineParts, batch: BatchRecord): CountedBatch {
     largeFloor: Math.min(parts.config.large_response.absoluteBytes, parts.config.large_response.minBytes),
     gates: windowGates(parts.config),
     measures: { latencyBin: 0, sizeBin: undefined, remainingPermyriad: undefined },
+    order: new SubjectPassOrder(),
   };
   const events = batch.events;
+  const routes = new Array<RouteBatch>(events.length);
   for (let i = 0; i < events.length; i++) {
     const e = events[i]!;
-    const route = countRoute(c, e);
-    const actor = batch.actors[i];
-    if (actor) countActor(c, e, actor, route);
+    const route = (routes[i] = countRoute(c, e));
     if (e.login) countLogin(c, e, route);
   }
+  // Subject by subject, each one's calls in time order: its state is read from memory once for all its calls of
+  // the batch, not once per call (with thousands of subjects, most of the cost of counting them).
+  for (const actor of batch.distinct) {
+    for (const i of actor.events) {
+      c.order.at = i;
+      countActor(c, events[i]!, actor, routes[i]!);
+    }
+    judgeLatest(c, actor);
+  }
+  c.order.settle(counted, parts.peers);
   counted.apis = [...routeIndex.keys()];
-  judgeLatest(c);
+  gatherLatest(c);
   return counted;
 }
 
@@ -131,8 +143,11 @@ function countActor(c: Counting, e: EnrichedEvent, actor: Actor, route: RouteBat
     hour.n++;
     if (e.responseBytes !== undefined) hour.bs += e.responseBytes;
     const gap = state.lastSeen !== undefined && t > state.lastSeen && t - state.lastSeen <= MINUTE ? t - state.lastSeen : undefined;
-    countSlot(state.slots, t, e, gap);
-    countSlot(state.blocks, t, e, gap);
+    const clientError = e.status >= 400 && e.status < 500;
+    const authFailure = e.login === true && (e.status === 401 || e.status === 403);
+    const automation = e.automationAgent === true;
+    state.slots.countCall(t, clientError, authFailure, automation, e.responseBytes, gap);
+    state.blocks.countCall(t, clientError, authFailure, automation, e.responseBytes, gap);
     if (state.lastSeen === undefined || t >= state.lastSeen) state.lastSeen = t;
   }
   state.routes.touch(boundedId(route.routeKey), t);
@@ -143,26 +158,6 @@ function countActor(c: Counting, e: EnrichedEvent, actor: Actor, route: RouteBat
   if (sample.eventIds.length < 20) sample.eventIds.push(e.id);
   if (sample.paths.length < 10) addDistinct(sample.paths, e.path.slice(0, 200));
   if (e.objectId !== undefined) countObject(c, e, actor, route, counts);
-}
-
-/** Adds a call at `t` to its slot's counters (the gap since the subject's previous call, when measured). */
-function countSlot(series: SlotSeries, t: number, e: EnrichedEvent, gap: number | undefined): void {
-  const w = series.at(t);
-  const authFailure = e.login === true && (e.status === 401 || e.status === 403);
-  series.heldAdd(authFailure, e.responseBytes ?? 0);
-  w[SLOT.calls]!++;
-  if (e.status >= 400 && e.status < 500) w[SLOT.clientErrors]!++;
-  if (authFailure) w[SLOT.authFailures]!++;
-  if (e.automationAgent) w[SLOT.automationCalls]!++;
-  if (e.responseBytes !== undefined) {
-    w[SLOT.bytes]! += e.responseBytes;
-    w[SLOT.largestBytes] = Math.max(w[SLOT.largestBytes] ?? 0, e.responseBytes);
-  }
-  if (gap !== undefined) {
-    w[SLOT.gaps]!++;
-    w[SLOT.gapSumMs]! += gap;
-    w[SLOT.gapSquareSum]! += Math.round((gap * gap) / 100);
-  }
 }
 
 /** The shortest step of the subject windows: a call before its end (most calls) ends no window. */
@@ -177,7 +172,7 @@ function judgeSubjectBefore(c: Counting, actor: Actor, t: number): void {
     const end = endToJudge(hop, state.lastSeen, t, state.judgedUpTo.get(horizon));
     if (end === undefined) continue;
     state.judgedUpTo.set(horizon, end);
-    if (subjectWorthJudging(c.gates, state, horizon, end - hop.windowMs, end)) c.counted.subjects.push(subjectWindow(actor, horizon, hop, end, true, c.batch.now));
+    if (subjectWorthJudging(c.gates, state, horizon, end - hop.windowMs, end)) c.order.subject(c.counted, subjectWindow(actor, horizon, hop, end, true, c.batch.now));
   }
 }
 
@@ -206,7 +201,7 @@ function countObject(c: Counting, e: EnrichedEvent, actor: Actor, route: RouteBa
   // A call inside its previous call's shortest step (the fast one) ends no window.
   if (last !== undefined && t >= stepEnd(last, c.trailHops.fast.stepMs)) judgeTrailBefore(c, actor, route, touched, t);
   const closedHour = trail.add(e.objectId!, t, { ok: e.status >= 200 && e.status < 300, denied: e.status === 401 || e.status === 403 || e.status === 404 }, counts, c.gates.trailCalls.fast);
-  if (closedHour !== undefined && closedHour > 0) c.parts.peers.record(`${e.api}\u0000${route.routeKey}`, closedHour);
+  if (closedHour !== undefined && closedHour > 0) c.order.peerRecord(`${e.api}\u0000${route.routeKey}`, closedHour);
   if (touched.eventIds.length < 20) touched.eventIds.push(e.id);
 }
 
@@ -218,34 +213,50 @@ function judgeTrailBefore(c: Counting, actor: Actor, route: RouteBatch, touched:
     const end = endToJudge(hop, trail.lastAt, t, trail.judgedUpTo.get(horizon));
     if (end === undefined) continue;
     trail.judgedUpTo.set(horizon, end);
-    if (trail.callsIn(end - hop.windowMs, end) >= c.gates.trailCalls[horizon]) c.counted.subjectRoutes.push(subjectRouteWindow(actor, trail, route, horizon, hop, end, true, c.parts.peers, touched.eventIds));
+    if (trail.callsIn(end - hop.windowMs, end) < c.gates.trailCalls[horizon]) continue;
+    const window = subjectRouteWindow(actor, trail, route, horizon, hop, end, true, undefined, touched.eventIds);
+    c.order.subjectRoute(c.counted, window, `${route.api}\u0000${route.routeKey}`);
   }
 }
 
 /**
- * At the end of a batch, each subject's latest windows (and its trails' on the routes it called) are judged as
- * they stand, not final: its next calls may still fall in the same step.
+ * After a subject's last call in the batch, its latest windows (and its trails' on the routes it called) are judged
+ * as they stand, not final: its next calls, in a later batch, may still fall in the same step.
  */
-function judgeLatest(c: Counting): void {
-  const { parts, batch, counted, gates, trailHops: trailHopsOf } = c;
-  for (const actor of batch.distinct) {
-    const state = actor.state!;
-    if (state.lastSeen === undefined) continue;
-    for (const horizon of SUBJECT_HORIZONS) {
-      const hop = SUBJECT_HOPS[horizon];
-      const end = stepEnd(state.lastSeen, hop.stepMs);
-      if ((state.judgedUpTo.get(horizon) ?? -Infinity) >= end || !subjectWorthJudging(gates, state, horizon, end - hop.windowMs, end)) continue;
-      counted.subjects.push(subjectWindow(actor, horizon, hop, end, false, batch.now));
+function judgeLatest(c: Counting, actor: Actor): void {
+  const { batch, gates, trailHops: trailHopsOf } = c;
+  const state = actor.state!;
+  if (state.lastSeen === undefined) return;
+  let latest = actor.latest;
+  for (const horizon of SUBJECT_HORIZONS) {
+    const hop = SUBJECT_HOPS[horizon];
+    const end = stepEnd(state.lastSeen, hop.stepMs);
+    if ((state.judgedUpTo.get(horizon) ?? -Infinity) >= end || !subjectWorthJudging(gates, state, horizon, end - hop.windowMs, end)) continue;
+    (latest ??= actor.latest = { subjects: [], routes: [] }).subjects.push(subjectWindow(actor, horizon, hop, end, false, batch.now));
+  }
+  for (const { trail, route, eventIds } of actor.trails.values()) {
+    const last = trail.lastAt;
+    if (last === undefined) continue;
+    for (const horizon of TRAIL_HORIZONS) {
+      const hop = trailHopsOf[horizon];
+      const end = stepEnd(last, hop.stepMs);
+      if ((trail.judgedUpTo.get(horizon) ?? -Infinity) >= end || trail.callsIn(end - hop.windowMs, end) < gates.trailCalls[horizon]) continue;
+      // Its route's peers are read at the batch's end, as every other subject's closed hours of the batch are known.
+      (latest ??= actor.latest = { subjects: [], routes: [] }).routes.push({ window: subjectRouteWindow(actor, trail, route, horizon, hop, end, false, undefined, eventIds), route });
     }
-    for (const { trail, route, eventIds } of actor.trails.values()) {
-      const last = trail.lastAt;
-      if (last === undefined) continue;
-      for (const horizon of TRAIL_HORIZONS) {
-        const hop = trailHopsOf[horizon];
-        const end = stepEnd(last, hop.stepMs);
-        if ((trail.judgedUpTo.get(horizon) ?? -Infinity) >= end || trail.callsIn(end - hop.windowMs, end) < gates.trailCalls[horizon]) continue;
-        counted.subjectRoutes.push(subjectRouteWindow(actor, trail, route, horizon, hop, end, false, parts.peers, eventIds));
-      }
+  }
+}
+
+/** The latest windows judged after each subject's last call, in the order of the batch's subjects. */
+function gatherLatest(c: Counting): void {
+  const { counted, parts } = c;
+  for (const actor of c.batch.distinct) {
+    const latest = actor.latest;
+    if (!latest) continue;
+    for (const w of latest.subjects) counted.subjects.push(w);
+    for (const { window, route } of latest.routes) {
+      window.peers = parts.peers.summary(`${route.api}\u0000${route.routeKey}`);
+      counted.subjectRoutes.push(window);
     }
   }
 }
