@@ -5,12 +5,17 @@
  * their counters at the same positions. A subject's slots lie together in
  * memory: summing a window reads two arrays instead of following a pointer
  * per slot, which with thousands of subjects was most of a sum's cost.
- * Positions past `size` are spare room, reused as slots start.
+ *
+ * The slots held are at positions `start` to `end` − 1. Forgetting the
+ * oldest moves `start` on; the arrays are compacted only once as many
+ * positions are free before `start` as are held (a move per slot forgotten,
+ * on average), and positions past `end` are room reused as slots start.
  */
 export class SlotTable {
   readonly keys: number[] = [];
   readonly counts: number[] = [];
-  size = 0;
+  start = 0;
+  end = 0;
   /** No slot held is older than this (a lower bound): dropping the slots before it has nothing to do. */
   private oldestBound = Infinity;
   /** The slot found last and its position: most calls fall in the slot of the call before. */
@@ -19,10 +24,14 @@ export class SlotTable {
 
   constructor(readonly fields: number) {}
 
+  get size(): number {
+    return this.end - this.start;
+  }
+
   /** The position of `slot`, or −1 when it is not held. */
   find(slot: number): number {
     if (slot === this.lastSlot) return this.lastPosition;
-    for (let p = this.size - 1; p >= 0; p--) {
+    for (let p = this.end - 1; p >= this.start; p--) {
       if (this.keys[p] !== slot) continue;
       this.lastSlot = slot;
       this.lastPosition = p;
@@ -33,7 +42,7 @@ export class SlotTable {
 
   /** Starts `slot` with zero counters, after the others; returns its position. */
   append(slot: number): number {
-    const p = this.size++;
+    const p = this.end++;
     const at = p * this.fields;
     if (p < this.keys.length) this.keys[p] = slot;
     else this.keys.push(slot);
@@ -50,43 +59,50 @@ export class SlotTable {
   /** How many slots from the first are before `keepFrom` (up to the first that is not). */
   leadingBefore(keepFrom: number): number {
     let n = 0;
-    while (n < this.size && this.keys[n]! < keepFrom) n++;
+    while (this.start + n < this.end && this.keys[this.start + n]! < keepFrom) n++;
     return n;
   }
 
-  /** Forgets the first `n` slots. */
+  /** Forgets the first `n` slots (positions change when the arrays are compacted: find them again). */
   dropFirst(n: number): void {
     if (n === 0) return;
-    this.keys.copyWithin(0, n, this.size);
-    this.counts.copyWithin(0, n * this.fields, this.size * this.fields);
-    this.size -= n;
+    this.start += n;
     this.lastSlot = NaN;
+    if (this.start >= this.size) this.compact();
   }
 
-  /** Whether some slot held may be before `keepFrom` (false: none is). */
-  mayHoldBefore(keepFrom: number): boolean {
-    return this.oldestBound < keepFrom;
+  /** Moves the slots held to the front of the arrays. */
+  private compact(): void {
+    const { keys, counts, fields, start } = this;
+    for (let p = start; p < this.end; p++) {
+      keys[p - start] = keys[p]!;
+      for (let i = 0; i < fields; i++) counts[(p - start) * fields + i] = counts[p * fields + i]!;
+    }
+    this.end -= start;
+    this.start = 0;
   }
 
   /** Forgets every slot before `keepFrom`, wherever it is; `forgetting` is told each one's position first. */
   dropBefore(keepFrom: number, forgetting?: (position: number) => void): void {
-    if (!this.mayHoldBefore(keepFrom)) return;
+    if (this.oldestBound >= keepFrom) return;
+    const { keys, counts, fields } = this;
     let kept = 0;
     let oldest = Infinity;
-    for (let p = 0; p < this.size; p++) {
-      const slot = this.keys[p]!;
+    for (let p = this.start; p < this.end; p++) {
+      const slot = keys[p]!;
       if (slot < keepFrom) {
         forgetting?.(p);
         continue;
       }
       if (kept !== p) {
-        this.keys[kept] = slot;
-        this.counts.copyWithin(kept * this.fields, p * this.fields, (p + 1) * this.fields);
+        keys[kept] = slot;
+        for (let i = 0; i < fields; i++) counts[kept * fields + i] = counts[p * fields + i]!;
       }
       if (slot < oldest) oldest = slot;
       kept++;
     }
-    this.size = kept;
+    this.start = 0;
+    this.end = kept;
     this.oldestBound = oldest;
     this.lastSlot = NaN;
   }

@@ -89,9 +89,9 @@ export class SlotSeries {
     this.newest = slot;
     const old = table.leadingBefore(slot - this.keepSlots);
     if (old === 0) return position;
-    for (let p = 0; p < old; p++) this.unhold(p);
+    for (let p = table.start; p < table.start + old; p++) this.unhold(p);
     table.dropFirst(old);
-    return position - old;
+    return table.find(slot);
   }
 
   /** Takes the slot at `position` out of `held` (sign −1) or puts it in (+1). */
@@ -107,8 +107,8 @@ export class SlotSeries {
   sum(from: number, to: number): SlotCounts {
     const total = new Array<number>(SLOT_FIELDS).fill(0);
     const [first, last] = SlotTable.range(from, to, this.slotMs);
-    const { keys, counts, size } = this.table;
-    for (let p = 0; p < size; p++) {
+    const { keys, counts, start, end } = this.table;
+    for (let p = start; p < end; p++) {
       const slot = keys[p]!;
       if (slot < first || slot > last) continue;
       const at = p * SLOT_FIELDS;
@@ -120,11 +120,11 @@ export class SlotSeries {
   /** Calls, failed logins and bytes summed over the slots inside [from, to), into `into` (the engine asks them of every window first). */
   totals(from: number, to: number, into: [calls: number, authFailures: number, bytes: number]): void {
     const [first, last] = SlotTable.range(from, to, this.slotMs);
-    const { keys, counts, size } = this.table;
+    const { keys, counts, start, end } = this.table;
     let calls = 0;
     let authFailures = 0;
     let bytes = 0;
-    for (let p = 0; p < size; p++) {
+    for (let p = start; p < end; p++) {
       const slot = keys[p]!;
       if (slot < first || slot > last) continue;
       const at = p * SLOT_FIELDS;
@@ -141,18 +141,18 @@ export class SlotSeries {
   series(field: number, from: number, to: number): number[] {
     const [first, last] = SlotTable.range(from, to, this.slotMs);
     const out = new Array<number>(Math.max(0, last - first + 1)).fill(0);
-    const { keys, counts, size } = this.table;
-    for (let p = 0; p < size; p++) if (keys[p]! >= first && keys[p]! <= last) out[keys[p]! - first] = counts[p * SLOT_FIELDS + field]!;
+    const { keys, counts, start, end } = this.table;
+    for (let p = start; p < end; p++) if (keys[p]! >= first && keys[p]! <= last) out[keys[p]! - first] = counts[p * SLOT_FIELDS + field]!;
     return out;
   }
 
   /** The span [first slot with calls, end of the last one) inside [from, to); the window itself when it holds none. */
   activeSpan(from: number, to: number): { from: number; to: number } {
     const [first, last] = SlotTable.range(from, to, this.slotMs);
-    const { keys, counts, size } = this.table;
+    const { keys, counts, start, end } = this.table;
     let lo = Infinity;
     let hi = -Infinity;
-    for (let p = 0; p < size; p++) {
+    for (let p = start; p < end; p++) {
       const slot = keys[p]!;
       if (slot < first || slot > last || counts[p * SLOT_FIELDS + SLOT.calls]! <= 0) continue;
       if (slot < lo) lo = slot;
@@ -173,14 +173,14 @@ export class SlotSeries {
   toFlat(base = 0): number[] {
     const baseSlot = Math.floor(base / this.slotMs);
     const out = numbersRow.start();
-    const { keys, counts, size } = this.table;
-    for (let p = 0; p < size; p++) {
+    const { keys, counts, start, end } = this.table;
+    for (let p = start; p < end; p++) {
       const at = p * SLOT_FIELDS;
-      let end = SLOT_FIELDS;
-      while (end > 1 && counts[at + end - 1] === 0) end--;
+      let written = SLOT_FIELDS;
+      while (written > 1 && counts[at + written - 1] === 0) written--;
       out.push(keys[p]! - baseSlot);
-      out.push(end);
-      for (let i = 0; i < end; i++) out.push(counts[at + i]!);
+      out.push(written);
+      for (let i = 0; i < written; i++) out.push(counts[at + i]!);
     }
     return out.take();
   }

@@ -89,9 +89,9 @@ export class ObjectTrail {
   callsIn(from: number, to: number): number {
     const first = Math.floor(from / SLOT_MS);
     const last = Math.ceil(to / SLOT_MS) - 1;
-    const { keys, counts, size } = this.outcomes;
+    const { keys, counts, start, end } = this.outcomes;
     let n = 0;
-    for (let p = 0; p < size; p++) if (keys[p]! >= first && keys[p]! <= last) n += counts[p * 4]!;
+    for (let p = start; p < end; p++) if (keys[p]! >= first && keys[p]! <= last) n += counts[p * 4]!;
     return n;
   }
 
@@ -100,8 +100,8 @@ export class ObjectTrail {
     const total: OutcomeCounts = [0, 0, 0, 0];
     const first = Math.floor(from / SLOT_MS);
     const last = Math.ceil(to / SLOT_MS) - 1;
-    const { keys, counts, size } = this.outcomes;
-    for (let p = 0; p < size; p++) {
+    const { keys, counts, start, end } = this.outcomes;
+    for (let p = start; p < end; p++) {
       if (keys[p]! < first || keys[p]! > last) continue;
       for (let i = 0; i < 4; i++) total[i]! += counts[p * 4 + i]!;
     }
@@ -111,10 +111,10 @@ export class ObjectTrail {
   /** The span of [from, to) in which the subject called the route (slot-aligned). */
   activeSpan(from: number, to: number): { from: number; to: number } {
     const [first, last] = SlotTable.range(from, to, SLOT_MS);
-    const { keys, size } = this.outcomes;
+    const { keys, start, end } = this.outcomes;
     let lo = Infinity;
     let hi = -Infinity;
-    for (let p = 0; p < size; p++) {
+    for (let p = start; p < end; p++) {
       const slot = keys[p]!;
       if (slot < first || slot > last) continue;
       if (slot < lo) lo = slot;
@@ -159,8 +159,8 @@ export class ObjectTrail {
   toRow(base = 0): unknown[] {
     const baseSlot = Math.floor(base / SLOT_MS);
     const row = outcomesRow.start();
-    const { keys, counts, size } = this.outcomes;
-    for (let p = 0; p < size; p++) {
+    const { keys, counts, start, end } = this.outcomes;
+    for (let p = start; p < end; p++) {
       row.push(keys[p]! - baseSlot);
       for (let i = 0; i < 4; i++) row.push(counts[p * 4 + i]!);
     }
