@@ -40,9 +40,9 @@ describe('subject state', () => {
     expect(back.blocks.sum(now - HOUR, now)[SLOT.calls]).toBe(3);
     expect([...back.hours.keys()]).toEqual([Math.floor(now / HOUR)]);
     expect(back.hours.get(Math.floor(now / HOUR))).toMatchObject({ n: 5, bs: 1234, expiresAt: now + 3 * HOUR });
-    expect([...back.routes.seen.keys()]).toEqual(['i/users/{id}']);
-    expect([...back.loginPrincipals.seen.keys()]).toEqual(['victim "1"']);
-    expect([...back.ips.seen.keys()]).toEqual(['203.0.113.7']);
+    expect([...back.routes.keys()]).toEqual(['i/users/{id}']);
+    expect([...back.loginPrincipals.keys()]).toEqual(['victim "1"']);
+    expect([...back.ips.keys()]).toEqual(['203.0.113.7']);
     const trail = back.trails.get('i/users/{id}')!;
     expect(trail.ids.keysIn(now - MINUTE, now, 10)).toEqual(['41', '42']);
     expect(trail.outcomesIn(now - MINUTE, now)).toEqual([2, 1, 1, 0]);
@@ -99,7 +99,7 @@ describe('subject state', () => {
     expect(back.toCheckpoint(now)).toBe(touchedAs(back).toCheckpoint(now));
     expect(back.slots.sum(now - 5 * MINUTE, now)[SLOT.calls]).toBe(3);
     expect(back.blocks.sum(now - HOUR, now)[SLOT.bytes]).toBe(10);
-    expect([...back.routes.seen]).toEqual([['i/users/{id}', now - 1000]]);
+    expect([...back.routes.entries()]).toEqual([['i/users/{id}', now - 1000]]);
     expect(back.trails.get('i/users/{id}')!.ids.keysIn(now - MINUTE, now, 10)).toEqual(['41', '42']);
     expect(back.trails.get('i/users/{id}')!.outcomesIn(now - MINUTE, now)).toEqual([2, 1, 1, 0]);
   });

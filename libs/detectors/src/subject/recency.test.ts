@@ -29,20 +29,22 @@ const op = fc.oneof(
 );
 
 describe('RecencyMap', () => {
-  it('keeps the same keys, times and order as a plain LRU map, whatever the calls (late sightings, repeats, caps, prunes)', () => {
+  // Times a day apart and more (scale 2^26 ms) move the origin its offsets count from.
+  it.each([1, 2 ** 26])('keeps the same keys, times and order as a plain LRU map, whatever the calls (late sightings, repeats, caps, prunes; times %i ms apart)', (scale) => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 4 }), fc.array(op, { maxLength: 60 }), (cap, ops) => {
         const m = new RecencyMap(cap);
         const ref = new Reference(cap);
         for (const o of ops) {
           if ('touch' in o) {
-            m.touch(o.touch, o.t);
-            ref.touch(o.touch, o.t);
+            m.touch(o.touch, 1_800_000_000_000 + o.t * scale);
+            ref.touch(o.touch, 1_800_000_000_000 + o.t * scale);
           } else {
-            m.prune(o.prune);
-            ref.prune(o.prune);
+            m.prune(1_800_000_000_000 + o.prune * scale);
+            ref.prune(1_800_000_000_000 + o.prune * scale);
           }
-          expect([...m.seen]).toEqual([...ref.seen]);
+          expect(m.countIn(1_800_000_000_000 + 20 * scale, 1_800_000_000_000 + 70 * scale)).toBe([...ref.seen.values()].filter((t) => t >= 1_800_000_000_000 + 20 * scale && t < 1_800_000_000_000 + 70 * scale).length);
+          expect([...m.entries()]).toEqual([...ref.seen]);
         }
       }),
       { numRuns: 2000 },

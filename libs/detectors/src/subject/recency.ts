@@ -2,6 +2,9 @@ import { FlatRow } from './flat-row.js';
 
 const keysRow = new FlatRow<string | number>();
 
+/** Offsets stay small integers, well inside what a number holds unboxed (2^30 ms is 12 days). */
+const MAX_OFFSET = 2 ** 30;
+
 /**
  * Keys (object ids, routes, principals tried) with the event time each was
  * last seen, at most `cap` of them: the least recently seen is forgotten
@@ -9,7 +12,13 @@ const keysRow = new FlatRow<string | number>();
  * own LRU list: oldest first.
  */
 export class RecencyMap {
-  readonly seen = new Map<string, number>();
+  /**
+   * Each key's latest sighting as an offset from `origin`, oldest first. A small integer is stored in the map as it
+   * is; a time since 1970 would be a number boxed on the heap, allocated anew at every sighting and collected later.
+   */
+  private readonly offsets = new Map<string, number>();
+  /** The time offsets count from: the first sighting, moved when one falls too far from it. */
+  private origin = 0;
   /** The key set last (the end of the order): seen again, it needs no move. */
   private newest: string | undefined;
   /** The first key (the start of the order) and its time, when known: a prune that would keep it needs no iterator. */
@@ -20,19 +29,32 @@ export class RecencyMap {
 
   /** Notes `key` seen at `t` (a later sighting moves it to the end; an earlier one, a late event, keeps the later time). */
   touch(key: string, t: number): void {
-    const last = this.seen.get(key);
+    const last = this.offsets.get(key);
     if (last !== undefined) {
-      if (t <= last) return;
-      if (key !== this.newest) this.seen.delete(key);
-    } else if (this.seen.size >= this.cap) {
-      this.seen.delete(this.seen.keys().next().value!);
+      if (t <= this.origin + last) return;
+      if (key !== this.newest) this.offsets.delete(key);
+    } else if (this.offsets.size >= this.cap) {
+      this.offsets.delete(this.offsets.keys().next().value!);
       this.first = undefined;
     }
     // The first key moves to the end, or its time changes.
     if (key === this.first) this.first = undefined;
-    this.seen.set(key, t);
+    this.set(key, t);
     this.newest = key;
-    if (this.seen.size === 1) this.noteFirst(key, t);
+    if (this.offsets.size === 1) this.noteFirst(key, t);
+  }
+
+  /** Sets a key's time (at the end of the order when new). */
+  private set(key: string, t: number): void {
+    if (this.offsets.size === 0) this.origin = t;
+    else if (Math.abs(t - this.origin) > MAX_OFFSET) this.rebase(t);
+    this.offsets.set(key, t - this.origin);
+  }
+
+  /** Counts offsets from `origin` instead (setting a key that is held keeps its place in the order). */
+  private rebase(origin: number): void {
+    for (const [key, offset] of this.offsets) this.offsets.set(key, this.origin + offset - origin);
+    this.origin = origin;
   }
 
   private noteFirst(key: string, t: number): void {
@@ -40,18 +62,38 @@ export class RecencyMap {
     this.firstAt = t;
   }
 
+  /** When `key` was last seen, or undefined. */
+  get(key: string): number | undefined {
+    const offset = this.offsets.get(key);
+    return offset === undefined ? undefined : this.origin + offset;
+  }
+
+  /** Its keys, the least recently seen first. */
+  keys(): IterableIterator<string> {
+    return this.offsets.keys();
+  }
+
+  /** Its keys with the time each was last seen, the least recently seen first. */
+  *entries(): IterableIterator<[string, number]> {
+    for (const [key, offset] of this.offsets) yield [key, this.origin + offset];
+  }
+
   /** How many keys were last seen in [from, to). */
   countIn(from: number, to: number): number {
+    const lo = from - this.origin;
+    const hi = to - this.origin;
     let n = 0;
-    for (const t of this.seen.values()) if (t >= from && t < to) n++;
+    for (const offset of this.offsets.values()) if (offset >= lo && offset < hi) n++;
     return n;
   }
 
   /** The keys last seen in [from, to), in the order of their last sighting (at most `max`). */
   keysIn(from: number, to: number, max: number): string[] {
+    const lo = from - this.origin;
+    const hi = to - this.origin;
     const keys: string[] = [];
-    for (const [key, t] of this.seen) {
-      if (t < from || t >= to) continue;
+    for (const [key, offset] of this.offsets) {
+      if (offset < lo || offset >= hi) continue;
       keys.push(key);
       if (keys.length >= max) break;
     }
@@ -62,25 +104,26 @@ export class RecencyMap {
   prune(before: number): void {
     if (this.first !== undefined && this.firstAt >= before) return;
     this.first = undefined;
-    for (const [key, t] of this.seen) {
-      if (t >= before) {
-        this.noteFirst(key, t);
+    const lo = before - this.origin;
+    for (const [key, offset] of this.offsets) {
+      if (offset >= lo) {
+        this.noteFirst(key, this.origin + offset);
         return;
       }
-      this.seen.delete(key);
+      this.offsets.delete(key);
     }
   }
 
   get size(): number {
-    return this.seen.size;
+    return this.offsets.size;
   }
 
   /** Its keys for a checkpoint, flat: each key then its time as an offset from `base` (one flat array writes and reads fastest). */
   toFlat(base = 0): (string | number)[] {
     const out = keysRow.start();
-    for (const [key, t] of this.seen) {
+    for (const [key, offset] of this.offsets) {
       out.push(key);
-      out.push(t - base);
+      out.push(this.origin + offset - base);
     }
     return out.take();
   }
@@ -92,10 +135,10 @@ export class RecencyMap {
     for (let i = 0; i < list.length; ) {
       const head = list[i]!;
       if (Array.isArray(head)) {
-        m.seen.set(head[0], base + head[1]);
+        m.set(head[0], base + head[1]);
         i++;
       } else {
-        m.seen.set(head as string, base + (list[i + 1] as number));
+        m.set(head as string, base + (list[i + 1] as number));
         i += 2;
       }
     }

@@ -44,7 +44,7 @@ export function subjectWindow(actor: Actor, horizon: SubjectHorizon, hop: Hop, e
     userAgents: [...actor.sample.userAgents],
     sampleEventIds: [...actor.sample.eventIds],
     samplePaths: [...actor.sample.paths],
-    ips: [...state.ips.seen.keys()],
+    ips: [...state.ips.keys()],
   };
 }
 
@@ -99,6 +99,6 @@ export function subjectRouteWindow(actor: Actor, trail: ObjectTrail, route: Rout
     ownHours: trail.hoursBefore(Math.floor(start / HOUR)),
     peers: peers?.summary(`${route.api}\u0000${route.routeKey}`),
     sampleEventIds: [...eventIds],
-    ips: [...actor.state!.ips.seen.keys()],
+    ips: [...actor.state!.ips.keys()],
   };
 }
