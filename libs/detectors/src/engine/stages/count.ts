@@ -12,6 +12,7 @@ import { subjectRouteWindow, subjectWindow } from './subject-views.js';
 import { countEndpointEvent } from '../../inventory/count.js';
 import { SubjectPassOrder } from './subject-order.js';
 
+// Indexed loops over these, not for…of: an iterator per window judged was most of the judging's garbage.
 const SUBJECT_HORIZONS: readonly SubjectHorizon[] = ['short', 'long'];
 const TRAIL_HORIZONS: readonly TrailHorizon[] = ['fast', 'slow'];
 
@@ -167,7 +168,8 @@ const SUBJECT_STEP_MS = Math.min(...SUBJECT_HORIZONS.map((h) => SUBJECT_HOPS[h].
 function judgeSubjectBefore(c: Counting, actor: Actor, t: number): void {
   const state = actor.state!;
   if (state.lastSeen === undefined || t < stepEnd(state.lastSeen, SUBJECT_STEP_MS)) return;
-  for (const horizon of SUBJECT_HORIZONS) {
+  for (let h = 0; h < SUBJECT_HORIZONS.length; h++) {
+    const horizon = SUBJECT_HORIZONS[h]!;
     const hop = SUBJECT_HOPS[horizon];
     const end = endToJudge(hop, state.lastSeen, t, state.judgedUpTo.get(horizon));
     if (end === undefined) continue;
@@ -208,7 +210,8 @@ function countObject(c: Counting, e: EnrichedEvent, actor: Actor, route: RouteBa
 /** The trail's windows its previous calls ended, before a call at `t` is counted. */
 function judgeTrailBefore(c: Counting, actor: Actor, route: RouteBatch, touched: TouchedTrail, t: number): void {
   const trail = touched.trail;
-  for (const horizon of TRAIL_HORIZONS) {
+  for (let h = 0; h < TRAIL_HORIZONS.length; h++) {
+    const horizon = TRAIL_HORIZONS[h]!;
     const hop = c.trailHops[horizon];
     const end = endToJudge(hop, trail.lastAt, t, trail.judgedUpTo.get(horizon));
     if (end === undefined) continue;
@@ -228,7 +231,8 @@ function judgeLatest(c: Counting, actor: Actor): void {
   const state = actor.state!;
   if (state.lastSeen === undefined) return;
   let latest = actor.latest;
-  for (const horizon of SUBJECT_HORIZONS) {
+  for (let h = 0; h < SUBJECT_HORIZONS.length; h++) {
+    const horizon = SUBJECT_HORIZONS[h]!;
     const hop = SUBJECT_HOPS[horizon];
     const end = stepEnd(state.lastSeen, hop.stepMs);
     if ((state.judgedUpTo.get(horizon) ?? -Infinity) >= end || !subjectWorthJudging(gates, state, horizon, end - hop.windowMs, end)) continue;
@@ -237,7 +241,8 @@ function judgeLatest(c: Counting, actor: Actor): void {
   for (const { trail, route, eventIds } of actor.trails.values()) {
     const last = trail.lastAt;
     if (last === undefined) continue;
-    for (const horizon of TRAIL_HORIZONS) {
+    for (let h = 0; h < TRAIL_HORIZONS.length; h++) {
+    const horizon = TRAIL_HORIZONS[h]!;
       const hop = trailHopsOf[horizon];
       const end = stepEnd(last, hop.stepMs);
       if ((trail.judgedUpTo.get(horizon) ?? -Infinity) >= end || trail.callsIn(end - hop.windowMs, end) < gates.trailCalls[horizon]) continue;
