@@ -35,10 +35,10 @@ interface Counting {
 }
 
 /**
- * Stage 2, count: the per-event loop. Each event is counted into its route's
- * minute (shared counters, summed per batch), its acting subject's state
- * (5-minute window, hour, routes, object ids per route and enumeration
- * window) and, on a login route, its login window. An event a replay fence
+ * Stage 2, count. Each event is counted into its route's minute (shared
+ * counters, summed per batch), on a login route its login window, and its
+ * acting subject's state (slots, hour, routes, object ids per route), the
+ * subjects one after the other (subject-order.ts). An event a replay fence
  * says is held already is seen again (views, evidence) but not counted again.
  */
 export function count(parts: EngineParts, batch: BatchRecord): CountedBatch {
