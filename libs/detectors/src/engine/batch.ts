@@ -95,8 +95,6 @@ export interface Actor {
   trails: Map<string, TouchedTrail>;
   /** The positions (in `events`, by time) of its events in the batch. */
   events: number[];
-  /** Its latest windows, judged right after its last event of the batch (its state is not touched again in the batch). */
-  latest: { subjects: SubjectWindow[]; routes: { window: SubjectRouteWindow; route: RouteBatch }[] } | undefined;
 }
 
 /** A trail an actor's calls in the batch touched: its route, and the batch's event ids on it (evidence). */

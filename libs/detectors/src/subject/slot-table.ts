@@ -56,6 +56,30 @@ export class SlotTable {
     return p;
   }
 
+  /** Starts `slot` with the counters read back from a checkpoint (missing ones as 0). */
+  set(slot: number, counters: readonly number[]): number {
+    const p = this.append(slot);
+    for (let i = 0; i < Math.min(counters.length, this.fields); i++) this.counts[p * this.fields + i] = counters[i]!;
+    return p;
+  }
+
+  /**
+   * The span [first slot, end of the last one) inside [from, to) of the slots (of `slotMs`) held, those whose counter
+   * `activeField` is above 0 when one is named; [from, to) itself when there are none.
+   */
+  span(from: number, to: number, slotMs: number, activeField?: number): { from: number; to: number } {
+    const [first, last] = SlotTable.range(from, to, slotMs);
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (let p = this.start; p < this.end; p++) {
+      const slot = this.keys[p]!;
+      if (slot < first || slot > last || (activeField !== undefined && this.counts[p * this.fields + activeField]! <= 0)) continue;
+      if (slot < lo) lo = slot;
+      if (slot > hi) hi = slot;
+    }
+    return lo === Infinity ? { from, to } : { from: Math.max(from, lo * slotMs), to: Math.min(to, (hi + 1) * slotMs) };
+  }
+
   /** How many slots from the first are before `keepFrom` (up to the first that is not). */
   leadingBefore(keepFrom: number): number {
     let n = 0;

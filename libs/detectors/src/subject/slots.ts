@@ -148,17 +148,7 @@ export class SlotSeries {
 
   /** The span [first slot with calls, end of the last one) inside [from, to); the window itself when it holds none. */
   activeSpan(from: number, to: number): { from: number; to: number } {
-    const [first, last] = SlotTable.range(from, to, this.slotMs);
-    const { keys, counts, start, end } = this.table;
-    let lo = Infinity;
-    let hi = -Infinity;
-    for (let p = start; p < end; p++) {
-      const slot = keys[p]!;
-      if (slot < first || slot > last || counts[p * SLOT_FIELDS + SLOT.calls]! <= 0) continue;
-      if (slot < lo) lo = slot;
-      if (slot > hi) hi = slot;
-    }
-    return spanBetween(lo, hi, this.slotMs, from, to);
+    return this.table.span(from, to, this.slotMs, SLOT.calls);
   }
 
   /** Forgets slots that end at or before `before`. */
@@ -191,9 +181,7 @@ export class SlotSeries {
     const baseSlot = Math.floor(base / slotMs);
     const put = (offset: number, c: readonly number[]) => {
       const slot = baseSlot + offset;
-      const position = s.table.append(slot);
-      for (let i = 0; i < Math.min(c.length, SLOT_FIELDS); i++) s.table.counts[position * SLOT_FIELDS + i] = c[i]!;
-      s.hold(position, 1);
+      s.hold(s.table.set(slot, c), 1);
       s.newest = Math.max(s.newest, slot);
     };
     const list = flat ?? [];
@@ -210,23 +198,4 @@ export class SlotSeries {
     }
     return s;
   }
-}
-
-/** The span of the slots (of `slotMs`) that `active` accepts inside [from, to), slot-aligned; [from, to) when there are none. */
-export function spanOf(slots: Iterable<number>, active: (slot: number) => boolean, slotMs: number, from: number, to: number): { from: number; to: number } {
-  const first = Math.floor(from / slotMs);
-  const last = Math.ceil(to / slotMs) - 1;
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (const slot of slots) {
-    if (slot < first || slot > last || !active(slot)) continue;
-    if (slot < lo) lo = slot;
-    if (slot > hi) hi = slot;
-  }
-  return spanBetween(lo, hi, slotMs, from, to);
-}
-
-/** [from, to) narrowed to the slots lo…hi (of `slotMs`); [from, to) itself when there are none (lo = Infinity). */
-export function spanBetween(lo: number, hi: number, slotMs: number, from: number, to: number): { from: number; to: number } {
-  return lo === Infinity ? { from, to } : { from: Math.max(from, lo * slotMs), to: Math.min(to, (hi + 1) * slotMs) };
 }

@@ -3,7 +3,7 @@ import { HOUR } from '../units.js';
 import { RecencyMap } from './recency.js';
 import { FlatRow } from './flat-row.js';
 import { SlotTable } from './slot-table.js';
-import { SLOT_MS, spanBetween } from './slots.js';
+import { SLOT_MS } from './slots.js';
 
 /** Object ids remembered per subject and route: enough for any threshold, bounded however many a scraper reads (counts past it read "at least"). */
 export const TRAIL_IDS = 256;
@@ -30,6 +30,7 @@ export const QUIET_TRAIL_IDS_MS = TRAIL_OUTCOMES_MS;
  * that read an id the subject had read before (FAMILIAR_AFTER_MS or more earlier, within the trail's day).
  */
 export type OutcomeCounts = [n: number, ok: number, denied: number, familiar: number];
+const OUTCOME_FIELDS = 4;
 
 const outcomesRow = new FlatRow<number>();
 
@@ -44,7 +45,7 @@ const outcomesRow = new FlatRow<number>();
 export class ObjectTrail {
   ids = new RecencyMap(TRAIL_IDS);
   /** Calls by outcome per 10-second slot (OutcomeCounts, four counters apiece). */
-  readonly outcomes = new SlotTable(4);
+  readonly outcomes = new SlotTable(OUTCOME_FIELDS);
   /** Distinct ids addressed in each completed hour, by hour. */
   readonly hourly = new Map<number, number>();
   /** The hour of the latest event counted, and its time. */
@@ -76,7 +77,7 @@ export class ObjectTrail {
     const table = this.outcomes;
     let position = table.find(slot);
     if (position < 0) position = table.append(slot);
-    const at = position * 4;
+    const at = position * OUTCOME_FIELDS;
     const c = table.counts;
     c[at]!++;
     if (outcome.ok) c[at + 1]!++;
@@ -87,40 +88,28 @@ export class ObjectTrail {
 
   /** Calls in [from, to) (slot-aligned; nothing allocated). */
   callsIn(from: number, to: number): number {
-    const first = Math.floor(from / SLOT_MS);
-    const last = Math.ceil(to / SLOT_MS) - 1;
+    const [first, last] = SlotTable.range(from, to, SLOT_MS);
     const { keys, counts, start, end } = this.outcomes;
     let n = 0;
-    for (let p = start; p < end; p++) if (keys[p]! >= first && keys[p]! <= last) n += counts[p * 4]!;
+    for (let p = start; p < end; p++) if (keys[p]! >= first && keys[p]! <= last) n += counts[p * OUTCOME_FIELDS]!;
     return n;
   }
 
   /** Calls by outcome in [from, to) (slot-aligned). */
   outcomesIn(from: number, to: number): OutcomeCounts {
     const total: OutcomeCounts = [0, 0, 0, 0];
-    const first = Math.floor(from / SLOT_MS);
-    const last = Math.ceil(to / SLOT_MS) - 1;
+    const [first, last] = SlotTable.range(from, to, SLOT_MS);
     const { keys, counts, start, end } = this.outcomes;
     for (let p = start; p < end; p++) {
       if (keys[p]! < first || keys[p]! > last) continue;
-      for (let i = 0; i < 4; i++) total[i]! += counts[p * 4 + i]!;
+      for (let i = 0; i < OUTCOME_FIELDS; i++) total[i]! += counts[p * OUTCOME_FIELDS + i]!;
     }
     return total;
   }
 
   /** The span of [from, to) in which the subject called the route (slot-aligned). */
   activeSpan(from: number, to: number): { from: number; to: number } {
-    const [first, last] = SlotTable.range(from, to, SLOT_MS);
-    const { keys, start, end } = this.outcomes;
-    let lo = Infinity;
-    let hi = -Infinity;
-    for (let p = start; p < end; p++) {
-      const slot = keys[p]!;
-      if (slot < first || slot > last) continue;
-      if (slot < lo) lo = slot;
-      if (slot > hi) hi = slot;
-    }
-    return spanBetween(lo, hi, SLOT_MS, from, to);
+    return this.outcomes.span(from, to, SLOT_MS);
   }
 
   /** The distinct-id counts of the hours before `hour` that had any (its own history), oldest first. */
@@ -149,12 +138,6 @@ export class ObjectTrail {
     return distinct;
   }
 
-  /** Sets a slot's counts read back from a checkpoint (a row written before `familiar` was counted has three). */
-  private putOutcomes(slot: number, c: readonly number[]): void {
-    const at = this.outcomes.append(slot) * 4;
-    for (let i = 0; i < 4; i++) this.outcomes.counts[at + i] = c[i] ?? 0;
-  }
-
   /** The trail for a checkpoint, its times and slots as offsets from `base`; its ids and outcomes flat (quicker to write and read). */
   toRow(base = 0): unknown[] {
     const baseSlot = Math.floor(base / SLOT_MS);
@@ -162,7 +145,7 @@ export class ObjectTrail {
     const { keys, counts, start, end } = this.outcomes;
     for (let p = start; p < end; p++) {
       row.push(keys[p]! - baseSlot);
-      for (let i = 0; i < 4; i++) row.push(counts[p * 4 + i]!);
+      for (let i = 0; i < OUTCOME_FIELDS; i++) row.push(counts[p * OUTCOME_FIELDS + i]!);
     }
     const outcomes = row.take();
     return [this.ids.toFlat(base), outcomes, [...this.hourly], this.hour ?? null, [...this.judgedUpTo], this.lastAt ?? null, this.busy ? 1 : 0];
@@ -178,11 +161,11 @@ export class ObjectTrail {
     for (let i = 0; i < list.length; ) {
       const head = list[i]!;
       if (Array.isArray(head)) {
-        trail.putOutcomes(baseSlot + head[0], head[1]);
+        trail.outcomes.set(baseSlot + head[0], head[1]);
         i++;
       } else {
-        trail.putOutcomes(baseSlot + head, list.slice(i + 1, i + 5) as OutcomeCounts);
-        i += 5;
+        trail.outcomes.set(baseSlot + head, list.slice(i + 1, i + 1 + OUTCOME_FIELDS) as number[]);
+        i += 1 + OUTCOME_FIELDS;
       }
     }
     for (const [h, n] of hourly ?? []) trail.hourly.set(h, n);

@@ -2,7 +2,7 @@ import { countRouteEvent, emptyRouteCounts, largeSizeClass, measureEvent, type E
 import { directionCode, routeKeyOf, storageCaps, storageKeys, storageTtlMs } from '../../storage/keys.js';
 import { boundedId } from '../../subject/trail.js';
 import type { SubjectState } from '../../subject-state.js';
-import type { EnrichedEvent, SubjectHorizon, TrailHorizon } from '../../types.js';
+import type { EnrichedEvent, SubjectHorizon, SubjectRouteWindow, SubjectWindow, TrailHorizon } from '../../types.js';
 import { FIVE_MINUTES, HOUR, MINUTE } from '../../units.js';
 import type { Actor, BatchRecord, CountedBatch, LoginBatch, RouteBatch, TouchedTrail } from '../batch.js';
 import { endToJudge, stepEnd, SUBJECT_HOPS, trailHops, type Hop } from '../hops.js';
@@ -32,6 +32,9 @@ interface Counting {
   measures: EventMeasures;
   /** The subjects' pass (in subject order) puts back in time order what it produces; see subject-order.ts. */
   order: SubjectPassOrder;
+  /** Each subject's latest windows, judged after its last call: in the order of the batch's subjects, added last. */
+  latestSubjects: SubjectWindow[];
+  latestRoutes: { window: SubjectRouteWindow; route: RouteBatch }[];
 }
 
 /**
@@ -55,6 +58,8 @@ export function count(parts: EngineParts, batch: BatchRecord): CountedBatch {
     gates: windowGates(parts.config),
     measures: { latencyBin: 0, sizeBin: undefined, remainingPermyriad: undefined },
     order: new SubjectPassOrder(),
+    latestSubjects: [],
+    latestRoutes: [],
   };
   const events = batch.events;
   const routes = new Array<RouteBatch>(events.length);
@@ -230,39 +235,34 @@ function judgeLatest(c: Counting, actor: Actor): void {
   const { batch, gates, trailHops: trailHopsOf } = c;
   const state = actor.state!;
   if (state.lastSeen === undefined) return;
-  let latest = actor.latest;
   for (let h = 0; h < SUBJECT_HORIZONS.length; h++) {
     const horizon = SUBJECT_HORIZONS[h]!;
     const hop = SUBJECT_HOPS[horizon];
     const end = stepEnd(state.lastSeen, hop.stepMs);
     if ((state.judgedUpTo.get(horizon) ?? -Infinity) >= end || !subjectWorthJudging(gates, state, horizon, end - hop.windowMs, end)) continue;
-    (latest ??= actor.latest = { subjects: [], routes: [] }).subjects.push(subjectWindow(actor, horizon, hop, end, false, batch.now));
+    c.latestSubjects.push(subjectWindow(actor, horizon, hop, end, false, batch.now));
   }
   for (const { trail, route, eventIds } of actor.trails.values()) {
     const last = trail.lastAt;
     if (last === undefined) continue;
     for (let h = 0; h < TRAIL_HORIZONS.length; h++) {
-    const horizon = TRAIL_HORIZONS[h]!;
+      const horizon = TRAIL_HORIZONS[h]!;
       const hop = trailHopsOf[horizon];
       const end = stepEnd(last, hop.stepMs);
       if ((trail.judgedUpTo.get(horizon) ?? -Infinity) >= end || trail.callsIn(end - hop.windowMs, end) < gates.trailCalls[horizon]) continue;
       // Its route's peers are read at the batch's end, as every other subject's closed hours of the batch are known.
-      (latest ??= actor.latest = { subjects: [], routes: [] }).routes.push({ window: subjectRouteWindow(actor, trail, route, horizon, hop, end, false, undefined, eventIds), route });
+      c.latestRoutes.push({ window: subjectRouteWindow(actor, trail, route, horizon, hop, end, false, undefined, eventIds), route });
     }
   }
 }
 
-/** The latest windows judged after each subject's last call, in the order of the batch's subjects. */
+/** The latest windows judged after each subject's last call (the subjects' order: the batch's), after the others. */
 function gatherLatest(c: Counting): void {
   const { counted, parts } = c;
-  for (const actor of c.batch.distinct) {
-    const latest = actor.latest;
-    if (!latest) continue;
-    for (const w of latest.subjects) counted.subjects.push(w);
-    for (const { window, route } of latest.routes) {
-      window.peers = parts.peers.summary(`${route.api}\u0000${route.routeKey}`);
-      counted.subjectRoutes.push(window);
-    }
+  for (const w of c.latestSubjects) counted.subjects.push(w);
+  for (const { window, route } of c.latestRoutes) {
+    window.peers = parts.peers.summary(`${route.api}\u0000${route.routeKey}`);
+    counted.subjectRoutes.push(window);
   }
 }
 
