@@ -23,6 +23,7 @@
  * counting them twice.
  */
 import type { Severity } from '@vigil/contracts';
+import { JsonText } from './subject/json-text.js';
 import { RecencyMap } from './subject/recency.js';
 import { BLOCK_MS, SLOT_MS, SlotSeries } from './subject/slots.js';
 import { ObjectTrail, TRAIL_OUTCOMES_MS } from './subject/trail.js';
@@ -66,6 +67,9 @@ export interface OpenEpisode {
 
 /** At most this many partitions' offsets per subject (a subject's calls come from one partition, or from a few: an IP's logins). */
 export const MAX_FENCES = 64;
+
+/** Checkpoints are written one at a time into this one buffer. */
+const checkpointText = new JsonText();
 
 export class SubjectState {
   /** Event time of the subject's latest call. */
@@ -175,22 +179,57 @@ export class SubjectState {
   toCheckpoint(now: number): string {
     this.prune(now);
     const base = this.lastSeen ?? now;
-    return JSON.stringify({
-      v: 2,
-      l: this.lastSeen ?? null,
-      f: [...this.fences],
-      h: [...this.hours].map(([h, v]) => [h, v.expiresAt, v.n, v.bs]),
-      // Times and slots as offsets from the latest call: shorter numbers, quicker to write and read.
-      o: base,
-      s: this.slots.toFlat(base),
-      b: this.blocks.toFlat(base),
-      r: this.routes.toFlat(base),
-      p: this.loginPrincipals.toFlat(base),
-      i: this.ips.toFlat(base),
-      t: [...this.trails].map(([key, trail]) => [key, trail.toRow(base)]),
-      j: [...this.judgedUpTo],
-      e: [...this.episodes].map(([key, e]) => [key, e.start, e.lastEnd, e.magnitude, e.verdict ? verdictRow(e.verdict) : null, e.severity ?? null]),
+    const out = checkpointText.start();
+    out.raw('{"v":2,"l":');
+    out.numOrNull(this.lastSeen);
+    out.raw(',"f":');
+    out.entries(this.fences);
+    out.raw(',"h":[');
+    let first = true;
+    this.hours.forEach((v, h) => {
+      if (!first) out.char(44);
+      first = false;
+      out.char(91);
+      out.num(h);
+      out.char(44);
+      out.num(v.expiresAt);
+      out.char(44);
+      out.num(v.n);
+      out.char(44);
+      out.num(v.bs);
+      out.char(93);
     });
+    // Times and slots as offsets from the latest call: shorter numbers, quicker to write and read.
+    out.raw('],"o":');
+    out.num(base);
+    out.raw(',"s":');
+    this.slots.writeFlat(out, base);
+    out.raw(',"b":');
+    this.blocks.writeFlat(out, base);
+    out.raw(',"r":');
+    this.routes.writeFlat(out, base);
+    out.raw(',"p":');
+    this.loginPrincipals.writeFlat(out, base);
+    out.raw(',"i":');
+    this.ips.writeFlat(out, base);
+    out.raw(',"t":[');
+    first = true;
+    this.trails.forEach((trail, key) => {
+      if (!first) out.char(44);
+      first = false;
+      out.char(91);
+      out.str(key);
+      out.char(44);
+      trail.writeRow(out, base);
+      out.char(93);
+    });
+    out.raw('],"j":');
+    out.entries(this.judgedUpTo);
+    out.raw(',"e":');
+    if (this.episodes.size === 0) out.raw('[]');
+    else out.json([...this.episodes].map(([key, e]) => [key, e.start, e.lastEnd, e.magnitude, e.verdict ? verdictRow(e.verdict) : null, e.severity ?? null]));
+    out.char(125);
+    return out.text();
   }
 
   /** What it learned of its business-as-usual, as JSON text: it outlives the checkpoint (storage/keys.ts subjectMemory). */

@@ -1,6 +1,4 @@
-import { FlatRow } from './flat-row.js';
-
-const keysRow = new FlatRow<string | number>();
+import { writtenValue, type JsonText } from './json-text.js';
 
 /** Offsets stay small integers, well inside what a number holds unboxed (2^30 ms is 12 days). */
 const MAX_OFFSET = 2 ** 30;
@@ -118,14 +116,23 @@ export class RecencyMap {
     return this.offsets.size;
   }
 
-  /** Its keys for a checkpoint, flat: each key then its time as an offset from `base` (one flat array writes and reads fastest). */
+  /** Its keys for a checkpoint, flat: each key then its time as an offset from `base` (one flat list writes and reads fastest). */
+  writeFlat(out: JsonText, base = 0): void {
+    out.char(91);
+    let first = true;
+    this.offsets.forEach((offset, key) => {
+      if (!first) out.char(44);
+      first = false;
+      out.str(key);
+      out.char(44);
+      out.num(this.origin + offset - base);
+    });
+    out.char(93);
+  }
+
+  /** `writeFlat`'s list, as values. */
   toFlat(base = 0): (string | number)[] {
-    const out = keysRow.start();
-    for (const [key, offset] of this.offsets) {
-      out.push(key);
-      out.push(this.origin + offset - base);
-    }
-    return out.take();
+    return writtenValue((out) => this.writeFlat(out, base));
   }
 
   /** Reads back `toFlat`, or the rows of a checkpoint written before it ([key, time] per key). */

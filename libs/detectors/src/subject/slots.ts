@@ -7,7 +7,7 @@
  * 10-second slots for the minutes (sliding windows with a 10-second step),
  * 5-minute slots for the hour.
  */
-import { FlatRow } from './flat-row.js';
+import { JsonText, writtenValue } from './json-text.js';
 import { SlotTable } from './slot-table.js';
 
 export const SLOT_MS = 10_000;
@@ -17,9 +17,6 @@ export const SLOT = { calls: 0, bytes: 1, largestBytes: 2, gaps: 3, gapSumMs: 4,
 export const SLOT_FIELDS = 9;
 
 export type SlotCounts = number[];
-
-/** Numbers only, so that its rows stay arrays of numbers (JSON.stringify's fast path). */
-const numbersRow = new FlatRow<number>();
 
 export class SlotSeries {
   /** The slots held (subject/slot-table.ts): SLOT_FIELDS counters apiece. */
@@ -158,21 +155,31 @@ export class SlotSeries {
 
   /**
    * Its slots for a checkpoint, flat: per slot its offset from the slot of `base`, how many counters follow (its
-   * trailing zeros left out), then those counters. One array of numbers writes and reads faster than one per slot.
+   * trailing zeros left out), then those counters. One list of numbers writes and reads faster than one per slot.
    */
-  toFlat(base = 0): number[] {
+  writeFlat(out: JsonText, base = 0): void {
     const baseSlot = Math.floor(base / this.slotMs);
-    const out = numbersRow.start();
     const { keys, counts, start, end } = this.table;
+    out.char(91);
     for (let p = start; p < end; p++) {
       const at = p * SLOT_FIELDS;
       let written = SLOT_FIELDS;
       while (written > 1 && counts[at + written - 1] === 0) written--;
-      out.push(keys[p]! - baseSlot);
-      out.push(written);
-      for (let i = 0; i < written; i++) out.push(counts[at + i]!);
+      if (p > start) out.char(44);
+      out.num(keys[p]! - baseSlot);
+      out.char(44);
+      out.num(written);
+      for (let i = 0; i < written; i++) {
+        out.char(44);
+        out.num(counts[at + i]!);
+      }
     }
-    return out.take();
+    out.char(93);
+  }
+
+  /** `writeFlat`'s list, as numbers. */
+  toFlat(base = 0): number[] {
+    return writtenValue((out) => this.writeFlat(out, base));
   }
 
   /** Reads back `toFlat`, or the rows of a checkpoint written before it ([offset, counters] per slot). */

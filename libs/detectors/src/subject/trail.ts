@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { HOUR } from '../units.js';
 import { RecencyMap } from './recency.js';
-import { FlatRow } from './flat-row.js';
+import { writtenValue, type JsonText } from './json-text.js';
 import { SlotTable } from './slot-table.js';
 import { SLOT_MS } from './slots.js';
 
@@ -31,8 +31,6 @@ export const QUIET_TRAIL_IDS_MS = TRAIL_OUTCOMES_MS;
  */
 export type OutcomeCounts = [n: number, ok: number, denied: number, familiar: number];
 const OUTCOME_FIELDS = 4;
-
-const outcomesRow = new FlatRow<number>();
 
 /**
  * One subject's calls on one route template that carries object ids: which
@@ -139,16 +137,34 @@ export class ObjectTrail {
   }
 
   /** The trail for a checkpoint, its times and slots as offsets from `base`; its ids and outcomes flat (quicker to write and read). */
-  toRow(base = 0): unknown[] {
+  writeRow(out: JsonText, base = 0): void {
     const baseSlot = Math.floor(base / SLOT_MS);
-    const row = outcomesRow.start();
+    out.char(91);
+    this.ids.writeFlat(out, base);
+    out.raw(',[');
     const { keys, counts, start, end } = this.outcomes;
     for (let p = start; p < end; p++) {
-      row.push(keys[p]! - baseSlot);
-      for (let i = 0; i < OUTCOME_FIELDS; i++) row.push(counts[p * OUTCOME_FIELDS + i]!);
+      if (p > start) out.char(44);
+      out.num(keys[p]! - baseSlot);
+      for (let i = 0; i < OUTCOME_FIELDS; i++) {
+        out.char(44);
+        out.num(counts[p * OUTCOME_FIELDS + i]!);
+      }
     }
-    const outcomes = row.take();
-    return [this.ids.toFlat(base), outcomes, [...this.hourly], this.hour ?? null, [...this.judgedUpTo], this.lastAt ?? null, this.busy ? 1 : 0];
+    out.raw('],');
+    out.entries(this.hourly);
+    out.char(44);
+    out.numOrNull(this.hour);
+    out.char(44);
+    out.entries(this.judgedUpTo);
+    out.char(44);
+    out.numOrNull(this.lastAt);
+    out.raw(this.busy ? ',1]' : ',0]');
+  }
+
+  /** `writeRow`'s row, as values. */
+  toRow(base = 0): unknown[] {
+    return writtenValue((out) => this.writeRow(out, base));
   }
 
   /** Reads back `toRow` (or a row written before its ids and outcomes were flat). */

@@ -1,0 +1,59 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { JsonText } from './json-text.js';
+
+/** Writes a list of numbers and strings as a checkpoint writes its flat rows. */
+function written(out: JsonText, values: readonly (number | string)[]): string {
+  out.start();
+  out.char(91);
+  values.forEach((v, i) => {
+    if (i > 0) out.char(44);
+    if (typeof v === 'string') out.str(v);
+    else out.num(v);
+  });
+  out.char(93);
+  return out.text();
+}
+
+describe('JsonText', () => {
+  const out = new JsonText();
+
+  it('writes numbers and strings exactly as JSON.stringify does, whatever they hold', () => {
+    const value = fc.oneof(
+      fc.integer(),
+      fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }),
+      fc.double(),
+      fc.constantFrom(0, -0, 2 ** 31, -(2 ** 31), 2 ** 31 - 1, 1_795_420_944_789, Number.MAX_SAFE_INTEGER, NaN, Infinity, -Infinity, 0.1, 1e21, 5e-324),
+      fc.string({ unit: 'binary' }),
+      fc.string(),
+      fc.constantFrom('"', '\\', '\n', '\u0000', '\u007f', 'é', '\ud800', 'a\udc00b', '😀', '</script>'),
+    );
+    fc.assert(
+      fc.property(fc.array(value, { maxLength: 40 }), (values) => {
+        expect(written(out, values)).toBe(JSON.stringify(values));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('grows past its first buffer and starts afresh with each text', () => {
+    const long = Array.from({ length: 5000 }, (_, i) => (i % 2 === 0 ? i * 7919 : `id-${i}-ü`));
+    expect(written(out, long)).toBe(JSON.stringify(long));
+    expect(written(out, [1, 'a'])).toBe('[1,"a"]');
+  });
+
+  it('writes map entries as [key, number] rows, and anything else by JSON.stringify', () => {
+    out.start();
+    out.entries(
+      new Map<string | number, number>([
+        ['fast', 1_795_420_920_000],
+        [498_728, 3],
+      ]),
+    );
+    out.char(44);
+    out.json({ a: ['é', null] });
+    out.char(44);
+    out.numOrNull(undefined);
+    expect(out.text()).toBe('[["fast",1795420920000],[498728,3]],{"a":["é",null]},null');
+  });
+});
