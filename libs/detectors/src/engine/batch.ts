@@ -89,19 +89,18 @@ export interface Actor {
   state: SubjectState | undefined;
   /** The offset its state has counted the batch's partition up to, when that reaches into the batch: its events up to it are not counted again. */
   fence: number | undefined;
-  /** What its windows show as evidence: distinct user agents and paths (in order of first appearance, up to 5 and 10) and event ids of the batch. */
-  sample: { userAgents: string[]; eventIds: string[]; paths: string[] };
-  /** The routes with object ids it called in the batch, with their trails (judged once more at the batch's end). */
-  trails: Map<string, TouchedTrail>;
   /** The positions (in `events`, by time) of its events in the batch. */
   events: number[];
+  /** How many of `events` the count stage has counted so far: its windows' evidence is drawn from those (stages/actor-sample.ts). */
+  counted: number;
+  /** The routes with object ids it called in the batch, with their trails (judged once more at the batch's end): a few, listed once the first is called. */
+  trails: TouchedTrail[] | undefined;
 }
 
-/** A trail an actor's calls in the batch touched: its route, and the batch's event ids on it (evidence). */
+/** A trail an actor's calls in the batch touched, and its route. */
 export interface TouchedTrail {
   trail: ObjectTrail;
   route: RouteBatch;
-  eventIds: string[];
 }
 
 /** One batch (or one slice of a batch) on its way through the stages. */

@@ -57,7 +57,7 @@ export class Identities {
       }
       if (identity.listedIn !== batch) {
         identity.listedIn = batch;
-        identity.actor = { identity, state: undefined, fence: undefined, sample: { userAgents: [], eventIds: [], paths: [] }, trails: new Map(), events: [] };
+        identity.actor = { identity, state: undefined, fence: undefined, events: [], counted: 0, trails: undefined };
         distinct.push(identity.actor);
         listed.push(identity);
       }

@@ -1,6 +1,6 @@
 import { countRouteEvent, emptyRouteCounts, largeSizeClass, measureEvent, type EventMeasures } from '../../storage/route-counters.js';
 import { directionCode, routeKeyOf, storageCaps, storageKeys, storageTtlMs } from '../../storage/keys.js';
-import { boundedId } from '../../subject/trail.js';
+import { boundedId, type ObjectTrail } from '../../subject/trail.js';
 import type { SubjectState } from '../../subject-state.js';
 import type { EnrichedEvent, SubjectHorizon, SubjectRouteWindow, SubjectWindow, TrailHorizon } from '../../types.js';
 import { FIVE_MINUTES, HOUR, MINUTE } from '../../units.js';
@@ -11,6 +11,7 @@ import type { EngineParts } from '../parts.js';
 import { subjectRouteWindow, subjectWindow } from './subject-views.js';
 import { countEndpointEvent } from '../../inventory/count.js';
 import { SubjectPassOrder } from './subject-order.js';
+import { actorSample, routeEventIds } from './actor-sample.js';
 
 // Indexed loops over these, not for…of: an iterator per window judged was most of the judging's garbage.
 const SUBJECT_HORIZONS: readonly SubjectHorizon[] = ['short', 'long'];
@@ -35,6 +36,8 @@ interface Counting {
   /** Each subject's latest windows, judged after its last call: in the order of the batch's subjects, added last. */
   latestSubjects: SubjectWindow[];
   latestRoutes: { window: SubjectRouteWindow; route: RouteBatch }[];
+  /** Each event's route (by position in the batch's events). */
+  routes: RouteBatch[];
 }
 
 /**
@@ -60,9 +63,10 @@ export function count(parts: EngineParts, batch: BatchRecord): CountedBatch {
     order: new SubjectPassOrder(),
     latestSubjects: [],
     latestRoutes: [],
+    routes: new Array<RouteBatch>(batch.events.length),
   };
   const events = batch.events;
-  const routes = new Array<RouteBatch>(events.length);
+  const routes = c.routes;
   for (let i = 0; i < events.length; i++) {
     const e = events[i]!;
     const route = (routes[i] = countRoute(c, e));
@@ -71,10 +75,14 @@ export function count(parts: EngineParts, batch: BatchRecord): CountedBatch {
   // Subject by subject, each one's calls in time order: its state is read from memory once for all its calls of
   // the batch, not once per call (with thousands of subjects, most of the cost of counting them).
   for (const actor of batch.distinct) {
-    for (const i of actor.events) {
+    const mine = actor.events;
+    for (let k = 0; k < mine.length; k++) {
+      const i = mine[k]!;
       c.order.at = i;
+      actor.counted = k;
       countActor(c, events[i]!, actor, routes[i]!);
     }
+    actor.counted = mine.length;
     judgeLatest(c, actor);
   }
   c.order.settle(counted, parts.peers);
@@ -159,10 +167,6 @@ function countActor(c: Counting, e: EnrichedEvent, actor: Actor, route: RouteBat
   state.routes.touch(boundedId(route.routeKey), t);
   if (e.clientIp) state.ips.touch(e.clientIp.slice(0, 64), t);
   if (e.login && actor.identity.subject.kind === 'ip' && e.principal) state.loginPrincipals.touch(boundedId(e.principal), t);
-  const sample = actor.sample;
-  if (e.userAgent && sample.userAgents.length < 5) addDistinct(sample.userAgents, e.userAgent.slice(0, 200));
-  if (sample.eventIds.length < 20) sample.eventIds.push(e.id);
-  if (sample.paths.length < 10) addDistinct(sample.paths, e.path.slice(0, 200));
   if (e.objectId !== undefined) countObject(c, e, actor, route, counts);
 }
 
@@ -179,7 +183,7 @@ function judgeSubjectBefore(c: Counting, actor: Actor, t: number): void {
     const end = endToJudge(hop, state.lastSeen, t, state.judgedUpTo.get(horizon));
     if (end === undefined) continue;
     state.judgedUpTo.set(horizon, end);
-    if (subjectWorthJudging(c.gates, state, horizon, end - hop.windowMs, end)) c.order.subject(c.counted, subjectWindow(actor, horizon, hop, end, true, c.batch.now));
+    if (subjectWorthJudging(c.gates, state, horizon, end - hop.windowMs, end)) c.order.subject(c.counted, subjectWindow(actor, horizon, hop, end, true, c.batch.now, actorSample(c.batch.events, actor)));
   }
 }
 
@@ -201,15 +205,22 @@ function passes(gates: WindowGates, horizon: SubjectHorizon, totals: readonly [n
 /** Object ids per subject and route template (BOLA): the trail's windows its previous calls ended are judged first. */
 function countObject(c: Counting, e: EnrichedEvent, actor: Actor, route: RouteBatch, counts: boolean): void {
   const trail = actor.state!.trail(route.routeKey);
-  let touched = actor.trails.get(route.routeKey);
-  if (!touched) actor.trails.set(route.routeKey, (touched = { trail, route, eventIds: [] }));
+  const touched = touchedTrail(actor, trail, route);
   const t = e.timestamp;
   const last = trail.lastAt;
   // A call inside its previous call's shortest step (the fast one) ends no window.
   if (last !== undefined && t >= stepEnd(last, c.trailHops.fast.stepMs)) judgeTrailBefore(c, actor, route, touched, t);
   const closedHour = trail.add(e.objectId!, t, { ok: e.status >= 200 && e.status < 300, denied: e.status === 401 || e.status === 403 || e.status === 404 }, counts, c.gates.trailCalls.fast);
   if (closedHour !== undefined && closedHour > 0) c.order.peerRecord(`${e.api}\u0000${route.routeKey}`, closedHour);
-  if (touched.eventIds.length < 20) touched.eventIds.push(e.id);
+}
+
+/** The actor's entry for the trail on `route`, listed at its first call there in the batch. */
+function touchedTrail(actor: Actor, trail: ObjectTrail, route: RouteBatch): TouchedTrail {
+  const touched = (actor.trails ??= []);
+  for (let k = 0; k < touched.length; k++) if (touched[k]!.route === route) return touched[k]!;
+  const entry = { trail, route };
+  touched.push(entry);
+  return entry;
 }
 
 /** The trail's windows its previous calls ended, before a call at `t` is counted. */
@@ -222,7 +233,7 @@ function judgeTrailBefore(c: Counting, actor: Actor, route: RouteBatch, touched:
     if (end === undefined) continue;
     trail.judgedUpTo.set(horizon, end);
     if (trail.callsIn(end - hop.windowMs, end) < c.gates.trailCalls[horizon]) continue;
-    const window = subjectRouteWindow(actor, trail, route, horizon, hop, end, true, undefined, touched.eventIds);
+    const window = subjectRouteWindow(actor, trail, route, horizon, hop, end, true, undefined, routeEventIds(c.batch.events, c.routes, actor, route));
     c.order.subjectRoute(c.counted, window, `${route.api}\u0000${route.routeKey}`);
   }
 }
@@ -240,9 +251,9 @@ function judgeLatest(c: Counting, actor: Actor): void {
     const hop = SUBJECT_HOPS[horizon];
     const end = stepEnd(state.lastSeen, hop.stepMs);
     if ((state.judgedUpTo.get(horizon) ?? -Infinity) >= end || !subjectWorthJudging(gates, state, horizon, end - hop.windowMs, end)) continue;
-    c.latestSubjects.push(subjectWindow(actor, horizon, hop, end, false, batch.now));
+    c.latestSubjects.push(subjectWindow(actor, horizon, hop, end, false, batch.now, actorSample(batch.events, actor)));
   }
-  for (const { trail, route, eventIds } of actor.trails.values()) {
+  for (const { trail, route } of actor.trails ?? []) {
     const last = trail.lastAt;
     if (last === undefined) continue;
     for (let h = 0; h < TRAIL_HORIZONS.length; h++) {
@@ -251,7 +262,7 @@ function judgeLatest(c: Counting, actor: Actor): void {
       const end = stepEnd(last, hop.stepMs);
       if ((trail.judgedUpTo.get(horizon) ?? -Infinity) >= end || trail.callsIn(end - hop.windowMs, end) < gates.trailCalls[horizon]) continue;
       // Its route's peers are read at the batch's end, as every other subject's closed hours of the batch are known.
-      c.latestRoutes.push({ window: subjectRouteWindow(actor, trail, route, horizon, hop, end, false, undefined, eventIds), route });
+      c.latestRoutes.push({ window: subjectRouteWindow(actor, trail, route, horizon, hop, end, false, undefined, routeEventIds(batch.events, c.routes, actor, route)), route });
     }
   }
 }
@@ -291,6 +302,3 @@ function countLogin(c: Counting, e: EnrichedEvent, route: RouteBatch): void {
   }
 }
 
-function addDistinct(list: string[], value: string): void {
-  if (!list.includes(value)) list.push(value);
-}

@@ -39,7 +39,8 @@ export class SharedEpisodes {
  * usual in its evidence; the subject learns it, slowly.
  */
 export function settleEpisodes(drafts: readonly FindingDraft[], batch: BatchRecord, shared: SharedEpisodes, verdictOf: VerdictLookup | undefined): SettledDrafts {
-  const states = actorStates(batch);
+  // Most batches settle no episode (no draft has one): their actors' states need no index then.
+  const states = drafts.some((d) => d.episode) ? actorStates(batch) : new Map<string, SubjectState>();
   const changed = new Map<string, SubjectState>();
   // The most severe first: what a subject's other findings of the moment are judged alongside.
   const order = drafts.map((_, i) => i).sort((a, b) => severityRank(drafts[b]!.severity) - severityRank(drafts[a]!.severity) || a - b);

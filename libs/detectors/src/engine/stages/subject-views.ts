@@ -6,13 +6,14 @@ import { HOUR, MINUTE } from '../../units.js';
 import type { Actor, RouteBatch } from '../batch.js';
 import type { Hop } from '../hops.js';
 import type { RoutePeers } from '../peers.js';
+import type { ActorSample } from './actor-sample.js';
 
 /**
  * The subjects' part of the views stage, built while counting (engine/hops.ts
  * says when): a subject's window and its window on one route, as its state
  * holds them at the window's end.
  */
-export function subjectWindow(actor: Actor, horizon: SubjectHorizon, hop: Hop, end: number, final: boolean, now: number): SubjectWindow {
+export function subjectWindow(actor: Actor, horizon: SubjectHorizon, hop: Hop, end: number, final: boolean, now: number, sample: ActorSample): SubjectWindow {
   const state = actor.state!;
   const start = end - hop.windowMs;
   const w: SlotCounts = horizon === 'short' ? state.slots.sum(start, end) : state.blocks.sum(start, end);
@@ -41,9 +42,9 @@ export function subjectWindow(actor: Actor, horizon: SubjectHorizon, hop: Hop, e
     bytesSum: w[SLOT.bytes]!,
     largestBytes: w[SLOT.largestBytes] ?? 0,
     baselineBytesPer5m: base?.bytesPer5m,
-    userAgents: [...actor.sample.userAgents],
-    sampleEventIds: [...actor.sample.eventIds],
-    samplePaths: [...actor.sample.paths],
+    userAgents: sample.userAgents,
+    sampleEventIds: sample.eventIds,
+    samplePaths: sample.paths,
     ips: [...state.ips.keys()],
   };
 }
@@ -98,7 +99,7 @@ export function subjectRouteWindow(actor: Actor, trail: ObjectTrail, route: Rout
     ids: trail.ids.keysIn(start, end, 200),
     ownHours: trail.hoursBefore(Math.floor(start / HOUR)),
     peers: peers?.summary(`${route.api}\u0000${route.routeKey}`),
-    sampleEventIds: [...eventIds],
+    sampleEventIds: eventIds,
     ips: [...actor.state!.ips.keys()],
   };
 }
