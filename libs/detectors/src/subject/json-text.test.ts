@@ -22,6 +22,7 @@ describe('JsonText', () => {
     const value = fc.oneof(
       fc.integer(),
       fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }),
+      fc.maxSafeInteger(),
       fc.double(),
       fc.constantFrom(0, -0, 2 ** 31, -(2 ** 31), 2 ** 31 - 1, 1_795_420_944_789, Number.MAX_SAFE_INTEGER, NaN, Infinity, -Infinity, 0.1, 1e21, 5e-324),
       fc.string({ unit: 'binary' }),
@@ -40,6 +41,17 @@ describe('JsonText', () => {
     const long = Array.from({ length: 5000 }, (_, i) => (i % 2 === 0 ? i * 7919 : `id-${i}-ü`));
     expect(written(out, long)).toBe(JSON.stringify(long));
     expect(written(out, [1, 'a'])).toBe('[1,"a"]');
+  });
+
+  it('writes a map flat, each key then its number shifted, as JSON.stringify writes the same list', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.string({ unit: 'binary' }), fc.integer({ min: -(2 ** 30), max: 2 ** 30 })), { maxLength: 20 }), fc.maxSafeInteger(), (pairs, shift) => {
+        const map = new Map(pairs);
+        out.start();
+        out.flatKeys(map, shift);
+        expect(out.text()).toBe(JSON.stringify([...map].flatMap(([k, v]) => [k, v + shift])));
+      }),
+    );
   });
 
   it('writes map entries as [key, number] rows, and anything else by JSON.stringify', () => {

@@ -30,27 +30,58 @@ export class JsonText {
 
   /** One ASCII character by its code (`[`, `,`…). */
   char(code: number): void {
-    this.room(1);
+    if (this.n >= this.buf.length) this.room(1);
     this.buf[this.n++] = code;
   }
 
-  /** A number as JSON writes it (null when it is not finite). */
+  /** A number as JSON writes it (null when it is not finite): most are small integers, written digit by digit. */
   num(x: number): void {
-    if ((x | 0) !== x) return this.raw(Number.isFinite(x) ? String(x) : 'null');
-    this.room(11);
+    if ((x | 0) !== x) return this.wide(x);
+    if (this.n + 11 > this.buf.length) this.room(11);
     const b = this.buf;
+    let n = this.n;
     if (x < 0) {
-      b[this.n++] = 45;
+      b[n++] = 45;
       x = -x;
     }
-    let digits = 1;
-    for (let p = 10; p <= x && digits < 10; p *= 10) digits++;
-    let at = this.n + digits;
+    if (x < 10) {
+      b[n] = 48 + x;
+      this.n = n + 1;
+      return;
+    }
+    let digits = 2;
+    for (let p = 100; p <= x && digits < 10; p *= 10) digits++;
+    let at = n + digits;
     this.n = at;
     do {
       b[--at] = 48 + (x % 10);
       x = (x / 10) | 0;
     } while (x > 0);
+  }
+
+  /** A number past 32 bits: a safe integer (a time since 1970) digit by digit, anything else as String writes it. */
+  private wide(x: number): void {
+    if (!Number.isSafeInteger(x)) return this.raw(Number.isFinite(x) ? String(x) : 'null');
+    this.room(17);
+    const b = this.buf;
+    if (x < 0) {
+      b[this.n++] = 45;
+      x = -x;
+    }
+    let digits = 10;
+    for (let p = 1e10; p <= x; p *= 10) digits++;
+    let at = this.n + digits;
+    this.n = at;
+    do {
+      b[--at] = 48 + (x % 10);
+      x = Math.floor(x / 10);
+    } while (x > 0);
+  }
+
+  /** A comma, then a number: the next item of a list of numbers. */
+  commaNum(x: number): void {
+    this.char(44);
+    this.num(x);
   }
 
   /** A number, or null when there is none. */
@@ -85,18 +116,38 @@ export class JsonText {
   /** `[key,number]` per entry of a map, in a list. */
   entries(map: ReadonlyMap<string | number, number>): void {
     this.char(91);
-    let first = true;
-    map.forEach((v, k) => {
-      if (!first) this.char(44);
-      first = false;
-      this.char(91);
-      if (typeof k === 'string') this.str(k);
-      else this.num(k);
-      this.char(44);
-      this.num(v);
-      this.char(93);
-    });
+    this.listed = 0;
+    // A method and `this` rather than a closure: nothing allocated per map.
+    map.forEach(this.entry, this);
     this.char(93);
+  }
+
+  /** Each key then its number plus `shift`, in one flat list. */
+  flatKeys(map: ReadonlyMap<string, number>, shift: number): void {
+    this.char(91);
+    this.listed = 0;
+    this.shift = shift;
+    map.forEach(this.flatKey, this);
+    this.char(93);
+  }
+
+  /** Entries written in the list being written by `entries` or `flatKeys` (their callbacks write no list of their own). */
+  private listed = 0;
+  private shift = 0;
+
+  private entry(this: JsonText, value: number, key: string | number): void {
+    if (this.listed++ > 0) this.char(44);
+    this.char(91);
+    if (typeof key === 'string') this.str(key);
+    else this.num(key);
+    this.commaNum(value);
+    this.char(93);
+  }
+
+  private flatKey(this: JsonText, value: number, key: string): void {
+    if (this.listed++ > 0) this.char(44);
+    this.str(key);
+    this.commaNum(value + this.shift);
   }
 
   private room(bytes: number): void {

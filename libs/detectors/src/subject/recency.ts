@@ -118,16 +118,7 @@ export class RecencyMap {
 
   /** Its keys for a checkpoint, flat: each key then its time as an offset from `base` (one flat list writes and reads fastest). */
   writeFlat(out: JsonText, base = 0): void {
-    out.char(91);
-    let first = true;
-    this.offsets.forEach((offset, key) => {
-      if (!first) out.char(44);
-      first = false;
-      out.str(key);
-      out.char(44);
-      out.num(this.origin + offset - base);
-    });
-    out.char(93);
+    out.flatKeys(this.offsets, this.origin - base);
   }
 
   /** `writeFlat`'s list, as values. */

@@ -167,12 +167,8 @@ export class SlotSeries {
       while (written > 1 && counts[at + written - 1] === 0) written--;
       if (p > start) out.char(44);
       out.num(keys[p]! - baseSlot);
-      out.char(44);
-      out.num(written);
-      for (let i = 0; i < written; i++) {
-        out.char(44);
-        out.num(counts[at + i]!);
-      }
+      out.commaNum(written);
+      for (let i = 0; i < written; i++) out.commaNum(counts[at + i]!);
     }
     out.char(93);
   }

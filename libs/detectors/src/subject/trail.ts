@@ -146,10 +146,7 @@ export class ObjectTrail {
     for (let p = start; p < end; p++) {
       if (p > start) out.char(44);
       out.num(keys[p]! - baseSlot);
-      for (let i = 0; i < OUTCOME_FIELDS; i++) {
-        out.char(44);
-        out.num(counts[p * OUTCOME_FIELDS + i]!);
-      }
+      for (let i = 0; i < OUTCOME_FIELDS; i++) out.commaNum(counts[p * OUTCOME_FIELDS + i]!);
     }
     out.raw('],');
     out.entries(this.hourly);
