@@ -115,13 +115,13 @@ describe('subject state', () => {
     // The short windows reach 6 minutes back: 36 slots of 10 s and the one being filled.
     expect(s.slots.size).toBe(37);
     // What it holds bounds any window's calls (the engine's first, cheap gate): forgotten slots are taken off it.
-    expect(s.slots.held[0]).toBe(37);
+    expect(s.slots.heldCalls).toBe(37);
     expect(s.slots.sum(now - 5 * MINUTE, now)[SLOT.calls]).toBe(30);
     // A late call starts an older slot: it is kept, and counted in the windows it falls in.
     s.slots.addTo(now - 7 * MINUTE, SLOT.calls, 1);
     expect(s.slots.sum(now - 8 * MINUTE, now)[SLOT.calls]).toBe(38);
     // Read back from a checkpoint (which keeps the last 6 minutes), it holds and bounds the same.
-    expect(SubjectState.fromCheckpoint(s.toCheckpoint(now)).slots.held[0]).toBe(36);
+    expect(SubjectState.fromCheckpoint(s.toCheckpoint(now)).slots.heldCalls).toBe(36);
   });
 
   it('writes what changed', () => {

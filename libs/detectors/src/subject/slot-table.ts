@@ -1,19 +1,21 @@
 /**
- * Counters per time slot, a fixed number of them per slot, in two flat
- * arrays of numbers: the slot numbers in the order they were started (a
- * Map's key order: mostly time order, a late event's slot at the end) and
- * their counters at the same positions. A subject's slots lie together in
- * memory: summing a window reads two arrays instead of following a pointer
- * per slot, which with thousands of subjects was most of a sum's cost.
+ * Counters per time slot, a fixed number of them per slot, in one flat
+ * array of numbers: per position, the slot number then its counters. Slots
+ * are in the order they were started (a Map's key order: mostly time order,
+ * a late event's slot at the end). A subject's slots lie together in memory:
+ * counting a call or summing a window reads one array, where a pointer per
+ * slot (and then a separate array of slot numbers) was most of the cost with
+ * thousands of subjects, each a cache miss.
  *
  * The slots held are at positions `start` to `end` − 1. Forgetting the
- * oldest moves `start` on; the arrays are compacted only once as many
+ * oldest moves `start` on; the array is compacted only once as many
  * positions are free before `start` as are held (a move per slot forgotten,
  * on average), and positions past `end` are room reused as slots start.
  */
 export class SlotTable {
-  readonly keys: number[] = [];
-  readonly counts: number[] = [];
+  /** Per position (`stride` numbers apiece): the slot number, then its counters. */
+  readonly cells: number[] = [];
+  readonly stride: number;
   start = 0;
   end = 0;
   /** No slot held is older than this (a lower bound): dropping the slots before it has nothing to do. */
@@ -22,17 +24,30 @@ export class SlotTable {
   private lastSlot = NaN;
   private lastPosition = -1;
 
-  constructor(readonly fields: number) {}
+  constructor(readonly fields: number) {
+    this.stride = fields + 1;
+  }
 
   get size(): number {
     return this.end - this.start;
   }
 
+  /** The slot number at a position. */
+  slotAt(position: number): number {
+    return this.cells[position * this.stride]!;
+  }
+
+  /** Where the counters of the slot at `position` begin in `cells`. */
+  countersAt(position: number): number {
+    return position * this.stride + 1;
+  }
+
   /** The position of `slot`, or −1 when it is not held. */
   find(slot: number): number {
     if (slot === this.lastSlot) return this.lastPosition;
+    const { cells, stride } = this;
     for (let p = this.end - 1; p >= this.start; p--) {
-      if (this.keys[p] !== slot) continue;
+      if (cells[p * stride] !== slot) continue;
       this.lastSlot = slot;
       this.lastPosition = p;
       return p;
@@ -43,12 +58,14 @@ export class SlotTable {
   /** Starts `slot` with zero counters, after the others; returns its position. */
   append(slot: number): number {
     const p = this.end++;
-    const at = p * this.fields;
-    if (p < this.keys.length) this.keys[p] = slot;
-    else this.keys.push(slot);
-    for (let i = 0; i < this.fields; i++) {
-      if (at + i < this.counts.length) this.counts[at + i] = 0;
-      else this.counts.push(0);
+    const { cells, stride } = this;
+    const at = p * stride;
+    if (at < cells.length) {
+      cells[at] = slot;
+      for (let i = 1; i < stride; i++) cells[at + i] = 0;
+    } else {
+      cells.push(slot);
+      for (let i = 1; i < stride; i++) cells.push(0);
     }
     if (slot < this.oldestBound) this.oldestBound = slot;
     this.lastSlot = slot;
@@ -59,7 +76,8 @@ export class SlotTable {
   /** Starts `slot` with the counters read back from a checkpoint (missing ones as 0). */
   set(slot: number, counters: readonly number[]): number {
     const p = this.append(slot);
-    for (let i = 0; i < Math.min(counters.length, this.fields); i++) this.counts[p * this.fields + i] = counters[i]!;
+    const at = this.countersAt(p);
+    for (let i = 0; i < Math.min(counters.length, this.fields); i++) this.cells[at + i] = counters[i]!;
     return p;
   }
 
@@ -71,9 +89,10 @@ export class SlotTable {
     const [first, last] = SlotTable.range(from, to, slotMs);
     let lo = Infinity;
     let hi = -Infinity;
+    const { cells, stride } = this;
     for (let p = this.start; p < this.end; p++) {
-      const slot = this.keys[p]!;
-      if (slot < first || slot > last || (activeField !== undefined && this.counts[p * this.fields + activeField]! <= 0)) continue;
+      const slot = cells[p * stride]!;
+      if (slot < first || slot > last || (activeField !== undefined && cells[p * stride + 1 + activeField]! <= 0)) continue;
       if (slot < lo) lo = slot;
       if (slot > hi) hi = slot;
     }
@@ -83,11 +102,11 @@ export class SlotTable {
   /** How many slots from the first are before `keepFrom` (up to the first that is not). */
   leadingBefore(keepFrom: number): number {
     let n = 0;
-    while (this.start + n < this.end && this.keys[this.start + n]! < keepFrom) n++;
+    while (this.start + n < this.end && this.slotAt(this.start + n) < keepFrom) n++;
     return n;
   }
 
-  /** Forgets the first `n` slots (positions change when the arrays are compacted: find them again). */
+  /** Forgets the first `n` slots (positions change when the array is compacted: find them again). */
   dropFirst(n: number): void {
     if (n === 0) return;
     this.start += n;
@@ -95,33 +114,27 @@ export class SlotTable {
     if (this.start >= this.size) this.compact();
   }
 
-  /** Moves the slots held to the front of the arrays. */
+  /** Moves the slots held to the front of the array. */
   private compact(): void {
-    const { keys, counts, fields, start } = this;
-    for (let p = start; p < this.end; p++) {
-      keys[p - start] = keys[p]!;
-      for (let i = 0; i < fields; i++) counts[(p - start) * fields + i] = counts[p * fields + i]!;
-    }
+    const { cells, stride, start } = this;
+    for (let i = start * stride; i < this.end * stride; i++) cells[i - start * stride] = cells[i]!;
     this.end -= start;
     this.start = 0;
   }
 
-  /** Forgets every slot before `keepFrom`, wherever it is; `forgetting` is told each one's position first. */
-  dropBefore(keepFrom: number, forgetting?: (position: number) => void): void {
+  /** Forgets every slot before `keepFrom`, wherever it is (`forget` is told each one's position first). */
+  dropBefore(keepFrom: number): void {
     if (this.oldestBound >= keepFrom) return;
-    const { keys, counts, fields } = this;
+    const { cells, stride } = this;
     let kept = 0;
     let oldest = Infinity;
     for (let p = this.start; p < this.end; p++) {
-      const slot = keys[p]!;
+      const slot = cells[p * stride]!;
       if (slot < keepFrom) {
-        forgetting?.(p);
+        this.forget(p);
         continue;
       }
-      if (kept !== p) {
-        keys[kept] = slot;
-        for (let i = 0; i < fields; i++) counts[kept * fields + i] = counts[p * fields + i]!;
-      }
+      if (kept !== p) for (let i = 0; i < stride; i++) cells[kept * stride + i] = cells[p * stride + i]!;
       if (slot < oldest) oldest = slot;
       kept++;
     }
@@ -129,6 +142,11 @@ export class SlotTable {
     this.end = kept;
     this.oldestBound = oldest;
     this.lastSlot = NaN;
+  }
+
+  /** Told the position of each slot `dropBefore` forgets, before it goes (a table that keeps totals takes it out of them). */
+  protected forget(position: number): void {
+    void position;
   }
 
   /** The first and last slot of `slotMs` inside [from, to) (both on slot boundaries). */

@@ -77,7 +77,7 @@ describe('SlotSeries', () => {
             ref.count(o.t, o.bytes, o.gap);
           }
           expect(s.toFlat()).toEqual(ref.flat());
-          expect(s.held[0]).toBe(ref.calls(-Infinity, Infinity));
+          expect(s.heldCalls).toBe(ref.calls(-Infinity, Infinity));
           expect(s.sum(100, 300)[SLOT.calls]).toBe(ref.calls(100, 300));
         }
         expect(SlotSeries.fromFlat(s.toFlat(), SLOT_MS, 0, keepSlots * SLOT_MS).toFlat()).toEqual(ref.flat());

@@ -18,46 +18,42 @@ export const SLOT_FIELDS = 9;
 
 export type SlotCounts = number[];
 
-export class SlotSeries {
-  /** The slots held (subject/slot-table.ts): SLOT_FIELDS counters apiece. */
-  private readonly table = new SlotTable(SLOT_FIELDS);
+/** A subject's slots (subject/slot-table.ts), SLOT_FIELDS counters apiece, and what they hold in all. */
+export class SlotSeries extends SlotTable {
   /**
    * Calls, failed logins and bytes over all the slots held (kept as they are counted and forgotten): an upper bound
    * of any window's, which spares summing the windows of the many subjects far below what a detector judges.
    */
-  readonly held: [calls: number, authFailures: number, bytes: number] = [0, 0, 0];
+  heldCalls = 0;
+  heldAuthFailures = 0;
+  heldBytes = 0;
   /** The newest slot started, and how many slots before it are kept (older ones are forgotten as new ones start). */
   private newest = -Infinity;
   private readonly keepSlots: number;
-  private readonly unhold = (position: number): void => this.hold(position, -1);
 
   constructor(
     readonly slotMs = SLOT_MS,
     keepMs = Infinity,
   ) {
+    super(SLOT_FIELDS);
     this.keepSlots = Math.ceil(keepMs / slotMs);
-  }
-
-  /** How many slots are held. */
-  get size(): number {
-    return this.table.size;
   }
 
   /** Counts a call at `t` into its slot (the gap since the subject's previous call, when measured). */
   countCall(t: number, clientError: boolean, authFailure: boolean, automation: boolean, bytes: number | undefined, gap: number | undefined): void {
-    const at = this.positionOf(t) * SLOT_FIELDS;
-    const c = this.table.counts;
+    const at = this.countersAt(this.positionOf(t));
+    const c = this.cells;
     c[at + SLOT.calls]!++;
-    this.held[0]++;
+    this.heldCalls++;
     if (clientError) c[at + SLOT.clientErrors]!++;
     if (authFailure) {
       c[at + SLOT.authFailures]!++;
-      this.held[1]++;
+      this.heldAuthFailures++;
     }
     if (automation) c[at + SLOT.automationCalls]!++;
     if (bytes !== undefined) {
       c[at + SLOT.bytes]! += bytes;
-      this.held[2] += bytes;
+      this.heldBytes += bytes;
       if (bytes > c[at + SLOT.largestBytes]!) c[at + SLOT.largestBytes] = bytes;
     }
     if (gap !== undefined) {
@@ -69,47 +65,51 @@ export class SlotSeries {
 
   /** Adds `amount` to one counter of the slot holding `t` (the calls, failed logins and bytes held follow). */
   addTo(t: number, field: number, amount: number): void {
-    this.table.counts[this.positionOf(t) * SLOT_FIELDS + field]! += amount;
-    if (field === SLOT.calls) this.held[0] += amount;
-    if (field === SLOT.authFailures) this.held[1] += amount;
-    if (field === SLOT.bytes) this.held[2] += amount;
+    this.cells[this.countersAt(this.positionOf(t)) + field]! += amount;
+    if (field === SLOT.calls) this.heldCalls += amount;
+    if (field === SLOT.authFailures) this.heldAuthFailures += amount;
+    if (field === SLOT.bytes) this.heldBytes += amount;
   }
 
   /** The position of the slot holding `t`, started when new (slots past the kept span are forgotten then: windows stay short to sum). */
   private positionOf(t: number): number {
     const slot = Math.floor(t / this.slotMs);
-    const table = this.table;
-    const found = table.find(slot);
+    const found = this.find(slot);
     if (found >= 0) return found;
-    const position = table.append(slot);
+    const position = this.append(slot);
     if (slot <= this.newest) return position;
     this.newest = slot;
-    const old = table.leadingBefore(slot - this.keepSlots);
+    const old = this.leadingBefore(slot - this.keepSlots);
     if (old === 0) return position;
-    for (let p = table.start; p < table.start + old; p++) this.unhold(p);
-    table.dropFirst(old);
-    return table.find(slot);
+    for (let p = this.start; p < this.start + old; p++) this.forget(p);
+    this.dropFirst(old);
+    return this.find(slot);
   }
 
-  /** Takes the slot at `position` out of `held` (sign −1) or puts it in (+1). */
+  /** Takes a slot about to be forgotten out of the totals held. */
+  protected override forget(position: number): void {
+    this.hold(position, -1);
+  }
+
+  /** Takes the slot at `position` out of the totals held (sign −1) or puts it in (+1). */
   private hold(position: number, sign: 1 | -1): void {
-    const at = position * SLOT_FIELDS;
-    const c = this.table.counts;
-    this.held[0] += sign * c[at + SLOT.calls]!;
-    this.held[1] += sign * c[at + SLOT.authFailures]!;
-    this.held[2] += sign * c[at + SLOT.bytes]!;
+    const at = this.countersAt(position);
+    const c = this.cells;
+    this.heldCalls += sign * c[at + SLOT.calls]!;
+    this.heldAuthFailures += sign * c[at + SLOT.authFailures]!;
+    this.heldBytes += sign * c[at + SLOT.bytes]!;
   }
 
   /** The counters summed over the slots inside [from, to) (both on slot boundaries). */
   sum(from: number, to: number): SlotCounts {
     const total = new Array<number>(SLOT_FIELDS).fill(0);
     const [first, last] = SlotTable.range(from, to, this.slotMs);
-    const { keys, counts, start, end } = this.table;
+    const { cells, stride, start, end } = this;
     for (let p = start; p < end; p++) {
-      const slot = keys[p]!;
+      const slot = cells[p * stride]!;
       if (slot < first || slot > last) continue;
-      const at = p * SLOT_FIELDS;
-      for (let i = 0; i < SLOT_FIELDS; i++) total[i] = i === SLOT.largestBytes ? Math.max(total[i]!, counts[at + i]!) : total[i]! + counts[at + i]!;
+      const at = p * stride + 1;
+      for (let i = 0; i < SLOT_FIELDS; i++) total[i] = i === SLOT.largestBytes ? Math.max(total[i]!, cells[at + i]!) : total[i]! + cells[at + i]!;
     }
     return total;
   }
@@ -117,17 +117,17 @@ export class SlotSeries {
   /** Calls, failed logins and bytes summed over the slots inside [from, to), into `into` (the engine asks them of every window first). */
   totals(from: number, to: number, into: [calls: number, authFailures: number, bytes: number]): void {
     const [first, last] = SlotTable.range(from, to, this.slotMs);
-    const { keys, counts, start, end } = this.table;
+    const { cells, stride, start, end } = this;
     let calls = 0;
     let authFailures = 0;
     let bytes = 0;
     for (let p = start; p < end; p++) {
-      const slot = keys[p]!;
+      const slot = cells[p * stride]!;
       if (slot < first || slot > last) continue;
-      const at = p * SLOT_FIELDS;
-      calls += counts[at + SLOT.calls]!;
-      authFailures += counts[at + SLOT.authFailures]!;
-      bytes += counts[at + SLOT.bytes]!;
+      const at = p * stride + 1;
+      calls += cells[at + SLOT.calls]!;
+      authFailures += cells[at + SLOT.authFailures]!;
+      bytes += cells[at + SLOT.bytes]!;
     }
     into[0] = calls;
     into[1] = authFailures;
@@ -138,19 +138,22 @@ export class SlotSeries {
   series(field: number, from: number, to: number): number[] {
     const [first, last] = SlotTable.range(from, to, this.slotMs);
     const out = new Array<number>(Math.max(0, last - first + 1)).fill(0);
-    const { keys, counts, start, end } = this.table;
-    for (let p = start; p < end; p++) if (keys[p]! >= first && keys[p]! <= last) out[keys[p]! - first] = counts[p * SLOT_FIELDS + field]!;
+    const { cells, stride, start, end } = this;
+    for (let p = start; p < end; p++) {
+      const slot = cells[p * stride]!;
+      if (slot >= first && slot <= last) out[slot - first] = cells[p * stride + 1 + field]!;
+    }
     return out;
   }
 
   /** The span [first slot with calls, end of the last one) inside [from, to); the window itself when it holds none. */
   activeSpan(from: number, to: number): { from: number; to: number } {
-    return this.table.span(from, to, this.slotMs, SLOT.calls);
+    return this.span(from, to, this.slotMs, SLOT.calls);
   }
 
   /** Forgets slots that end at or before `before`. */
   prune(before: number): void {
-    this.table.dropBefore(Math.floor(before / this.slotMs), this.unhold);
+    this.dropBefore(Math.floor(before / this.slotMs));
   }
 
   /**
@@ -159,16 +162,16 @@ export class SlotSeries {
    */
   writeFlat(out: JsonText, base = 0): void {
     const baseSlot = Math.floor(base / this.slotMs);
-    const { keys, counts, start, end } = this.table;
+    const { cells, stride, start, end } = this;
     out.char(91);
     for (let p = start; p < end; p++) {
-      const at = p * SLOT_FIELDS;
+      const at = p * stride + 1;
       let written = SLOT_FIELDS;
-      while (written > 1 && counts[at + written - 1] === 0) written--;
+      while (written > 1 && cells[at + written - 1] === 0) written--;
       if (p > start) out.char(44);
-      out.num(keys[p]! - baseSlot);
+      out.num(cells[p * stride]! - baseSlot);
       out.commaNum(written);
-      for (let i = 0; i < written; i++) out.commaNum(counts[at + i]!);
+      for (let i = 0; i < written; i++) out.commaNum(cells[at + i]!);
     }
     out.char(93);
   }
@@ -184,7 +187,7 @@ export class SlotSeries {
     const baseSlot = Math.floor(base / slotMs);
     const put = (offset: number, c: readonly number[]) => {
       const slot = baseSlot + offset;
-      s.hold(s.table.set(slot, c), 1);
+      s.hold(s.set(slot, c), 1);
       s.newest = Math.max(s.newest, slot);
     };
     const list = flat ?? [];

@@ -75,8 +75,8 @@ export class ObjectTrail {
     const table = this.outcomes;
     let position = table.find(slot);
     if (position < 0) position = table.append(slot);
-    const at = position * OUTCOME_FIELDS;
-    const c = table.counts;
+    const at = table.countersAt(position);
+    const c = table.cells;
     c[at]!++;
     if (outcome.ok) c[at + 1]!++;
     if (outcome.denied) c[at + 2]!++;
@@ -87,9 +87,12 @@ export class ObjectTrail {
   /** Calls in [from, to) (slot-aligned; nothing allocated). */
   callsIn(from: number, to: number): number {
     const [first, last] = SlotTable.range(from, to, SLOT_MS);
-    const { keys, counts, start, end } = this.outcomes;
+    const { cells, stride, start, end } = this.outcomes;
     let n = 0;
-    for (let p = start; p < end; p++) if (keys[p]! >= first && keys[p]! <= last) n += counts[p * OUTCOME_FIELDS]!;
+    for (let p = start; p < end; p++) {
+      const slot = cells[p * stride]!;
+      if (slot >= first && slot <= last) n += cells[p * stride + 1]!;
+    }
     return n;
   }
 
@@ -97,10 +100,11 @@ export class ObjectTrail {
   outcomesIn(from: number, to: number): OutcomeCounts {
     const total: OutcomeCounts = [0, 0, 0, 0];
     const [first, last] = SlotTable.range(from, to, SLOT_MS);
-    const { keys, counts, start, end } = this.outcomes;
+    const { cells, stride, start, end } = this.outcomes;
     for (let p = start; p < end; p++) {
-      if (keys[p]! < first || keys[p]! > last) continue;
-      for (let i = 0; i < OUTCOME_FIELDS; i++) total[i]! += counts[p * OUTCOME_FIELDS + i]!;
+      const slot = cells[p * stride]!;
+      if (slot < first || slot > last) continue;
+      for (let i = 0; i < OUTCOME_FIELDS; i++) total[i]! += cells[p * stride + 1 + i]!;
     }
     return total;
   }
@@ -142,11 +146,11 @@ export class ObjectTrail {
     out.char(91);
     this.ids.writeFlat(out, base);
     out.raw(',[');
-    const { keys, counts, start, end } = this.outcomes;
+    const { cells, stride, start, end } = this.outcomes;
     for (let p = start; p < end; p++) {
       if (p > start) out.char(44);
-      out.num(keys[p]! - baseSlot);
-      for (let i = 0; i < OUTCOME_FIELDS; i++) out.commaNum(counts[p * OUTCOME_FIELDS + i]!);
+      out.num(cells[p * stride]! - baseSlot);
+      for (let i = 1; i <= OUTCOME_FIELDS; i++) out.commaNum(cells[p * stride + i]!);
     }
     out.raw('],');
     out.entries(this.hourly);

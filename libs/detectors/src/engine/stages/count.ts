@@ -192,13 +192,12 @@ const totals: [number, number, number] = [0, 0, 0];
 /** Whether any detector could judge the subject's window (windowGates): it holds enough calls, failed logins or bytes. */
 function subjectWorthJudging(gates: WindowGates, state: SubjectState, horizon: SubjectHorizon, from: number, to: number): boolean {
   const series = horizon === 'short' ? state.slots : state.blocks;
-  if (!passes(gates, horizon, series.held)) return false;
+  if (!passes(gates, horizon, series.heldCalls, series.heldAuthFailures, series.heldBytes)) return false;
   series.totals(from, to, totals);
-  return passes(gates, horizon, totals);
+  return passes(gates, horizon, totals[0], totals[1], totals[2]);
 }
 
-function passes(gates: WindowGates, horizon: SubjectHorizon, totals: readonly [number, number, number]): boolean {
-  const [calls, authFailures, bytes] = totals;
+function passes(gates: WindowGates, horizon: SubjectHorizon, calls: number, authFailures: number, bytes: number): boolean {
   return calls >= gates.subjectCalls[horizon] || authFailures >= gates.subjectAuthFailures[horizon] || (horizon === 'short' && bytes >= gates.subjectBytes);
 }
 
