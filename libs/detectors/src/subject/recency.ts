@@ -25,11 +25,15 @@ export class RecencyMap {
 
   constructor(readonly cap: number) {}
 
-  /** Notes `key` seen at `t` (a later sighting moves it to the end; an earlier one, a late event, keeps the later time). */
-  touch(key: string, t: number): void {
+  /**
+   * Notes `key` seen at `t` (a later sighting moves it to the end; an earlier one, a late event, keeps the later
+   * time). Returns when it was seen before, if it was: one lookup where asking first would take two.
+   */
+  touch(key: string, t: number): number | undefined {
     const last = this.offsets.get(key);
-    if (last !== undefined) {
-      if (t <= this.origin + last) return;
+    const before = last === undefined ? undefined : this.origin + last;
+    if (before !== undefined) {
+      if (t <= before) return before;
       if (key !== this.newest) this.offsets.delete(key);
     } else if (this.offsets.size >= this.cap) {
       this.offsets.delete(this.offsets.keys().next().value!);
@@ -40,6 +44,7 @@ export class RecencyMap {
     this.set(key, t);
     this.newest = key;
     if (this.offsets.size === 1) this.noteFirst(key, t);
+    return before;
   }
 
   /** Sets a key's time (at the end of the order when new). */

@@ -68,8 +68,7 @@ export class ObjectTrail {
     if (!this.busy && busyIds !== Infinity) this.ids.prune(Math.min(t - QUIET_TRAIL_IDS_MS, this.hour * HOUR));
     if (this.lastAt === undefined || t > this.lastAt) this.lastAt = t;
     const key = boundedId(id);
-    const before = this.ids.get(key);
-    this.ids.touch(key, t);
+    const before = this.ids.touch(key, t);
     if (!counts) return closed;
     const slot = Math.floor(t / SLOT_MS);
     const table = this.outcomes;

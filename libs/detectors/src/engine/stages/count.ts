@@ -180,6 +180,8 @@ function judgeSubjectBefore(c: Counting, actor: Actor, t: number): void {
   for (let h = 0; h < SUBJECT_HORIZONS.length; h++) {
     const horizon = SUBJECT_HORIZONS[h]!;
     const hop = SUBJECT_HOPS[horizon];
+    // Most calls end no window of the longer horizons: known before its judged-up-to time is looked up.
+    if (t < stepEnd(state.lastSeen, hop.stepMs)) continue;
     const end = endToJudge(hop, state.lastSeen, t, state.judgedUpTo.get(horizon));
     if (end === undefined) continue;
     state.judgedUpTo.set(horizon, end);
@@ -228,6 +230,7 @@ function judgeTrailBefore(c: Counting, actor: Actor, route: RouteBatch, touched:
   for (let h = 0; h < TRAIL_HORIZONS.length; h++) {
     const horizon = TRAIL_HORIZONS[h]!;
     const hop = c.trailHops[horizon];
+    if (t < stepEnd(trail.lastAt!, hop.stepMs)) continue;
     const end = endToJudge(hop, trail.lastAt, t, trail.judgedUpTo.get(horizon));
     if (end === undefined) continue;
     trail.judgedUpTo.set(horizon, end);
