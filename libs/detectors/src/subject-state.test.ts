@@ -43,7 +43,7 @@ describe('subject state', () => {
     expect([...back.routes.keys()]).toEqual(['i/users/{id}']);
     expect([...back.loginPrincipals.keys()]).toEqual(['victim "1"']);
     expect([...back.ips.keys()]).toEqual(['203.0.113.7']);
-    const trail = back.trails.get('i/users/{id}')!;
+    const trail = back.trailOn('i/users/{id}')!;
     expect(trail.ids.keysIn(now - MINUTE, now, 10)).toEqual(['41', '42']);
     expect(trail.outcomesIn(now - MINUTE, now)).toEqual([2, 1, 1, 0]);
     expect(back.judgedUpTo.get('short')).toBe(now - 30_000);
@@ -55,6 +55,21 @@ describe('subject state', () => {
     back.readMemory(s.toMemory());
     expect(back.usual.get('bot|')!.episodes).toEqual([{ start: now - 10 * MINUTE, magnitude: 150, ips: ['203.0.113.7'] }]);
     expect(back.toMemory()).toBe(s.toMemory());
+  });
+
+  it('keeps a trail for the MAX_TRAILS routes used most recently, in that order through its checkpoint', () => {
+    const s = new SubjectState();
+    const now = Date.UTC(2026, 10, 23, 12, 0, 0);
+    const route = (r: number) => `i/r${r}/{id}`;
+    for (let r = 0; r < MAX_TRAILS; r++) s.trail(route(r)).add(`${r}`, now + r, { ok: true, denied: false }, true);
+    s.trail(route(0)).add('again', now + 100, { ok: true, denied: false }, true);
+    s.trail(route(MAX_TRAILS)).add('new', now + 200, { ok: true, denied: false }, true);
+    s.lastSeen = now + 200;
+    const order = (state: SubjectState) => (JSON.parse(state.toCheckpoint(now + 200)) as { t: [string, unknown][] }).t.map(([key]) => key);
+    const expected = [...Array.from({ length: MAX_TRAILS - 2 }, (_, i) => route(i + 2)), route(0), route(MAX_TRAILS)];
+    expect(s.trailOn(route(1))).toBeUndefined();
+    expect(order(s)).toEqual(expected);
+    expect(order(SubjectState.fromCheckpoint(s.toCheckpoint(now + 200)))).toEqual(expected);
   });
 
   it('checkpoints the offsets it has counted each partition up to, at most MAX_FENCES partitions', () => {
@@ -77,7 +92,7 @@ describe('subject state', () => {
     expect([...back.fences]).toEqual([['transactions/3', 97]]);
     expect(back.hours.get(99)).toMatchObject({ n: 5, bs: 1234 });
     expect(back.slots.size).toBe(0);
-    expect(back.trails.size).toBe(0);
+    expect(back.trailCount).toBe(0);
   });
 
   it('reads a checkpoint whose slots, recent sets and trails are rows of absolute times (written before they were flat offsets)', () => {
@@ -100,8 +115,8 @@ describe('subject state', () => {
     expect(back.slots.sum(now - 5 * MINUTE, now)[SLOT.calls]).toBe(3);
     expect(back.blocks.sum(now - HOUR, now)[SLOT.bytes]).toBe(10);
     expect([...back.routes.entries()]).toEqual([['i/users/{id}', now - 1000]]);
-    expect(back.trails.get('i/users/{id}')!.ids.keysIn(now - MINUTE, now, 10)).toEqual(['41', '42']);
-    expect(back.trails.get('i/users/{id}')!.outcomesIn(now - MINUTE, now)).toEqual([2, 1, 1, 0]);
+    expect(back.trailOn('i/users/{id}')!.ids.keysIn(now - MINUTE, now, 10)).toEqual(['41', '42']);
+    expect(back.trailOn('i/users/{id}')!.outcomesIn(now - MINUTE, now)).toEqual([2, 1, 1, 0]);
   });
 
   /** The state read back from its own checkpoint: the same checkpoint again. */
@@ -139,15 +154,15 @@ describe('subject state', () => {
     const later = now + 4 * HOUR;
     const back = SubjectState.fromCheckpoint(s.toCheckpoint(later));
     expect(back.slots.sum(now - 5 * MINUTE, now)[SLOT.calls]).toBe(3);
-    expect(back.trails.get('i/users/{id}')!.outcomesIn(now - MINUTE, now)).toEqual([2, 1, 1, 0]);
+    expect(back.trailOn('i/users/{id}')!.outcomesIn(now - MINUTE, now)).toEqual([2, 1, 1, 0]);
     // Hours expire by the watermark (their TTL); the subject's own later calls move what its windows reach.
     expect(back.hours.size).toBe(0);
     s.lastSeen = now + 40 * MINUTE;
     const moved = SubjectState.fromCheckpoint(s.toCheckpoint(now + 40 * MINUTE));
     expect(moved.slots.size).toBe(0);
     expect(moved.blocks.size).toBe(1);
-    expect(moved.trails.get('i/users/{id}')!.outcomesIn(now - MINUTE, now)).toEqual([0, 0, 0, 0]);
-    expect(moved.trails.get('i/users/{id}')!.ids.size).toBe(2);
+    expect(moved.trailOn('i/users/{id}')!.outcomesIn(now - MINUTE, now)).toEqual([0, 0, 0, 0]);
+    expect(moved.trailOn('i/users/{id}')!.ids.size).toBe(2);
   });
 });
 
@@ -176,7 +191,7 @@ describe('a subject\'s state, filled to every cap', () => {
     }
     for (let p = 0; p < 100; p++) s.fence(`transactions-with-a-long-name/${p}`, 1e12);
     const bytes = Buffer.byteLength(s.toCheckpoint(now)) + Buffer.byteLength(s.toMemory());
-    expect(s.trails.size).toBe(MAX_TRAILS);
+    expect(s.trailCount).toBe(MAX_TRAILS);
     expect(bytes).toBeLessThan(320 * 1024);
   });
 });

@@ -25,6 +25,7 @@
 import type { Severity } from '@vigil/contracts';
 import { JsonText } from './subject/json-text.js';
 import { RecencyMap } from './subject/recency.js';
+import { RecentKeys } from './subject/recent-keys.js';
 import { BLOCK_MS, SLOT_MS, SlotSeries } from './subject/slots.js';
 import { ObjectTrail, TRAIL_OUTCOMES_MS } from './subject/trail.js';
 import { UsualHistory, type UsualVerdict } from './subject/usual.js';
@@ -78,13 +79,15 @@ export class SubjectState {
   slots = new SlotSeries(SLOT_MS, RECENT_MS);
   /** The same counters in 5-minute blocks, for the hour. */
   blocks = new SlotSeries(BLOCK_MS, LONG_MS);
-  routes = new RecencyMap(MAX_ROUTES);
+  routes = new RecentKeys(MAX_ROUTES);
   loginPrincipals = new RecencyMap(MAX_LOGIN_PRINCIPALS);
-  ips = new RecencyMap(MAX_IPS);
-  /** Object ids per route key (routes whose template has an id). */
-  readonly trails = new Map<string, ObjectTrail>();
-  /** The route key of the trail used last (the end of `trails`' order), or undefined when unknown. */
-  private newestTrail: string | undefined;
+  ips = new RecentKeys(MAX_IPS);
+  /**
+   * Object ids per route key (routes whose template has an id), the route used least recently first: a few (at most
+   * MAX_TRAILS), so two short lists rather than a Map, reordered at almost every call of a subject that reads two routes.
+   */
+  private readonly trailKeys: string[] = [];
+  private readonly trailList: ObjectTrail[] = [];
   /** Subject windows judged up to this time (their end), by horizon (engine/hops.ts). */
   readonly judgedUpTo = new Map<string, number>();
   /** Open episodes by key (`detector|route`). */
@@ -125,20 +128,38 @@ export class SubjectState {
 
   /** The trail of object ids on a route, started when new (the least recently used route's is dropped past MAX_TRAILS). */
   trail(routeKey: string): ObjectTrail {
-    let t = this.trails.get(routeKey);
-    if (t) {
-      // Most calls are on the route of the call before: already the most recently used.
-      if (routeKey !== this.newestTrail) {
-        this.trails.delete(routeKey);
-        this.trails.set(routeKey, t);
-        this.newestTrail = routeKey;
+    const keys = this.trailKeys;
+    const list = this.trailList;
+    const last = keys.length - 1;
+    // Most calls are on the route of the call before: already the most recently used.
+    if (last >= 0 && keys[last] === routeKey) return list[last]!;
+    const at = keys.lastIndexOf(routeKey);
+    let t: ObjectTrail;
+    if (at >= 0) {
+      t = list[at]!;
+      keys.splice(at, 1);
+      list.splice(at, 1);
+    } else {
+      if (keys.length >= MAX_TRAILS) {
+        keys.shift();
+        list.shift();
       }
-      return t;
+      t = new ObjectTrail();
     }
-    if (this.trails.size >= MAX_TRAILS) this.trails.delete(this.trails.keys().next().value!);
-    this.trails.set(routeKey, (t = new ObjectTrail()));
-    this.newestTrail = routeKey;
+    keys.push(routeKey);
+    list.push(t);
     return t;
+  }
+
+  /** How many routes it keeps a trail for. */
+  get trailCount(): number {
+    return this.trailList.length;
+  }
+
+  /** The trail on a route when it has one (the order is left as it is). */
+  trailOn(routeKey: string): ObjectTrail | undefined {
+    const at = this.trailKeys.indexOf(routeKey);
+    return at < 0 ? undefined : this.trailList[at];
   }
 
   /** Notes an episode under its key (past MAX_KEYS keys, the one set longest ago is forgotten). */
@@ -168,9 +189,14 @@ export class SubjectState {
     // A window reads the hour it starts in and the one before (subject-views.ts usualRate): older rows serve nothing.
     const oldestHour = Math.floor(at / HOUR) - 2;
     for (const [h, v] of this.hours) if (v.expiresAt <= now || h < oldestHour) this.hours.delete(h);
-    for (const [key, trail] of this.trails) {
+    for (let i = 0; i < this.trailList.length; ) {
+      const trail = this.trailList[i]!;
       trail.prune(at, at - TRAIL_OUTCOMES_MS);
-      if (trail.empty) this.trails.delete(key);
+      if (!trail.empty) i++;
+      else {
+        this.trailKeys.splice(i, 1);
+        this.trailList.splice(i, 1);
+      }
     }
     for (const [key, e] of this.episodes) if (e.lastEnd < at - EPISODE_GAP_MS) this.episodes.delete(key);
   }
@@ -213,16 +239,14 @@ export class SubjectState {
     out.raw(',"i":');
     this.ips.writeFlat(out, base);
     out.raw(',"t":[');
-    first = true;
-    this.trails.forEach((trail, key) => {
-      if (!first) out.char(44);
-      first = false;
+    for (let i = 0; i < this.trailList.length; i++) {
+      if (i > 0) out.char(44);
       out.char(91);
-      out.str(key);
+      out.str(this.trailKeys[i]!);
       out.char(44);
-      trail.writeRow(out, base);
+      this.trailList[i]!.writeRow(out, base);
       out.char(93);
-    });
+    }
     out.raw('],"j":');
     out.entries(this.judgedUpTo);
     out.raw(',"e":');
@@ -254,10 +278,13 @@ export class SubjectState {
     const base = (c.o as number | undefined) ?? 0;
     s.blocks = SlotSeries.fromFlat(c.b as number[] | undefined, BLOCK_MS, base, LONG_MS);
     s.slots = SlotSeries.fromFlat(c.s as number[] | undefined, SLOT_MS, base, RECENT_MS);
-    s.routes = RecencyMap.fromFlat(MAX_ROUTES, c.r as string[] | undefined, base);
+    s.routes = RecentKeys.fromFlat(MAX_ROUTES, c.r as string[] | undefined, base);
     s.loginPrincipals = RecencyMap.fromFlat(MAX_LOGIN_PRINCIPALS, c.p as string[] | undefined, base);
-    s.ips = RecencyMap.fromFlat(MAX_IPS, c.i as string[] | undefined, base);
-    for (const [key, row] of (c.t as [string, unknown[]][] | undefined) ?? []) s.trails.set(key, ObjectTrail.fromRow(row, base));
+    s.ips = RecentKeys.fromFlat(MAX_IPS, c.i as string[] | undefined, base);
+    for (const [key, row] of (c.t as [string, unknown[]][] | undefined) ?? []) {
+      s.trailKeys.push(key);
+      s.trailList.push(ObjectTrail.fromRow(row, base));
+    }
     for (const [horizon, t] of (c.j as [string, number][] | undefined) ?? []) s.judgedUpTo.set(horizon, t);
     for (const [key, start, lastEnd, magnitude, verdict, severity] of (c.e as [string, number, number, number, unknown[] | null | undefined, Severity | null | undefined][] | undefined) ?? []) {
       s.episodes.set(key, { start, lastEnd, magnitude, ...(verdict ? { verdict: verdictOf(verdict) } : {}), ...(severity ? { severity } : {}) });

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { RecencyMap } from './recency.js';
+import { RecentKeys } from './recent-keys.js';
 
 /** The plain LRU RecencyMap keeps (no shortcuts): what its keys, times and order must be after any sequence of calls. */
 class Reference {
@@ -30,14 +31,20 @@ const op = fc.oneof(
 
 describe('RecencyMap', () => {
   // Times a day apart and more (scale 2^26 ms) move the origin its offsets count from.
-  it.each([1, 2 ** 26])('keeps the same keys, times and order as a plain LRU map, whatever the calls (late sightings, repeats, caps, prunes; times %i ms apart)', (scale) => {
+  it.each([
+    ['RecencyMap', 1],
+    ['RecencyMap', 2 ** 26],
+    ['RecentKeys', 1],
+    ['RecentKeys', 2 ** 26],
+  ] as const)('%s keeps the same keys, times and order as a plain LRU map, whatever the calls (late sightings, repeats, caps, prunes; times %i ms apart)', (kind, scale) => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 4 }), fc.array(op, { maxLength: 60 }), (cap, ops) => {
-        const m = new RecencyMap(cap);
+        const m = kind === 'RecencyMap' ? new RecencyMap(cap) : new RecentKeys(cap);
         const ref = new Reference(cap);
         for (const o of ops) {
           if ('touch' in o) {
-            m.touch(o.touch, 1_800_000_000_000 + o.t * scale);
+            const before = ref.seen.get(o.touch);
+            expect(m.touch(o.touch, 1_800_000_000_000 + o.t * scale)).toBe(before);
             ref.touch(o.touch, 1_800_000_000_000 + o.t * scale);
           } else {
             m.prune(1_800_000_000_000 + o.prune * scale);
@@ -46,6 +53,10 @@ describe('RecencyMap', () => {
           expect(m.countIn(1_800_000_000_000 + 20 * scale, 1_800_000_000_000 + 70 * scale)).toBe([...ref.seen.values()].filter((t) => t >= 1_800_000_000_000 + 20 * scale && t < 1_800_000_000_000 + 70 * scale).length);
           expect([...m.entries()]).toEqual([...ref.seen]);
         }
+        // Written for a checkpoint and read back: the same keys, times and order.
+        const base = 1_800_000_000_000 + 50 * scale;
+        const back = kind === 'RecencyMap' ? RecencyMap.fromFlat(cap, m.toFlat(base), base) : RecentKeys.fromFlat(cap, m.toFlat(base), base);
+        expect([...back.entries()]).toEqual([...ref.seen]);
       }),
       { numRuns: 2000 },
     );
