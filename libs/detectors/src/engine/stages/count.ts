@@ -193,10 +193,15 @@ const totals: [number, number, number] = [0, 0, 0];
 
 /** Whether any detector could judge the subject's window (windowGates): it holds enough calls, failed logins or bytes. */
 function subjectWorthJudging(gates: WindowGates, state: SubjectState, horizon: SubjectHorizon, from: number, to: number): boolean {
-  const series = horizon === 'short' ? state.slots : state.blocks;
-  if (!passes(gates, horizon, series.heldCalls, series.heldAuthFailures, series.heldBytes)) return false;
-  series.totals(from, to, totals);
+  if (!heldPasses(gates, state, horizon)) return false;
+  (horizon === 'short' ? state.slots : state.blocks).totals(from, to, totals);
   return passes(gates, horizon, totals[0], totals[1], totals[2]);
+}
+
+/** Whether all the slots the subject holds for the horizon (an upper bound of any of its windows) pass a gate. */
+function heldPasses(gates: WindowGates, state: SubjectState, horizon: SubjectHorizon): boolean {
+  const series = horizon === 'short' ? state.slots : state.blocks;
+  return passes(gates, horizon, series.heldCalls, series.heldAuthFailures, series.heldBytes);
 }
 
 function passes(gates: WindowGates, horizon: SubjectHorizon, calls: number, authFailures: number, bytes: number): boolean {
@@ -252,7 +257,8 @@ function judgeLatest(c: Counting, actor: Actor): void {
     const horizon = SUBJECT_HORIZONS[h]!;
     const hop = SUBJECT_HOPS[horizon];
     const end = stepEnd(state.lastSeen, hop.stepMs);
-    if ((state.judgedUpTo.get(horizon) ?? -Infinity) >= end || !subjectWorthJudging(gates, state, horizon, end - hop.windowMs, end)) continue;
+    // The bound held first: most subjects are far below every gate, and it needs no lookup.
+    if (!heldPasses(gates, state, horizon) || (state.judgedUpTo.get(horizon) ?? -Infinity) >= end || !subjectWorthJudging(gates, state, horizon, end - hop.windowMs, end)) continue;
     c.latestSubjects.push(subjectWindow(actor, horizon, hop, end, false, batch.now, actorSample(batch.events, actor)));
   }
   for (const { trail, route } of actor.trails ?? []) {
