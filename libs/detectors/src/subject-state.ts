@@ -217,12 +217,9 @@ export class SubjectState {
       first = false;
       out.char(91);
       out.num(h);
-      out.char(44);
-      out.num(v.expiresAt);
-      out.char(44);
-      out.num(v.n);
-      out.char(44);
-      out.num(v.bs);
+      out.commaNum(v.expiresAt);
+      out.commaNum(v.n);
+      out.commaNum(v.bs);
       out.char(93);
     });
     // Times and slots as offsets from the latest call: shorter numbers, quicker to write and read.

@@ -132,19 +132,28 @@ export class RecencyMap {
   }
 
   /** Reads back `toFlat`, or the rows of a checkpoint written before it ([key, time] per key). */
-  static fromFlat(cap: number, flat: readonly (string | number | [string, number])[] | undefined, base = 0): RecencyMap {
+  static fromFlat(cap: number, flat: readonly FlatKey[] | undefined, base = 0): RecencyMap {
     const m = new RecencyMap(cap);
-    const list = flat ?? [];
-    for (let i = 0; i < list.length; ) {
-      const head = list[i]!;
-      if (Array.isArray(head)) {
-        m.set(head[0], base + head[1]);
-        i++;
-      } else {
-        m.set(head as string, base + (list[i + 1] as number));
-        i += 2;
-      }
-    }
+    readFlatKeys(flat, base, (key, t) => m.set(key, t));
     return m;
+  }
+
+}
+
+/** An item of a checkpoint's list of keys: flat (key, offset, key, offset…), or a [key, time] row of an older one. */
+export type FlatKey = string | number | [string, number];
+
+/** Reads a checkpoint's list of keys, each key with its time (`base` plus its offset), oldest first. */
+export function readFlatKeys(flat: readonly FlatKey[] | undefined, base: number, put: (key: string, t: number) => void): void {
+  const list = flat ?? [];
+  for (let i = 0; i < list.length; ) {
+    const head = list[i]!;
+    if (Array.isArray(head)) {
+      put(head[0], base + head[1]);
+      i++;
+    } else {
+      put(head as string, base + (list[i + 1] as number));
+      i += 2;
+    }
   }
 }

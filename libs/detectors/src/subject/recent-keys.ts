@@ -1,4 +1,5 @@
 import { writtenValue, type JsonText } from './json-text.js';
+import { readFlatKeys, type FlatKey } from './recency.js';
 
 /** Offsets stay small integers, well inside what a number holds unboxed (2^30 ms is 12 days). */
 const MAX_OFFSET = 2 ** 30;
@@ -101,22 +102,13 @@ export class RecentKeys {
     return writtenValue((out) => this.writeFlat(out, base));
   }
 
-  /** Reads back `toFlat`, or the rows of a checkpoint written before it ([key, time] per key). */
-  static fromFlat(cap: number, flat: readonly (string | number | [string, number])[] | undefined, base = 0): RecentKeys {
+  /** Reads back `toFlat` (RecencyMap's list, either form). */
+  static fromFlat(cap: number, flat: readonly FlatKey[] | undefined, base = 0): RecentKeys {
     const m = new RecentKeys(cap);
-    const list = flat ?? [];
-    for (let i = 0; i < list.length; ) {
-      const head = list[i]!;
-      if (Array.isArray(head)) {
-        m.append(head[0], base + head[1]);
-        i++;
-      } else {
-        m.append(head as string, base + (list[i + 1] as number));
-        i += 2;
-      }
-    }
+    readFlatKeys(flat, base, (key, t) => m.append(key, t));
     return m;
   }
+
 
   private indexOf(key: string): number {
     const cells = this.cells;
