@@ -134,18 +134,22 @@ export class SubjectState {
     // Most calls are on the route of the call before: already the most recently used.
     if (last >= 0 && keys[last] === routeKey) return list[last]!;
     const at = keys.lastIndexOf(routeKey);
-    let t: ObjectTrail;
     if (at >= 0) {
-      t = list[at]!;
-      keys.splice(at, 1);
-      list.splice(at, 1);
-    } else {
-      if (keys.length >= MAX_TRAILS) {
-        keys.shift();
-        list.shift();
+      // Moved to the end in place.
+      const t = list[at]!;
+      for (let i = at; i < last; i++) {
+        keys[i] = keys[i + 1]!;
+        list[i] = list[i + 1]!;
       }
-      t = new ObjectTrail();
+      keys[last] = routeKey;
+      list[last] = t;
+      return t;
     }
+    if (keys.length >= MAX_TRAILS) {
+      keys.shift();
+      list.shift();
+    }
+    const t = new ObjectTrail();
     keys.push(routeKey);
     list.push(t);
     return t;

@@ -30,13 +30,15 @@ export class RecentKeys {
     if (at >= 0) {
       const before = this.origin + (cells[at + 1] as number);
       if (t <= before) return before;
-      // Moved to the end: the entries after it move up one place.
+      // Moved to the end: the entries after it move up one place (in place: the array keeps its length and room).
       for (let i = at; i + 2 < cells.length; i += 2) {
         cells[i] = cells[i + 2]!;
         cells[i + 1] = cells[i + 3]!;
       }
-      cells.length -= 2;
-      this.append(key, t);
+      if (cells.length === 2) this.origin = t;
+      else if (Math.abs(t - this.origin) > MAX_OFFSET) this.rebase(t);
+      cells[cells.length - 2] = key;
+      cells[cells.length - 1] = t - this.origin;
       return before;
     }
     if (cells.length / 2 >= this.cap) cells.splice(0, 2);
