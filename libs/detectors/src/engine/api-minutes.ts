@@ -1,5 +1,6 @@
 import { directionCode, storageKeys } from '../storage/keys.js';
 import type { ApiMinute, ApiWindow } from '../types.js';
+import { median } from '../stats.js';
 import { DAY, HOUR, MINUTE } from '../units.js';
 import type { BatchRecord } from './batch.js';
 import type { ApiBaseline, EngineParts } from './parts.js';
@@ -132,10 +133,10 @@ function baselineOf(parts: EngineParts, hour: number, reads: BaselineReads, resu
   // The same hour on previous days of the same kind on which the api had traffic (an hour without events counts as 0).
   const sameHour = reads.sameHour.filter((h, k) => count(reads.dayTotals[k]!) > 0 && isWeekend((hour - 24 * (k + 1)) * HOUR) === weekend).map(count);
   const profile = profileOf(reads.profile.filter((h, k) => isWeekend((hour - 24 * (k + 1)) * HOUR) === weekend).map((h) => results.hash(h)));
-  if (sameHour.length >= parts.config.volume_anomaly.seasonalDays) return { expectedHour: median(sameHour), sigmaLog: logSpread(sameHour), profile, kind: 'seasonal' };
+  if (sameHour.length >= parts.config.volume_anomaly.seasonalDays) return { expectedHour: median(sameHour)!, sigmaLog: logSpread(sameHour), profile, kind: 'seasonal' };
   const recent = reads.recent.map(count).filter((n) => n > 0);
   if (recent.length < Math.min(3, parts.config.warmupHours)) return { expectedHour: undefined, sigmaLog: 0, profile, kind: 'warming_up' };
-  const expectedHour = median(recent);
+  const expectedHour = median(recent)!;
   // The latest hour (the hour before): a drop is judged against it when it is lower (on a ramp down the median lags).
   const latest = count(reads.recent[0]!);
   return { expectedHour, dropExpectedHour: latest > 0 ? Math.min(expectedHour, latest) : expectedHour, sigmaLog: Math.max(logSpread(recent), 0.3), profile, kind: 'recent' };
@@ -160,15 +161,9 @@ function profileOf(days: readonly Record<string, number>[]): number[] | undefine
   return counts.map((n) => (n + prior) / (total + 60 * prior));
 }
 
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
-
 /** How much hour counts vary, in log terms (1.4826 × the median absolute deviation of ln(n + 1)), at least 0.1. */
 export function logSpread(counts: readonly number[]): number {
   const logs = counts.map((n) => Math.log(n + 1));
-  const m = median(logs);
-  return Math.max(0.1, 1.4826 * median(logs.map((x) => Math.abs(x - m))));
+  const m = median(logs)!;
+  return Math.max(0.1, 1.4826 * median(logs.map((x) => Math.abs(x - m)))!);
 }

@@ -1,3 +1,4 @@
+import { median } from '../stats.js';
 import { DAY, HOUR, MINUTE } from '../units.js';
 
 /**
@@ -159,12 +160,6 @@ function changeFrom(e: PastEpisode, basis: readonly PastEpisode[], s: UsualSetti
 /** An episode larger than `tolerance` times what was learned. */
 function sizeChange(e: PastEpisode, learned: number | undefined, s: UsualSettings): string | undefined {
   return learned !== undefined && e.magnitude > s.tolerance * learned ? `${(e.magnitude / learned).toFixed(1)}x the ${Math.round(learned)} it usually reaches` : undefined;
-}
-
-function median(xs: readonly number[]): number {
-  const sorted = [...xs].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 /** How far apart two times are in their phase of a period (the minute of the hour, the time of day). */
