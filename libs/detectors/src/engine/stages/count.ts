@@ -4,7 +4,7 @@ import { boundedId, type ObjectTrail } from '../../subject/trail.js';
 import type { SubjectState } from '../../subject-state.js';
 import type { EnrichedEvent, SubjectHorizon, SubjectRouteWindow, SubjectWindow, TrailHorizon } from '../../types.js';
 import { FIVE_MINUTES, HOUR, MINUTE } from '../../units.js';
-import type { Actor, BatchRecord, CountedBatch, LoginBatch, RouteBatch, TouchedTrail } from '../batch.js';
+import type { Actor, BatchRecord, CountedBatch, LoginBatch, RouteBatch } from '../batch.js';
 import { endToJudge, stepEnd, SUBJECT_HOPS, trailHops, type Hop } from '../hops.js';
 import { windowGates, type WindowGates } from '../gates.js';
 import type { EngineParts } from '../parts.js';
@@ -211,27 +211,24 @@ function passes(gates: WindowGates, horizon: SubjectHorizon, calls: number, auth
 /** Object ids per subject and route template (BOLA): the trail's windows its previous calls ended are judged first. */
 function countObject(c: Counting, e: EnrichedEvent, actor: Actor, route: RouteBatch, counts: boolean): void {
   const trail = actor.state!.trail(route.routeKey);
-  const touched = touchedTrail(actor, trail, route);
+  noteTouched(actor, trail, route);
   const t = e.timestamp;
   const last = trail.lastAt;
   // A call inside its previous call's shortest step (the fast one) ends no window.
-  if (last !== undefined && t >= stepEnd(last, c.trailHops.fast.stepMs)) judgeTrailBefore(c, actor, route, touched, t);
+  if (last !== undefined && t >= stepEnd(last, c.trailHops.fast.stepMs)) judgeTrailBefore(c, actor, route, trail, t);
   const closedHour = trail.add(e.objectId!, t, { ok: e.status >= 200 && e.status < 300, denied: e.status === 401 || e.status === 403 || e.status === 404 }, counts, c.gates.trailCalls.fast);
   if (closedHour !== undefined && closedHour > 0) c.order.peerRecord(`${e.api}\u0000${route.routeKey}`, closedHour);
 }
 
-/** The actor's entry for the trail on `route`, listed at its first call there in the batch. */
-function touchedTrail(actor: Actor, trail: ObjectTrail, route: RouteBatch): TouchedTrail {
+/** Lists the trail on `route` among those the actor touched, at its first call there in the batch. */
+function noteTouched(actor: Actor, trail: ObjectTrail, route: RouteBatch): void {
   const touched = (actor.trails ??= []);
-  for (let k = 0; k < touched.length; k++) if (touched[k]!.route === route) return touched[k]!;
-  const entry = { trail, route };
-  touched.push(entry);
-  return entry;
+  for (let k = 0; k < touched.length; k++) if (touched[k]!.route === route) return;
+  touched.push({ trail, route });
 }
 
 /** The trail's windows its previous calls ended, before a call at `t` is counted. */
-function judgeTrailBefore(c: Counting, actor: Actor, route: RouteBatch, touched: TouchedTrail, t: number): void {
-  const trail = touched.trail;
+function judgeTrailBefore(c: Counting, actor: Actor, route: RouteBatch, trail: ObjectTrail, t: number): void {
   for (let h = 0; h < TRAIL_HORIZONS.length; h++) {
     const horizon = TRAIL_HORIZONS[h]!;
     const hop = c.trailHops[horizon];
