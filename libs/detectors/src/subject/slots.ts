@@ -171,7 +171,7 @@ export class SlotSeries extends SlotTable {
       if (p > start) out.char(44);
       out.num(cells[p * stride]! - baseSlot);
       out.commaNum(written);
-      for (let i = 0; i < written; i++) out.commaNum(cells[at + i]!);
+      out.commaNums(cells, at, written);
     }
     out.char(93);
   }

@@ -149,7 +149,7 @@ export class ObjectTrail {
     for (let p = start; p < end; p++) {
       if (p > start) out.char(44);
       out.num(cells[p * stride]! - baseSlot);
-      for (let i = 1; i <= OUTCOME_FIELDS; i++) out.commaNum(cells[p * stride + i]!);
+      out.commaNums(cells, p * stride + 1, OUTCOME_FIELDS);
     }
     out.raw('],');
     out.entries(this.hourly);
