@@ -81,8 +81,8 @@ export class ShardPlan {
   }
 
   /** Adds members to a HyperLogLog (distinct counts read by the inventory). */
-  sketch(tag: string, key: KeyParts, members: ReadonlySet<string>, ttlMs: number): void {
-    if (members.size > 0) (this.shard(tag).ops.sketches ??= []).push({ key, members: [...members], ttlMs });
+  sketch(tag: string, key: KeyParts, members: string[], ttlMs: number): void {
+    if (members.length > 0) (this.shard(tag).ops.sketches ??= []).push({ key, members, ttlMs });
   }
 
   /** Notes a field's first sighting unless the hash holds `cap` fields; the handle finds [new?, fields]. `renew` sets the TTL again with every write. */

@@ -10,11 +10,13 @@ import { HOUR, T0, tx } from '../testing.js';
  * endpoint's `first`, its response shapes) are set once and then only renewed:
  * they are written once per endpoint and hour of the batch clock, the api's
  * `last` once per batch, and again after a batch failed (it may not have
- * written them).
+ * written them). A sketch's members (an endpoint's distinct principals,
+ * addresses, clients of a day) likewise: each once per hour, with one
+ * member in every batch that renews the sketch's TTL.
  */
 class CountingStore extends MemoryStateStore {
   /** Per batch applied: the firstSeen writes to the index, endpoint meta and shapes, and the max writes to the api's meta. */
-  readonly batches: { index: string[]; meta: number; shapes: number; apiLast: number }[] = [];
+  readonly batches: { index: string[]; meta: number; shapes: number; apiLast: number; principals: Map<string, string[]> }[] = [];
   failNext = false;
 
   override async apply(plan: StatePlan): Promise<ShardResult[]> {
@@ -28,16 +30,17 @@ class CountingStore extends MemoryStateStore {
       meta: ops.filter((o) => o.key[0] === 'iem').length,
       shapes: ops.filter((o) => o.key[0] === 'ish').length,
       apiLast: plan.shards.flatMap((s) => s.max ?? []).filter((o) => o.key[0] === 'invm').length,
+      principals: new Map(plan.shards.flatMap((s) => s.sketches ?? []).filter((o) => o.key[0] === 'ihp').map((o) => [String(o.key[1]), o.members])),
     });
     return super.apply(plan);
   }
 }
 
-/** Calls to three endpoints of `shop`, one every 10 s from `from` for `ms`. */
-function calls(from: number, ms: number): ApiTransaction[] {
+/** Calls to three endpoints of `shop`, one every 10 s from `from` for `ms`, by `principals` principals in turn. */
+function calls(from: number, ms: number, principals = 5): ApiTransaction[] {
   const paths = ['/products/7', '/orders/9', '/cart'];
   const out: ApiTransaction[] = [];
-  for (let t = from, i = 0; t < from + ms; t += 10_000, i++) out.push(tx({ api: 'shop', timestamp: t, path: paths[i % 3]!, principal: `u${i % 5}`, responseSignature: 'sig-a', contentType: 'application/json' }));
+  for (let t = from, i = 0; t < from + ms; t += 10_000, i++) out.push(tx({ api: 'shop', timestamp: t, path: paths[i % 3]!, principal: `u${i % principals}`, responseSignature: 'sig-a', contentType: 'application/json' }));
   return out;
 }
 
@@ -76,5 +79,41 @@ describe('the inventory marks', () => {
     await engine.markPublished(out.findings);
     expect(store.batches.length).toBe(before + 1);
     expect(store.batches.at(-1)!.index.sort()).toEqual(['iGET /cart', 'iGET /orders/{id}', 'iGET /products/{id}']);
+  });
+
+  it('writes each sketch member once per hour of the batch clock, a member in every batch, and the distinct counts as before', async () => {
+    const store = new CountingStore();
+    // 7 principals over 2 hours in batches of 20 calls (00:05-00:59, 01, 02:00-02:05): every endpoint meets all 7 each hour.
+    await run(store, calls(T0 + 5 * 60_000, 2 * HOUR, 7), 20);
+    const endpoints = ['GET /cart', 'GET /orders/{id}', 'GET /products/{id}'];
+    let written = 0;
+    let ops = 0;
+    for (const b of store.batches) {
+      for (const [endpoint, members] of b.principals) {
+        expect(members.length).toBeGreaterThan(0);
+        ops++;
+        written += members.length;
+      }
+    }
+    // Every batch calls every endpoint, each batch's sketch op renews its TTL.
+    expect(ops).toBe(store.batches.length * 3);
+    // Per endpoint and hour its 7 principals, and at most the one renewing member in the other batches.
+    expect(written).toBeLessThanOrEqual(3 * 3 * 7 + ops);
+    expect(written).toBeLessThan(ops * 6);
+    // Every principal was written to every endpoint's sketch of the day: the distinct counts are whole.
+    const day = Math.floor(T0 / (24 * HOUR));
+    for (const endpoint of endpoints) expect(store.sketchCount('shop', [['ihp', `i${endpoint}`, day]])).toBe(7);
+  });
+
+  it('writes every sketch member again after a batch failed', async () => {
+    const store = new CountingStore();
+    const engine = await run(store, calls(T0, 10 * 60_000, 7), 21);
+    expect(store.batches.at(-1)!.principals.get('iGET /cart')!.length).toBe(1);
+    store.failNext = true;
+    const next = calls(T0 + 10 * 60_000, 60_000 * 3.5, 7);
+    await expect(engine.process(next)).rejects.toThrow('store unavailable');
+    await engine.process(next);
+    // The batch again written whole: the 7 principals it holds on each endpoint.
+    for (const members of store.batches.at(-1)!.principals.values()) expect(new Set(members).size).toBe(7);
   });
 });
