@@ -1,6 +1,7 @@
 import type { ApiTransaction, Finding } from '@vigil/contracts';
 import { loadDeclaredSpecs } from './inventory/declared.js';
 import { InventoryMemory } from './inventory/memory.js';
+import { WrittenMembers } from './storage/written-members.js';
 import type { StateStore } from '@vigil/state';
 import { defaultDetectorsConfig, type DetectorsConfig } from './config.js';
 import { allDetectors } from './detectors/index.js';
@@ -111,6 +112,7 @@ export class DetectionEngine {
       peers: new RoutePeers(),
       apiHistories: new ApiHistories(),
       inventory: new InventoryMemory(config.inventory.maxEndpointsPerApi, loadDeclaredSpecs(config.inventory.specs)),
+      loginMembers: new WrittenMembers(200_000),
     };
   }
 
@@ -184,6 +186,7 @@ export class DetectionEngine {
     this.closedBeforeBatch = undefined;
     if (!this.parts.checkpointer.deferred) this.parts.subjects.clear();
     this.parts.inventory.forgetMarks();
+    this.parts.loginMembers.forget();
   }
 
   /**

@@ -1,5 +1,6 @@
 import type { Direction } from '@vigil/contracts';
 import type { InventoryMemory } from '../inventory/memory.js';
+import type { WrittenMembers } from '../storage/written-members.js';
 import type { StateStore } from '@vigil/state';
 import type { DetectorsConfig } from '../config.js';
 import { BoundedMap } from '../lru.js';
@@ -50,6 +51,8 @@ export interface EngineParts {
   readonly apiHistories: ApiHistories;
   /** The inventory's process-local memory and the declared specs. */
   readonly inventory: InventoryMemory;
+  /** The IPs and principals written to the login windows' sets this hour (storage/written-members.ts). */
+  readonly loginMembers: WrittenMembers;
 }
 
 /**

@@ -69,9 +69,9 @@ export class ShardPlan {
   }
 
   /** Adds a batch's distinct members (at most `cap` in the set); the handle finds the set's size. */
-  setAdd(tag: string, key: KeyParts, members: ReadonlySet<string>, cap: number, ttlMs: number): Handle {
+  setAdd(tag: string, key: KeyParts, members: ReadonlySet<string> | string[], cap: number, ttlMs: number): Handle {
     const s = this.shard(tag);
-    s.ops.setAdd.push({ key, members: [...members], cap, ttlMs });
+    s.ops.setAdd.push({ key, members: Array.isArray(members) ? members : [...members], cap, ttlMs });
     return { shard: s.index, index: s.ops.setAdd.length - 1 };
   }
 

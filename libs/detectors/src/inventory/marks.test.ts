@@ -16,7 +16,7 @@ import { HOUR, T0, tx } from '../testing.js';
  */
 class CountingStore extends MemoryStateStore {
   /** Per batch applied: the firstSeen writes to the index, endpoint meta and shapes, and the max writes to the api's meta. */
-  readonly batches: { index: string[]; meta: number; shapes: number; apiLast: number; principals: Map<string, string[]> }[] = [];
+  readonly batches: { index: string[]; meta: number; shapes: number; apiLast: number; principals: Map<string, readonly string[]> }[] = [];
   failNext = false;
 
   override async apply(plan: StatePlan): Promise<ShardResult[]> {

@@ -68,7 +68,7 @@ function planDay(shards: ShardPlan, memory: InventoryMemory, hourNow: number, id
   shards.min(ep.api, key, F.first, d.first, ttl);
   shards.max(ep.api, key, F.last, d.last, ttl);
   if (d.lowestRemaining !== undefined) shards.min(ep.api, key, F.lowestRemaining, d.lowestRemaining, ttl);
-  shards.sketch(ep.api, inventoryKeys.principals(ep.key, day), memory.unsent(`${id}\u0000p${day}`, hourNow, d.principals), ttl);
-  shards.sketch(ep.api, inventoryKeys.addresses(ep.key, day), memory.unsent(`${id}\u0000a${day}`, hourNow, d.addresses), ttl);
-  shards.sketch(ep.api, inventoryKeys.clients(ep.key, day), memory.unsent(`${id}\u0000c${day}`, hourNow, d.clients), ttl);
+  shards.sketch(ep.api, inventoryKeys.principals(ep.key, day), memory.sketchMembers.unwritten(`${id}\u0000p${day}`, hourNow, d.principals), ttl);
+  shards.sketch(ep.api, inventoryKeys.addresses(ep.key, day), memory.sketchMembers.unwritten(`${id}\u0000a${day}`, hourNow, d.addresses), ttl);
+  shards.sketch(ep.api, inventoryKeys.clients(ep.key, day), memory.sketchMembers.unwritten(`${id}\u0000c${day}`, hourNow, d.clients), ttl);
 }

@@ -17,7 +17,8 @@ export interface PlannedState {
   /** Per route (`api\u0000routeKey`): its window's minutes, its baseline hours and meta when the cache lacks them, the sizes of its large responses. */
   routeReads: Map<string, { window: Handle[]; baseline?: Handle[]; meta?: Handle; largeSizes?: Handle }>;
   /** Per login window of the batch (counted.logins' order): its counts, and the sizes of its IP and principal sets. */
-  loginReads: { window: Handle; ips: Handle; principals: Handle }[];
+  /** Each login window's counters and set sizes, and the keys its sets' members are remembered under (WrittenMembers). */
+  loginReads: { window: Handle; ips: Handle; principals: Handle; ipsKey: string; principalsKey: string }[];
   apis: ApiReads;
   inventory: InventoryReads;
 }
@@ -35,15 +36,22 @@ export function planState(parts: EngineParts, batch: BatchRecord, counted: Count
   for (const r of counted.routes.values()) planRouteCounters(parts, batch, r);
   parts.checkpointer.addRows(checkpoints.rows, (tag) => batch.shards.ops(tag));
   const routeReads = planRouteReads(parts, batch, counted);
+  const hour = Math.floor(batch.now / HOUR);
   const loginReads = counted.logins.map((l) => {
     const ttlMs = storageTtlMs.fiveMinuteWindow(parts.config.latenessMs);
-    const window = batch.shards.counters(l.api, storageKeys.loginWindow(l.routeKey, l.windowStart / LOGIN_KEY_UNIT), ttlMs);
+    const start = l.windowStart / LOGIN_KEY_UNIT;
+    const window = batch.shards.counters(l.api, storageKeys.loginWindow(l.routeKey, start), ttlMs);
     addTo(window, 'n', l.n);
     if (l.failures > 0) addTo(window, 'f', l.failures);
+    // The IPs and principals this process wrote to the window's sets this hour are not sent again.
+    const ipsKey = `${l.api}\u0000${l.routeKey}\u0000${start}\u0000ip`;
+    const principalsKey = `${l.api}\u0000${l.routeKey}\u0000${start}\u0000pr`;
     return {
-      window: batch.shards.read(l.api, storageKeys.loginWindow(l.routeKey, l.windowStart / LOGIN_KEY_UNIT)),
-      ips: batch.shards.setAdd(l.api, storageKeys.loginIps(l.routeKey, l.windowStart / LOGIN_KEY_UNIT), l.ips, storageCaps.loginIps, ttlMs),
-      principals: batch.shards.setAdd(l.api, storageKeys.loginPrincipals(l.routeKey, l.windowStart / LOGIN_KEY_UNIT), l.principals, storageCaps.loginPrincipals, ttlMs),
+      window: batch.shards.read(l.api, storageKeys.loginWindow(l.routeKey, start)),
+      ips: batch.shards.setAdd(l.api, storageKeys.loginIps(l.routeKey, start), parts.loginMembers.unwritten(ipsKey, hour, l.ips), storageCaps.loginIps, ttlMs),
+      principals: batch.shards.setAdd(l.api, storageKeys.loginPrincipals(l.routeKey, start), parts.loginMembers.unwritten(principalsKey, hour, l.principals), storageCaps.loginPrincipals, ttlMs),
+      ipsKey,
+      principalsKey,
     };
   });
   return { checkpoints, routeReads, loginReads, apis: planApiReads(parts, batch), inventory: planInventory(parts.inventory, batch, counted.endpoints) };

@@ -1,5 +1,6 @@
 import { histogramQuantile, latencyBinValue } from '../../stats.js';
 import { addRouteFields, emptyRouteStats } from '../../storage/route-counters.js';
+import { storageCaps } from '../../storage/keys.js';
 import type { DetectContext, LoginWindow, RouteWindow } from '../../types.js';
 import { FIVE_MINUTES, HOUR, MINUTE } from '../../units.js';
 import { apiWindows } from '../api-minutes.js';
@@ -98,6 +99,10 @@ function loginWindows(parts: EngineParts, counted: CountedBatch, planned: Planne
     const reads = planned.loginReads[i]!;
     const window = results.hash(reads.window);
     const baseline = parts.routeBaselines.get(`${l.api}\u0000${l.routeKey}`)?.stats;
+    const distinctIps = results.setSize(reads.ips);
+    const distinctPrincipals = results.setSize(reads.principals);
+    parts.loginMembers.check(reads.ipsKey, distinctIps, storageCaps.loginIps);
+    parts.loginMembers.check(reads.principalsKey, distinctPrincipals, storageCaps.loginPrincipals);
     return {
       api: l.api,
       route: l.route,
@@ -105,8 +110,8 @@ function loginWindows(parts: EngineParts, counted: CountedBatch, planned: Planne
       windowEnd: l.windowStart + FIVE_MINUTES,
       n: window.n ?? 0,
       failures: window.f ?? 0,
-      distinctIps: results.setSize(reads.ips),
-      distinctPrincipals: results.setSize(reads.principals),
+      distinctIps,
+      distinctPrincipals,
       baselineFailureShare: baseline && baseline.hours >= parts.config.warmupHours && baseline.n > 0 ? baseline.af / baseline.n : undefined,
       baselineN: baseline?.n ?? 0,
       sampleEventIds: l.eventIds,
