@@ -23,6 +23,7 @@
  * counting them twice.
  */
 import type { Severity } from '@vigil/contracts';
+import { HorizonMarks } from './subject/marks.js';
 import { JsonText } from './subject/json-text.js';
 import { RecencyMap } from './subject/recency.js';
 import { RecentKeys } from './subject/recent-keys.js';
@@ -89,7 +90,7 @@ export class SubjectState {
   private readonly trailKeys: string[] = [];
   private readonly trailList: ObjectTrail[] = [];
   /** Subject windows judged up to this time (their end), by horizon (engine/hops.ts). */
-  readonly judgedUpTo = new Map<string, number>();
+  readonly judgedUpTo = new HorizonMarks();
   /** Open episodes by key (`detector|route`). */
   readonly episodes = new Map<string, OpenEpisode>();
   /** Business-as-usual by key (`detector|route`): kept apart from the checkpoint, in the subject's memory (toMemory). */

@@ -62,13 +62,21 @@ function planDay(shards: ShardPlan, memory: InventoryMemory, hourNow: number, id
   addTo(counters, F.calls, d.calls);
   if (d.authenticated > 0) addTo(counters, F.authenticated, d.authenticated);
   if (d.anonymousServed > 0) addTo(counters, F.anonymousServed, d.anonymousServed);
-  for (const [code, n] of d.codes) addTo(counters, `c${code}`, n);
-  for (const [bin, n] of d.latencyBins) addTo(counters, `l${bin}`, n);
-  for (const [bin, n] of d.sizeBins) addTo(counters, `b${bin}`, n);
+  addCounts(counters, 'c', d.codes);
+  addCounts(counters, 'l', d.latencyBins);
+  addCounts(counters, 'b', d.sizeBins);
   shards.min(ep.api, key, F.first, d.first, ttl);
   shards.max(ep.api, key, F.last, d.last, ttl);
   if (d.lowestRemaining !== undefined) shards.min(ep.api, key, F.lowestRemaining, d.lowestRemaining, ttl);
   shards.sketch(ep.api, inventoryKeys.principals(ep.key, day), memory.sketchMembers.unwritten(`${id}\u0000p${day}`, hourNow, d.principals), ttl);
   shards.sketch(ep.api, inventoryKeys.addresses(ep.key, day), memory.sketchMembers.unwritten(`${id}\u0000a${day}`, hourNow, d.addresses), ttl);
   shards.sketch(ep.api, inventoryKeys.clients(ep.key, day), memory.sketchMembers.unwritten(`${id}\u0000c${day}`, hourNow, d.clients), ttl);
+}
+
+/** Each counted index of `counts` (a code or bin) as the field `<prefix><index>`. */
+function addCounts(counters: Map<string, number>, prefix: string, counts: readonly (number | undefined)[]): void {
+  for (let i = 0; i < counts.length; i++) {
+    const n = counts[i];
+    if (n) addTo(counters, `${prefix}${i}`, n);
+  }
 }

@@ -119,8 +119,8 @@ export class JsonText {
     this.n += this.buf.write(text, this.n, 'utf8');
   }
 
-  /** `[key,number]` per entry of a map, in a list. */
-  entries(map: ReadonlyMap<string | number, number>): void {
+  /** `[key,number]` per entry of a map (or anything walked as one), in a list. */
+  entries(map: NumberEntries): void {
     this.char(91);
     this.listed = 0;
     // A method and `this` rather than a closure: nothing allocated per map.
@@ -200,6 +200,11 @@ function writePadded9(b: Buffer, n: number, x: number): number {
     x = q;
   }
   return n + 9;
+}
+
+/** What `entries` walks: a Map of numbers, or a class with its `forEach`. */
+export interface NumberEntries {
+  forEach<T>(each: (this: T, value: number, key: string | number) => void, thisArg: T): void;
 }
 
 /** The text `write` makes, parsed back: what a checkpoint reader will see (tests, and callers wanting the rows). */

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { HorizonMarks } from './marks.js';
 import { HOUR } from '../units.js';
 import { RecencyMap } from './recency.js';
 import { writtenValue, type JsonText } from './json-text.js';
@@ -52,7 +53,7 @@ export class ObjectTrail {
   busy = false;
   lastAt: number | undefined;
   /** Windows judged up to this time (their end), by horizon: see hops.ts. */
-  readonly judgedUpTo = new Map<string, number>();
+  readonly judgedUpTo = new HorizonMarks();
 
   /**
    * Counts an event on the route. When it starts a new hour, the hour before is closed: returns its distinct ids
