@@ -21,13 +21,13 @@ describe('subject state', () => {
     // An hour no window reads any more (a window reads the hour it starts in and the one before): not kept.
     s.hour(Math.floor(now / HOUR) - 4, now, 3 * HOUR).n = 2;
     s.routes.touch('i/users/{id}', now - 1000);
-    s.loginPrincipals.touch('victim "1"', now - 2000);
+    s.touchLoginPrincipal('victim "1"', now - 2000);
     s.ips.touch('203.0.113.7', now - 1000);
     const trail = s.trail('i/users/{id}');
     trail.add('41', now - 3000, { ok: true, denied: false }, true);
     trail.add('42', now - 2000, { ok: false, denied: true }, true);
     s.judgedUpTo.set('short', now - 30_000);
-    s.episodes.set('bot|', { start: now - 10 * MINUTE, lastEnd: now - 1000, magnitude: 150, verdict: { usual: true, recurrences: 2, learned: 140, typical: 150, rhythm: 'hourly', change: undefined }, severity: 'low' });
+    s.setEpisode('bot|', { start: now - 10 * MINUTE, lastEnd: now - 1000, magnitude: 150, verdict: { usual: true, recurrences: 2, learned: 140, typical: 150, rhythm: 'hourly', change: undefined }, severity: 'low' });
     s.usualOf('bot|').remember({ start: now - 10 * MINUTE, magnitude: 150, ips: ['203.0.113.7'] }, defaultUsualSettings);
     return s;
   }
@@ -177,7 +177,7 @@ describe('a subject\'s state, filled to every cap', () => {
     for (let h = 0; h < 3; h++) Object.assign(s.hour(Math.floor(now / HOUR) - h, now, 3 * HOUR), { n: 1e9, bs: 1e12 });
     for (let i = 0; i < 1000; i++) {
       s.routes.touch(boundedId(long(`r${i}`)), now - i);
-      s.loginPrincipals.touch(boundedId(long(`p${i}`)), now - i);
+      s.touchLoginPrincipal(boundedId(long(`p${i}`)), now - i);
       s.ips.touch(`2001:db8::${i}`, now - i);
     }
     for (let r = 0; r < 20; r++) {

@@ -73,6 +73,10 @@ export const MAX_FENCES = 64;
 /** Checkpoints are written one at a time into this one buffer. */
 const checkpointText = new JsonText();
 
+/** What a subject without episodes, usual histories or login principals reads (most have none: a Map apiece was ~200 bytes of heap). */
+const NONE: ReadonlyMap<never, never> = new Map<never, never>();
+const NO_PRINCIPALS = new RecencyMap(0);
+
 export class SubjectState {
   /** Event time of the subject's latest call. */
   lastSeen: number | undefined;
@@ -81,7 +85,8 @@ export class SubjectState {
   /** The same counters in 5-minute blocks, for the hour. */
   blocks = new SlotSeries(BLOCK_MS, LONG_MS);
   routes = new RecentKeys(MAX_ROUTES);
-  loginPrincipals = new RecencyMap(MAX_LOGIN_PRINCIPALS);
+  /** Principals it tried on login routes (an address's), made at the first: most subjects never log in for others. */
+  private loginPrincipalMap: RecencyMap | undefined;
   ips = new RecentKeys(MAX_IPS);
   /**
    * Object ids per route key (routes whose template has an id), the route used least recently first: a few (at most
@@ -91,10 +96,10 @@ export class SubjectState {
   private readonly trailList: ObjectTrail[] = [];
   /** Subject windows judged up to this time (their end), by horizon (engine/hops.ts). */
   readonly judgedUpTo = new HorizonMarks();
-  /** Open episodes by key (`detector|route`). */
-  readonly episodes = new Map<string, OpenEpisode>();
-  /** Business-as-usual by key (`detector|route`): kept apart from the checkpoint, in the subject's memory (toMemory). */
-  readonly usual = new Map<string, UsualHistory>();
+  /** Open episodes by key (`detector|route`), made at the first (`episodes` reads them). */
+  private episodeMap: Map<string, OpenEpisode> | undefined;
+  /** Business-as-usual by key (`detector|route`), made at the first: kept apart from the checkpoint, in the subject's memory (toMemory). */
+  private usualMap: Map<string, UsualHistory> | undefined;
   /** Changes to `usual` so far, and up to which one its memory was written (not checkpointed). */
   memoryVersion = 0;
   memoryWritten = 0;
@@ -167,19 +172,41 @@ export class SubjectState {
     return at < 0 ? undefined : this.trailList[at];
   }
 
+  /** Open episodes by key (`detector|route`). */
+  get episodes(): ReadonlyMap<string, OpenEpisode> {
+    return this.episodeMap ?? NONE;
+  }
+
+  /** Business-as-usual by key (`detector|route`). */
+  get usual(): ReadonlyMap<string, UsualHistory> {
+    return this.usualMap ?? NONE;
+  }
+
+  /** Principals it tried on login routes, with when it last tried each. */
+  get loginPrincipals(): Pick<RecencyMap, 'get' | 'keys' | 'countIn' | 'keysIn' | 'size' | 'writeFlat' | 'toFlat'> {
+    return this.loginPrincipalMap ?? NO_PRINCIPALS;
+  }
+
+  /** Notes a principal it tried on a login route at `t`. */
+  touchLoginPrincipal(principal: string, t: number): void {
+    (this.loginPrincipalMap ??= new RecencyMap(MAX_LOGIN_PRINCIPALS)).touch(principal, t);
+  }
+
   /** Notes an episode under its key (past MAX_KEYS keys, the one set longest ago is forgotten). */
   setEpisode(key: string, episode: OpenEpisode): void {
-    if (!this.episodes.has(key) && this.episodes.size >= MAX_KEYS) this.episodes.delete(this.episodes.keys().next().value!);
-    this.episodes.set(key, episode);
+    const episodes = (this.episodeMap ??= new Map());
+    if (!episodes.has(key) && episodes.size >= MAX_KEYS) episodes.delete(episodes.keys().next().value!);
+    episodes.set(key, episode);
   }
 
   /** The usual history of a key, started when new (asked for to be judged and to learn: its memory is to be written). */
   usualOf(key: string): UsualHistory {
     this.memoryVersion++;
-    let h = this.usual.get(key);
+    const usual = (this.usualMap ??= new Map());
+    let h = usual.get(key);
     if (!h) {
-      if (this.usual.size >= MAX_KEYS) this.usual.delete(this.usual.keys().next().value!);
-      this.usual.set(key, (h = new UsualHistory()));
+      if (usual.size >= MAX_KEYS) usual.delete(usual.keys().next().value!);
+      usual.set(key, (h = new UsualHistory()));
     }
     return h;
   }
@@ -190,7 +217,7 @@ export class SubjectState {
     this.slots.prune(at - RECENT_MS);
     this.blocks.prune(at - LONG_MS);
     this.routes.prune(at - LONG_MS);
-    this.loginPrincipals.prune(at - LONG_MS);
+    this.loginPrincipalMap?.prune(at - LONG_MS);
     // A window reads the hour it starts in and the one before (subject-views.ts usualRate): older rows serve nothing.
     const oldestHour = Math.floor(at / HOUR) - 2;
     for (const [h, v] of this.hours) if (v.expiresAt <= now || h < oldestHour) this.hours.delete(h);
@@ -203,7 +230,7 @@ export class SubjectState {
         this.trailList.splice(i, 1);
       }
     }
-    for (const [key, e] of this.episodes) if (e.lastEnd < at - EPISODE_GAP_MS) this.episodes.delete(key);
+    if (this.episodeMap) for (const [key, e] of this.episodeMap) if (e.lastEnd < at - EPISODE_GAP_MS) this.episodeMap.delete(key);
   }
 
   /** The state as JSON text, after pruning what is no longer needed. */
@@ -266,7 +293,7 @@ export class SubjectState {
   /** Reads back its memory (the histories it does not hold already). */
   readMemory(text: string): void {
     const m = JSON.parse(text) as { u?: [string, unknown[]][] };
-    for (const [key, row] of m.u ?? []) if (!this.usual.has(key)) this.usual.set(key, UsualHistory.fromRow(row));
+    for (const [key, row] of m.u ?? []) if (!this.usual.has(key)) (this.usualMap ??= new Map()).set(key, UsualHistory.fromRow(row));
   }
 
   /** Reads a checkpoint back; one written by an older version (5-minute windows) keeps its hours and fences only. */
@@ -281,7 +308,7 @@ export class SubjectState {
     s.blocks = SlotSeries.fromFlat(c.b as number[] | undefined, BLOCK_MS, base, LONG_MS);
     s.slots = SlotSeries.fromFlat(c.s as number[] | undefined, SLOT_MS, base, RECENT_MS);
     s.routes = RecentKeys.fromFlat(MAX_ROUTES, c.r as string[] | undefined, base);
-    s.loginPrincipals = RecencyMap.fromFlat(MAX_LOGIN_PRINCIPALS, c.p as string[] | undefined, base);
+    if ((c.p as unknown[] | undefined)?.length) s.loginPrincipalMap = RecencyMap.fromFlat(MAX_LOGIN_PRINCIPALS, c.p as string[], base);
     s.ips = RecentKeys.fromFlat(MAX_IPS, c.i as string[] | undefined, base);
     for (const [key, row] of (c.t as [string, unknown[]][] | undefined) ?? []) {
       s.trailKeys.push(key);
@@ -289,10 +316,10 @@ export class SubjectState {
     }
     for (const [horizon, t] of (c.j as [string, number][] | undefined) ?? []) s.judgedUpTo.set(horizon, t);
     for (const [key, start, lastEnd, magnitude, verdict, severity] of (c.e as [string, number, number, number, unknown[] | null | undefined, Severity | null | undefined][] | undefined) ?? []) {
-      s.episodes.set(key, { start, lastEnd, magnitude, ...(verdict ? { verdict: verdictOf(verdict) } : {}), ...(severity ? { severity } : {}) });
+      (s.episodeMap ??= new Map()).set(key, { start, lastEnd, magnitude, ...(verdict ? { verdict: verdictOf(verdict) } : {}), ...(severity ? { severity } : {}) });
     }
     // Checkpoints written before the memory was kept apart held the histories themselves.
-    for (const [key, row] of (c.u as [string, unknown[]][] | undefined) ?? []) s.usual.set(key, UsualHistory.fromRow(row));
+    for (const [key, row] of (c.u as [string, unknown[]][] | undefined) ?? []) (s.usualMap ??= new Map()).set(key, UsualHistory.fromRow(row));
     return s;
   }
 }

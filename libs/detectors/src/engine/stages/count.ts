@@ -166,7 +166,7 @@ function countActor(c: Counting, e: EnrichedEvent, actor: Actor, route: RouteBat
   }
   state.routes.touch(boundedId(route.routeKey), t);
   if (e.clientIp) state.ips.touch(e.clientIp.slice(0, 64), t);
-  if (e.login && actor.identity.subject.kind === 'ip' && e.principal) state.loginPrincipals.touch(boundedId(e.principal), t);
+  if (e.login && actor.identity.subject.kind === 'ip' && e.principal) state.touchLoginPrincipal(boundedId(e.principal), t);
   if (e.objectId !== undefined) countObject(c, e, actor, route, counts);
 }
 
