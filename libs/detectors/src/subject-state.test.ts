@@ -139,6 +139,17 @@ describe('subject state', () => {
     expect(SubjectState.fromCheckpoint(s.toCheckpoint(now)).slots.heldCalls).toBe(36);
   });
 
+  it('counts an hour again from nothing once pruning forgot it (the hour of the call before is not held past it)', () => {
+    const s = new SubjectState();
+    const h = Math.floor(now / HOUR);
+    s.hour(h, now, HOUR).n += 4;
+    expect(s.hours.get(h)!.n).toBe(4);
+    s.prune(now + 2 * HOUR);
+    expect(s.hours.has(h)).toBe(false);
+    s.hour(h, now + 2 * HOUR, HOUR).n++;
+    expect(s.hours.get(h)!.n).toBe(1);
+  });
+
   it('writes what changed', () => {
     const s = touched();
     const before = s.toCheckpoint(now);

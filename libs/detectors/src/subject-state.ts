@@ -81,6 +81,9 @@ export class SubjectState {
   /** Event time of the subject's latest call. */
   lastSeen: number | undefined;
   hours = new Map<number, HourCounts>();
+  /** The hour `hour` gave last, and its counts (most calls fall in the hour of the call before; `prune` forgets it). */
+  private lastHour = NaN;
+  private lastHourCounts: HourCounts | undefined;
   slots = new SlotSeries(SLOT_MS, RECENT_MS);
   /** The same counters in 5-minute blocks, for the hour. */
   blocks = new SlotSeries(BLOCK_MS, LONG_MS);
@@ -122,14 +125,12 @@ export class SubjectState {
 
   /** The hour's counts, kept `ttlMs` past `now`. */
   hour(h: number, now: number, ttlMs: number): HourCounts {
-    const v = this.hours.get(h);
-    if (v) {
-      if (v.expiresAt < now + ttlMs) v.expiresAt = now + ttlMs;
-      return v;
-    }
-    const created: HourCounts = { expiresAt: now + ttlMs, n: 0, bs: 0 };
-    this.hours.set(h, created);
-    return created;
+    let v = h === this.lastHour ? this.lastHourCounts : this.hours.get(h);
+    if (!v) this.hours.set(h, (v = { expiresAt: now + ttlMs, n: 0, bs: 0 }));
+    else if (v.expiresAt < now + ttlMs) v.expiresAt = now + ttlMs;
+    this.lastHour = h;
+    this.lastHourCounts = v;
+    return v;
   }
 
   /** The trail of object ids on a route, started when new (the least recently used route's is dropped past MAX_TRAILS). */
@@ -221,6 +222,7 @@ export class SubjectState {
     // A window reads the hour it starts in and the one before (subject-views.ts usualRate): older rows serve nothing.
     const oldestHour = Math.floor(at / HOUR) - 2;
     for (const [h, v] of this.hours) if (v.expiresAt <= now || h < oldestHour) this.hours.delete(h);
+    this.lastHour = NaN;
     for (let i = 0; i < this.trailList.length; ) {
       const trail = this.trailList[i]!;
       trail.prune(at, at - TRAIL_OUTCOMES_MS);
