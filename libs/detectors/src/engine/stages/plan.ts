@@ -16,8 +16,7 @@ export interface PlannedState {
   checkpoints: BatchCheckpoints;
   /** Per route (`api\u0000routeKey`): its window's minutes, its baseline hours and meta when the cache lacks them, the sizes of its large responses. */
   routeReads: Map<string, { window: Handle[]; baseline?: Handle[]; meta?: Handle; largeSizes?: Handle }>;
-  /** Per login window of the batch (counted.logins' order): its counts, and the sizes of its IP and principal sets. */
-  /** Each login window's counters and set sizes, and the keys its sets' members are remembered under (WrittenMembers). */
+  /** Per login window of the batch (counted.logins' order): its counts, the sizes of its IP and principal sets, and the keys their members are remembered under (WrittenMembers). */
   loginReads: { window: Handle; ips: Handle; principals: Handle; ipsKey: string; principalsKey: string }[];
   apis: ApiReads;
   inventory: InventoryReads;
