@@ -23,7 +23,6 @@
  * counting them twice.
  */
 import type { Severity } from '@vigil/contracts';
-import { HorizonMarks } from './subject/marks.js';
 import { JsonText } from './subject/json-text.js';
 import { RecencyMap } from './subject/recency.js';
 import { RecentKeys } from './subject/recent-keys.js';
@@ -98,7 +97,7 @@ export class SubjectState {
   private readonly trailKeys: string[] = [];
   private readonly trailList: ObjectTrail[] = [];
   /** Subject windows judged up to this time (their end), by horizon (engine/hops.ts). */
-  readonly judgedUpTo = new HorizonMarks();
+  readonly judgedUpTo = new Map<string, number>();
   /** Open episodes by key (`detector|route`), made at the first (`episodes` reads them). */
   private episodeMap: Map<string, OpenEpisode> | undefined;
   /** Business-as-usual by key (`detector|route`), made at the first: kept apart from the checkpoint, in the subject's memory (toMemory). */

@@ -63,8 +63,7 @@ export class JsonText {
 
   /** A comma, then a number: the next item of a list of numbers. */
   commaNum(x: number): void {
-    if (this.n >= this.buf.length) this.room(1);
-    this.buf[this.n++] = 44;
+    this.char(44);
     this.num(x);
   }
 
@@ -119,8 +118,8 @@ export class JsonText {
     this.n += this.buf.write(text, this.n, 'utf8');
   }
 
-  /** `[key,number]` per entry of a map (or anything walked as one), in a list. */
-  entries(map: NumberEntries): void {
+  /** `[key,number]` per entry of a map, in a list. */
+  entries(map: ReadonlyMap<string | number, number>): void {
     this.char(91);
     this.listed = 0;
     // A method and `this` rather than a closure: nothing allocated per map.
@@ -200,11 +199,6 @@ function writePadded9(b: Buffer, n: number, x: number): number {
     x = q;
   }
   return n + 9;
-}
-
-/** What `entries` walks: a Map of numbers, or a class with its `forEach`. */
-export interface NumberEntries {
-  forEach<T>(each: (this: T, value: number, key: string | number) => void, thisArg: T): void;
 }
 
 /** The text `write` makes, parsed back: what a checkpoint reader will see (tests, and callers wanting the rows). */

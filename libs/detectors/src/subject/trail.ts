@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { HorizonMarks } from './marks.js';
 import { HOUR } from '../units.js';
 import { RecencyMap } from './recency.js';
 import { writtenValue, type JsonText } from './json-text.js';
@@ -53,7 +52,7 @@ export class ObjectTrail {
   busy = false;
   lastAt: number | undefined;
   /** Windows judged up to this time (their end), by horizon: see hops.ts. */
-  readonly judgedUpTo = new HorizonMarks();
+  readonly judgedUpTo = new Map<string, number>();
 
   /**
    * Counts an event on the route. When it starts a new hour, the hour before is closed: returns its distinct ids
