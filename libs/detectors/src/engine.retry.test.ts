@@ -50,15 +50,17 @@ async function consume(events: readonly ApiTransaction[], store: StateStore, o: 
     const source = { key: 'api.transactions/0', offsets: batch.map((_, k) => i + k) };
     for (let attempt = 0; ; attempt++) {
       expect(attempt, 'retries of one batch').toBeLessThan(5);
+      // A batch the engine fails, it abandons itself; one whose findings could not be sent or marked, the caller abandons.
+      const outcome = await engine.process(batch, { source }).catch(() => undefined);
+      if (!outcome) continue;
       try {
-        const { findings } = await engine.process(batch, { source });
         // Kafka refusing every other send of findings: nothing of the batch went out.
-        if (o.failSends && findings.length > 0 && sends++ % 2 === 0) throw new Error('kafka did not acknowledge');
-        published.push(...findings);
-        await engine.markPublished(findings);
+        if (o.failSends && outcome.findings.length > 0 && sends++ % 2 === 0) throw new Error('kafka did not acknowledge');
+        published.push(...outcome.findings);
+        await engine.markPublished(outcome.findings);
         break;
       } catch {
-        engine.abandonBatch();
+        engine.abandonBatch(outcome);
       }
     }
   }
@@ -89,3 +91,65 @@ describe('a batch processed again after it failed', () => {
     expect(windowsOf(await consume(events, new MemoryStateStore(), { failSends: true }))).toEqual(await expected());
   });
 });
+
+/**
+ * The detector service runs two partitions' batches at once (consumer.partitionsConcurrently) on one engine. When
+ * Redis goes while both are in flight, the one that fails must close its api minutes again however the other ends.
+ */
+describe('two partitions in flight at once, one batch failing', () => {
+  const events = spikeTraffic();
+  const warm = events.filter((e) => e.timestamp < T0 + 4 * HOUR);
+  const rest = events.filter((e) => e.timestamp >= T0 + 4 * HOUR);
+  const partitions = [rest.filter((_, i) => i % 2 === 0), rest.filter((_, i) => i % 2 === 1)];
+
+  /**
+   * The warm-up from one partition, then batches of both partitions two at a time, each held back to the other's
+   * earliest event (as the service's pending event times do). The second batch of a pair arrives while the first
+   * writes its counts; with `failAt`, that write fails once Redis would have dropped the connection.
+   */
+  async function consumeTwo(failAt?: number): Promise<Finding[]> {
+    const memory = new MemoryStateStore();
+    let pair: { writing: () => void; fail: boolean } | undefined;
+    const store = Object.create(memory) as StateStore;
+    store.apply = async (...args: Parameters<StateStore['apply']>) => {
+      const p = pair;
+      pair = undefined;
+      p?.writing();
+      if (p?.fail) {
+        await new Promise((r) => setTimeout(r, 10));
+        throw new Error('redis went away');
+      }
+      return memory.apply(...args);
+    };
+    const engine = new DetectionEngine({ config: detectorsConfigSchema.parse({}), store, detectors: [volumeAnomaly] });
+    const published: Finding[] = [];
+    const run = async (batch: readonly ApiTransaction[], key: string, offset: number, holdAt?: number) => {
+      const outcome = await engine.process(batch, { holdAt, source: { key, offsets: batch.map((_, k) => offset + k) } });
+      published.push(...outcome.findings);
+      await engine.markPublished(outcome.findings);
+    };
+    for (let i = 0; i < warm.length; i += 250) await run(warm.slice(i, i + 250), 'api.transactions/0', i);
+    const size = 100;
+    for (let i = 0; i < partitions[0]!.length; i += size) {
+      const [a, b] = partitions.map((p) => p.slice(i, i + size)) as [ApiTransaction[], ApiTransaction[]];
+      const writing = new Promise<void>((resolve) => (pair = { writing: resolve, fail: i === failAt }));
+      const first = run(a, 'p/1', i, b[0]?.timestamp);
+      const second = b.length > 0 ? writing.then(() => run(b, 'p/2', i, a[0]!.timestamp)) : Promise.resolve();
+      const [firstEnded] = await Promise.allSettled([first, second]);
+      pair = undefined;
+      // The failed batch is fetched again, the other partition having moved on.
+      if (firstEnded.status === 'rejected') await run(a, 'p/1', i);
+    }
+    return published;
+  }
+
+  it('finds the same windows as when no batch fails, whichever batch of the spike fails', async () => {
+    const reference = windowsOf(await consumeTwo());
+    expect(reference).toContainEqual(expect.stringMatching(`^volume_anomaly api:accounts ${new Date(T0 + 4 * HOUR + 5 * MINUTE).toISOString()}`));
+    const spikeAt = partitions[0]!.findIndex((e) => e.timestamp >= T0 + 4 * HOUR + 5 * MINUTE);
+    for (let at = Math.floor(spikeAt / 100) * 100; at <= spikeAt + 300; at += 100) {
+      expect(windowsOf(await consumeTwo(at)), `batch at ${at} failed`).toEqual(reference);
+    }
+  });
+});
+

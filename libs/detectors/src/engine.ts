@@ -85,8 +85,8 @@ export class DetectionEngine {
   private readonly verdictOf: VerdictLookup | undefined;
   /** The claim each finding returned makes (severity and revision classes), for markPublished to write. */
   private readonly claims = new WeakMap<Finding, string>();
-  /** The last api minute closed before the batch in hand, until it is marked published (abandonBatch goes back to it). */
-  private closedBeforeBatch: { lastClosedMinute: number | undefined } | undefined;
+  /** Per batch returned, the last api minute closed before it began (abandonBatch goes back to it; two partitions' batches may be in flight at once). */
+  private readonly closedBefore = new WeakMap<BatchOutcome, number | undefined>();
 
   constructor(options: EngineOptions) {
     const config = options.config ?? defaultDetectorsConfig;
@@ -159,12 +159,14 @@ export class DetectionEngine {
   /** `process`, for events from `enrichEvent` (the array is not reordered; events whose route is refused are moved to `{other}`). */
   async processEnriched(batch: readonly EnrichedEvent[], options: { holdAt?: number; source?: BatchSource } = {}): Promise<BatchOutcome> {
     if (batch.length === 0) return { findings: [], duplicates: 0, events: 0 };
-    this.closedBeforeBatch = { lastClosedMinute: this.parts.clock.lastClosedMinute };
+    const closedBefore = this.parts.clock.lastClosedMinute;
     try {
       const cuts = this.sliceMs > 0 ? sliceBounds(batch, this.sliceMs, MAX_SLICES) : undefined;
-      return cuts ? await this.processInSlices(batch, cuts, options.holdAt, options.source) : await this.processBatch(batch, options.holdAt, options.source, undefined);
+      const outcome = cuts ? await this.processInSlices(batch, cuts, options.holdAt, options.source) : await this.processBatch(batch, options.holdAt, options.source, undefined);
+      this.closedBefore.set(outcome, closedBefore);
+      return outcome;
     } catch (err) {
-      this.abandonBatch();
+      this.abandon(closedBefore);
       throw err;
     }
   }
@@ -172,18 +174,26 @@ export class DetectionEngine {
   /** Records findings as published (per window, the highest severity), so replays and restarts do not emit their ids again. */
   async markPublished(findings: readonly Finding[]): Promise<void> {
     if (findings.length > 0) await this.parts.store.claim(claimsOf(findings, (f) => this.claims.get(f)), CLAIM_TTL_MS, this.parts.clock.watermark);
-    this.closedBeforeBatch = undefined;
   }
 
   /**
-   * The batch in hand failed (in the engine, or publishing or marking its findings) and will be fetched again: the api
+   * The batch that returned `outcome` failed (publishing or marking its findings) and will be fetched again: the api
    * minutes it closed close again then, so a finding they held is not skipped. Deferred: the subject state is kept,
    * and its fences say which events it holds already. Per batch: subjects it counted are read back from their last
    * checkpoints.
    */
-  abandonBatch(): void {
-    if (this.closedBeforeBatch) this.parts.clock.lastClosedMinute = this.closedBeforeBatch.lastClosedMinute;
-    this.closedBeforeBatch = undefined;
+  abandonBatch(outcome: BatchOutcome): void {
+    this.abandon(this.closedBefore.get(outcome));
+  }
+
+  /**
+   * Goes back to the last api minute closed before the failed batch began, or earlier: minutes another batch in
+   * flight closed since are judged again too (their findings are claimed, so nothing is published twice), and none
+   * the failed batch closed is skipped. Undefined: the batch was the first, which closes nothing.
+   */
+  private abandon(closedBefore: number | undefined): void {
+    const clock = this.parts.clock;
+    if (closedBefore !== undefined && clock.lastClosedMinute !== undefined) clock.lastClosedMinute = Math.min(clock.lastClosedMinute, closedBefore);
     if (!this.parts.checkpointer.deferred) this.parts.subjects.clear();
     this.parts.inventory.forgetMarks();
     this.parts.loginMembers.forget();

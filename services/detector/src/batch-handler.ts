@@ -96,7 +96,7 @@ export function createBatchHandler(parts: BatchHandlerParts): (batch: Batch) => 
       await engine.markPublished(published);
     } catch (err) {
       // Fetched again: what the engine closed with this batch closes again then.
-      engine.abandonBatch();
+      engine.abandonBatch(outcome);
       throw err;
     }
 
