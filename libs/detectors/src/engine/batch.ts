@@ -5,7 +5,7 @@ import type { SubjectState } from '../subject-state.js';
 import type { ObjectTrail } from '../subject/trail.js';
 import type { ApiWindow, EnrichedEvent, SubjectRouteWindow, SubjectWindow } from '../types.js';
 import type { Handle, ShardPlan } from './shard-plan.js';
-import type { EndpointBatch, EndpointsOfBatch } from '../inventory/count.js';
+import type { CallerMarks, EndpointBatch, EndpointsOfBatch } from '../inventory/count.js';
 
 /**
  * The records a batch carries from stage to stage (engine.ts runs them in
@@ -80,6 +80,8 @@ export interface Identity {
   /** The batch that last listed it, and its actor there (read only while that batch lists its actors). */
   listedIn: number;
   actor: Actor | undefined;
+  /** What its calls put among the distinct callers of the endpoints it called this hour (inventory/count.ts), from its first call. */
+  callerMarks: CallerMarks | undefined;
 }
 
 /** A batch's acting subject on one api: its identity, its state, and what the batch showed of it. */

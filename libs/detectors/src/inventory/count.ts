@@ -1,4 +1,5 @@
 import type { EventMeasures } from '../storage/route-counters.js';
+import type { BatchMembers, WrittenMembers } from '../storage/written-members.js';
 import type { EnrichedEvent } from '../types.js';
 import { LATENCY_BINS, SIZE_BINS } from '../stats.js';
 import { DAY, HOUR } from '../units.js';
@@ -17,9 +18,10 @@ export interface EndpointDay {
   codes: number[];
   latencyBins: number[];
   sizeBins: number[];
-  principals: Set<string>;
-  addresses: Set<string>;
-  clients: Set<string>;
+  /** Its distinct principals, addresses and clients: those the sketches were not sent this hour. */
+  principals: BatchMembers;
+  addresses: BatchMembers;
+  clients: BatchMembers;
 }
 
 /** One endpoint (api, direction, method, route template) as a batch met it. */
@@ -66,10 +68,34 @@ export const MAX_CALLERS_PER_HOUR = 8;
 /** The batch's endpoints, by `api\u0000endpoint key`. */
 export type EndpointsOfBatch = Map<string, EndpointBatch>;
 
-/** Counts one event into its endpoint (`byMethod`: its route's endpoints of the batch, by the event's method as sent); `counters` false for an event the shared counters hold already (a replay). */
-export function countEndpointEvent(endpoints: EndpointsOfBatch, byMethod: Map<string, EndpointBatch>, e: EnrichedEvent, counters: boolean, m: EventMeasures): void {
+/** What counting a batch's endpoints needs: its endpoints so far, and the sketch members written this hour (of the batch's clock). */
+export interface EndpointCounting {
+  endpoints: EndpointsOfBatch;
+  sketchMembers: WrittenMembers;
+  hour: number;
+}
+
+/**
+ * What one caller (an actor's identity, kept from batch to batch) put among the distinct callers of the endpoint days
+ * it called: per day, the number of each kind's set of members written this hour (storage/written-members.ts) and
+ * the member it added there (its principal, address, client), flat: [principals, principal, addresses, address,
+ * clients, client] for each day. A call that repeats them (most do) looks nothing up in those sets; a set replaced
+ * (a new hour, a failed batch) has another number. At most MAX_CALLER_MARKS days, the oldest dropped: a caller of
+ * many endpoints just looks up more.
+ */
+export type CallerMarks = (number | string | undefined)[];
+
+const MAX_CALLER_MARKS = 4;
+const MARK_WIDTH = 6;
+
+/**
+ * Counts one event into its endpoint (`byMethod`: its route's endpoints of the batch, by the event's method as sent);
+ * `counters` false for an event the shared counters hold already (a replay); `marks`, its caller's (none for a call
+ * without an actor).
+ */
+export function countEndpointEvent(c: EndpointCounting, byMethod: Map<string, EndpointBatch>, e: EnrichedEvent, counters: boolean, m: EventMeasures, marks: CallerMarks | undefined): void {
   let ep = byMethod.get(e.method);
-  if (!ep) byMethod.set(e.method, (ep = endpointOf(endpoints, e)));
+  if (!ep) byMethod.set(e.method, (ep = endpointOf(c.endpoints, e)));
   const anonymousServed = !e.principal && e.status < 400;
   if (e.timestamp > ep.last) ep.last = e.timestamp;
   if (ep.sampleEventIds.length < 10) ep.sampleEventIds.push(e.id);
@@ -79,7 +105,9 @@ export function countEndpointEvent(endpoints: EndpointsOfBatch, byMethod: Map<st
   }
   noteShapes(ep, e);
   if (!counters) return;
-  countDay(dayOf(ep, e.timestamp), e, anonymousServed, m);
+  const d = dayOf(c, ep, e.timestamp);
+  countDay(d, e, anonymousServed, m);
+  noteCallers(d, e, marks);
   countHour(hourOf(ep, e.timestamp), e, anonymousServed);
 }
 
@@ -112,12 +140,13 @@ function noteShapes(ep: EndpointBatch, e: EnrichedEvent): void {
   ep.lastContentType = type;
 }
 
-function dayOf(ep: EndpointBatch, t: number): EndpointDay {
+function dayOf(c: EndpointCounting, ep: EndpointBatch, t: number): EndpointDay {
   const day = Math.floor(t / DAY);
   if (day === ep.lastDay) return ep.lastDayCounts!;
   let d = ep.days.get(day);
   if (!d) {
-    d = { calls: 0, authenticated: 0, anonymousServed: 0, first: t, last: t, lowestRemaining: undefined, codes: [], latencyBins: new Array<number>(LATENCY_BINS).fill(0), sizeBins: new Array<number>(SIZE_BINS).fill(0), principals: new Set(), addresses: new Set(), clients: new Set() };
+    const members = (kind: string) => c.sketchMembers.batchOf(`${ep.api}\u0000${ep.key}\u0000${kind}${day}`, c.hour);
+    d = { calls: 0, authenticated: 0, anonymousServed: 0, first: t, last: t, lowestRemaining: undefined, codes: [], latencyBins: new Array<number>(LATENCY_BINS).fill(0), sizeBins: new Array<number>(SIZE_BINS).fill(0), principals: members('p'), addresses: members('a'), clients: members('c') };
     ep.days.set(day, d);
   }
   ep.lastDay = day;
@@ -149,20 +178,42 @@ const bounded = (text: string) => (text.length <= MEMBER_CHARS ? text : text.sli
 
 function countDay(d: EndpointDay, e: EnrichedEvent, anonymousServed: boolean, m: EventMeasures): void {
   d.calls++;
-  if (e.principal) {
-    d.authenticated++;
-    d.principals.add(bounded(e.principal));
-  }
+  if (e.principal) d.authenticated++;
   if (anonymousServed) d.anonymousServed++;
   if (e.timestamp < d.first) d.first = e.timestamp;
   if (e.timestamp > d.last) d.last = e.timestamp;
   d.codes[e.status] = (d.codes[e.status] ?? 0) + 1;
   d.latencyBins[m.latencyBin]!++;
   if (m.sizeBin !== undefined) d.sizeBins[m.sizeBin]!++;
-  if (e.clientIp) d.addresses.add(bounded(e.clientIp));
-  if (e.clientId) d.clients.add(bounded(e.clientId));
   const permyriad = m.remainingPermyriad;
   if (permyriad !== undefined && (d.lowestRemaining === undefined || permyriad < d.lowestRemaining)) d.lowestRemaining = permyriad;
+}
+
+/** The event's principal, address and client among the day's distinct callers, unless its caller noted the same there before. */
+function noteCallers(d: EndpointDay, e: EnrichedEvent, marks: CallerMarks | undefined): void {
+  const k = marks ? markOf(marks, d.principals.id) : -1;
+  if (e.principal) noteCaller(d.principals, bounded(e.principal), marks, k);
+  if (e.clientIp) noteCaller(d.addresses, bounded(e.clientIp), marks, k + 2);
+  if (e.clientId) noteCaller(d.clients, bounded(e.clientId), marks, k + 4);
+}
+
+/** Adds `member` to the day's members of one kind, or only notes it when the caller's mark at `at` says it is there. */
+function noteCaller(members: BatchMembers, member: string, marks: CallerMarks | undefined, at: number): void {
+  if (marks && at >= 0 && marks[at] === members.id && marks[at + 1] === member) return members.seen(member);
+  members.add(member);
+  if (marks && at >= 0) {
+    marks[at] = members.id;
+    marks[at + 1] = member;
+  }
+}
+
+/** The start of the caller's mark for the day whose principals' set is numbered `principals` (a new one, empty, the first time). */
+function markOf(marks: CallerMarks, principals: number): number {
+  for (let k = 0; k < marks.length; k += MARK_WIDTH) if (marks[k] === principals) return k;
+  if (marks.length === MAX_CALLER_MARKS * MARK_WIDTH) marks.splice(0, MARK_WIDTH);
+  const k = marks.length;
+  marks.push(principals, undefined, undefined, undefined, undefined, undefined);
+  return k;
 }
 
 /** The media type without parameters, lower case (`application/json; charset=utf-8` → `application/json`), bounded. */

@@ -116,4 +116,26 @@ describe('the inventory marks', () => {
     // The batch again written whole: the 7 principals it holds on each endpoint.
     for (const members of store.batches.at(-1)!.principals.values()) expect(new Set(members).size).toBe(7);
   });
+
+  it('counts every distinct principal, address and client of a caller that calls more endpoints, from more addresses, than it keeps marks for', async () => {
+    const store = new CountingStore();
+    // 5 principals, each calling 7 endpoints in turn, from an address and a client that change every 13 of its calls.
+    const paths = Array.from({ length: 7 }, (_, k) => `/p${k}`);
+    const events: ApiTransaction[] = [];
+    for (let i = 0; i < 700; i++) {
+      const caller = i % 5;
+      const round = Math.floor(i / 5);
+      const from = Math.floor(round / 13);
+      events.push(tx({ api: 'shop', timestamp: T0 + i * 10_000, path: paths[round % 7]!, principal: `u${caller}`, clientIp: `10.0.${caller}.${from}`, clientId: `app-${from}` }));
+    }
+    await run(store, events, 40);
+    const day = Math.floor(T0 / (24 * HOUR));
+    for (const path of paths) {
+      const mine = events.filter((e) => e.path === path);
+      const distinct = (f: (e: ApiTransaction) => string | undefined) => new Set(mine.map(f)).size;
+      expect(store.sketchCount('shop', [['ihp', `iGET ${path}`, day]]), path).toBe(distinct((e) => e.principal));
+      expect(store.sketchCount('shop', [['iha', `iGET ${path}`, day]]), path).toBe(distinct((e) => e.clientIp));
+      expect(store.sketchCount('shop', [['ihc', `iGET ${path}`, day]]), path).toBe(distinct((e) => e.clientId));
+    }
+  });
 });

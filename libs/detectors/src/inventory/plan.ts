@@ -33,7 +33,7 @@ export function planInventory(memory: InventoryMemory, batch: BatchRecord, endpo
       shards.firstSeen(ep.api, inventoryKeys.apiMeta(), 'first', ep.first, storageCaps.routeMeta, inventoryTtlMs.index, true);
       reads.apiFirstSeen.set(ep.api, shards.read(ep.api, inventoryKeys.apiMeta()));
     }
-    for (const [day, d] of ep.days) planDay(shards, memory, hourNow, id, ep, day, d);
+    for (const [day, d] of ep.days) planDay(shards, ep, day, d);
     const callers = new Map<number, Handle>();
     for (const [hour, h] of ep.hours) {
       const counters = shards.counters(ep.api, inventoryKeys.hour(ep.key, hour), inventoryTtlMs.hour);
@@ -55,7 +55,7 @@ export function planInventory(memory: InventoryMemory, batch: BatchRecord, endpo
 }
 
 /** An endpoint's counters of one day, its first and last call, and its distinct callers (those not written this hour). */
-function planDay(shards: ShardPlan, memory: InventoryMemory, hourNow: number, id: string, ep: EndpointBatch, day: number, d: EndpointDay): void {
+function planDay(shards: ShardPlan, ep: EndpointBatch, day: number, d: EndpointDay): void {
   const key = inventoryKeys.day(ep.key, day);
   const ttl = inventoryTtlMs.day;
   const counters = shards.counters(ep.api, key, ttl);
@@ -68,9 +68,9 @@ function planDay(shards: ShardPlan, memory: InventoryMemory, hourNow: number, id
   shards.min(ep.api, key, F.first, d.first, ttl);
   shards.max(ep.api, key, F.last, d.last, ttl);
   if (d.lowestRemaining !== undefined) shards.min(ep.api, key, F.lowestRemaining, d.lowestRemaining, ttl);
-  shards.sketch(ep.api, inventoryKeys.principals(ep.key, day), memory.sketchMembers.unwritten(`${id}\u0000p${day}`, hourNow, d.principals), ttl);
-  shards.sketch(ep.api, inventoryKeys.addresses(ep.key, day), memory.sketchMembers.unwritten(`${id}\u0000a${day}`, hourNow, d.addresses), ttl);
-  shards.sketch(ep.api, inventoryKeys.clients(ep.key, day), memory.sketchMembers.unwritten(`${id}\u0000c${day}`, hourNow, d.clients), ttl);
+  shards.sketch(ep.api, inventoryKeys.principals(ep.key, day), d.principals.members(), ttl);
+  shards.sketch(ep.api, inventoryKeys.addresses(ep.key, day), d.addresses.members(), ttl);
+  shards.sketch(ep.api, inventoryKeys.clients(ep.key, day), d.clients.members(), ttl);
 }
 
 /** Each counted index of `counts` (a code or bin) as the field `<prefix><index>`. */

@@ -39,4 +39,24 @@ describe('WrittenMembers', () => {
     expect(w.written('k')).toBe(0);
     expect(w.unwritten('k', 1, set('a', 'b', 'c'))).toEqual(['a', 'b', 'c']);
   });
+
+  it('notes the members of a batch one by one: the new ones, else its first; an hour later, or past the bound, all again', () => {
+    const w = new WrittenMembers(6);
+    const batch = (key: string, hour: number, ...members: string[]) => {
+      const b = w.batchOf(key, hour);
+      for (const m of members) b.add(m);
+      return b.members();
+    };
+    expect(batch('k', 1, 'a', 'b', 'a')).toEqual(['a', 'b']);
+    expect(batch('k', 1, 'b', 'a')).toEqual(['b']);
+    expect(batch('k', 1, 'a', 'c', 'b')).toEqual(['c']);
+    expect(batch('k', 1)).toEqual([]);
+    // The same memory as unwritten's.
+    expect(w.unwritten('k', 1, set('d', 'c'))).toEqual(['d']);
+    expect(batch('k', 2, 'a')).toEqual(['a']);
+    // 7 held (past 6): the next batch starts again.
+    batch('j', 2, 'u', 'v', 'w', 'x', 'y', 'z');
+    expect(batch('k', 2, 'a')).toEqual(['a']);
+    expect(w.written('j')).toBe(0);
+  });
 });

@@ -13,6 +13,9 @@ export class WrittenMembers {
   private hour = NaN;
   /** Members held in all (an upper bound: a key forgotten alone is not taken off). */
   private count = 0;
+  /** A number for each set of members made, never reused: a caller can tell the set it added to is still the one held. */
+  private readonly ids = new WeakMap<Set<string>, number>();
+  private lastId = 0;
 
   constructor(private readonly max: number) {}
 
@@ -32,6 +35,16 @@ export class WrittenMembers {
     return out;
   }
 
+  /** `key`'s members of one batch, noted one by one as it counts them (what `unwritten` does for a whole set). */
+  batchOf(key: string, hour: number): BatchMembers {
+    if (hour !== this.hour || this.count > this.max) this.forget(hour);
+    let written = this.byKey.get(key);
+    if (!written) this.byKey.set(key, (written = new Set()));
+    let id = this.ids.get(written);
+    if (id === undefined) this.ids.set(written, (id = ++this.lastId));
+    return new BatchMembers(written, id, () => this.count++);
+  }
+
   /** How many distinct members were written to `key` this hour. */
   written(key: string): number {
     return this.byKey.get(key)?.size ?? 0;
@@ -47,5 +60,41 @@ export class WrittenMembers {
     this.byKey.clear();
     this.count = 0;
     this.hour = hour;
+  }
+}
+
+/**
+ * A batch's members of one key, noted as they are counted: a member is looked up once among those written this hour
+ * (most are), with no set of the batch's own to build first.
+ */
+export class BatchMembers {
+  /** Members not written this hour, in the order first met (noted as written now). */
+  private readonly fresh: string[] = [];
+  /** The batch's first member: sent when every one was written already (the key is still written: its TTL). */
+  private first: string | undefined;
+
+  constructor(
+    private readonly written: Set<string>,
+    /** The number of `written` (storage/written-members.ts): another once the key's members are forgotten. */
+    readonly id: number,
+    private readonly noted: () => void,
+  ) {}
+
+  add(member: string): void {
+    this.first ??= member;
+    if (this.written.has(member)) return;
+    this.written.add(member);
+    this.fresh.push(member);
+    this.noted();
+  }
+
+  /** A member the caller knows was written (added to the set numbered `id`): only the batch's first is noted. */
+  seen(member: string): void {
+    this.first ??= member;
+  }
+
+  /** What the batch sends: its new members, else its first. */
+  members(): string[] {
+    return this.fresh.length > 0 || this.first === undefined ? this.fresh : [this.first];
   }
 }

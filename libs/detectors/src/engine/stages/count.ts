@@ -9,7 +9,7 @@ import { endToJudge, stepEnd, SUBJECT_HOPS, trailHops, type Hop } from '../hops.
 import { windowGates, type WindowGates } from '../gates.js';
 import type { EngineParts } from '../parts.js';
 import { subjectRouteWindow, subjectWindow } from './subject-views.js';
-import { countEndpointEvent } from '../../inventory/count.js';
+import { countEndpointEvent, type EndpointCounting } from '../../inventory/count.js';
 import { SubjectPassOrder } from './subject-order.js';
 import { actorSample, routeEventIds } from './actor-sample.js';
 
@@ -38,6 +38,7 @@ interface Counting {
   latestRoutes: { window: SubjectRouteWindow; route: RouteBatch }[];
   /** Each event's route (by position in the batch's events). */
   routes: RouteBatch[];
+  endpoints: EndpointCounting;
 }
 
 /**
@@ -64,12 +65,13 @@ export function count(parts: EngineParts, batch: BatchRecord): CountedBatch {
     latestSubjects: [],
     latestRoutes: [],
     routes: new Array<RouteBatch>(batch.events.length),
+    endpoints: { endpoints: counted.endpoints, sketchMembers: parts.inventory.sketchMembers, hour: Math.floor(batch.now / HOUR) },
   };
   const events = batch.events;
   const routes = c.routes;
   for (let i = 0; i < events.length; i++) {
     const e = events[i]!;
-    const route = (routes[i] = countRoute(c, e));
+    const route = (routes[i] = countRoute(c, e, i));
     if (e.login) countLogin(c, e, route);
   }
   // Subject by subject, each one's calls in time order: its state is read from memory once for all its calls of
@@ -96,7 +98,7 @@ function beyond(c: Counting, e: EnrichedEvent, fence: number | undefined): boole
   return fence === undefined || c.batch.offsetOf!.get(e)! > fence;
 }
 
-function countRoute(c: Counting, e: EnrichedEvent): RouteBatch {
+function countRoute(c: Counting, e: EnrichedEvent, i: number): RouteBatch {
   const api = e.api;
   const minute = Math.floor(e.timestamp / MINUTE);
   let byDirection = c.routeIndex.get(api);
@@ -116,7 +118,8 @@ function countRoute(c: Counting, e: EnrichedEvent): RouteBatch {
     if (!counts) r.minutes.set(minute, (counts = emptyRouteCounts()));
     countRouteEvent(counts, e, m);
   }
-  countEndpointEvent(c.counted.endpoints, r.endpoints, e, notCounted, m);
+  const actor = c.batch.actors[i];
+  countEndpointEvent(c.endpoints, r.endpoints, e, notCounted, m, actor && (actor.identity.callerMarks ??= []));
   const permyriad = m.remainingPermyriad;
   if (permyriad !== undefined) {
     const low = r.lowestRemaining.get(minute);
