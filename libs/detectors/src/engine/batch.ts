@@ -5,7 +5,8 @@ import type { SubjectState } from '../subject-state.js';
 import type { ObjectTrail } from '../subject/trail.js';
 import type { ApiWindow, EnrichedEvent, SubjectRouteWindow, SubjectWindow } from '../types.js';
 import type { Handle, ShardPlan } from './shard-plan.js';
-import type { CallerMarks, EndpointBatch, EndpointsOfBatch } from '../inventory/count.js';
+import type { EndpointBatch, EndpointsOfBatch } from '../inventory/count.js';
+import type { BatchMembers, MemberMarks } from '../storage/written-members.js';
 
 /**
  * The records a batch carries from stage to stage (engine.ts runs them in
@@ -80,8 +81,9 @@ export interface Identity {
   /** The batch that last listed it, and its actor there (read only while that batch lists its actors). */
   listedIn: number;
   actor: Actor | undefined;
-  /** What its calls put among the distinct callers of the endpoints it called this hour (inventory/count.ts), from its first call. */
-  callerMarks: CallerMarks | undefined;
+  /** The members its calls added lately to the endpoints' sets of distinct callers, and to the login windows' sets (storage/written-members.ts), from its first call. */
+  callerMarks: MemberMarks | undefined;
+  loginMarks: MemberMarks | undefined;
 }
 
 /** A batch's acting subject on one api: its identity, its state, and what the batch showed of it. */
@@ -162,8 +164,11 @@ export interface LoginBatch {
   windowStart: number;
   n: number;
   failures: number;
-  ips: Set<string>;
-  principals: Set<string>;
+  /** Its distinct IPs and principals: those not written to the window's sets this hour (storage/written-members.ts), under these keys. */
+  ips: BatchMembers;
+  principals: BatchMembers;
+  ipsKey: string;
+  principalsKey: string;
   eventIds: string[];
 }
 

@@ -1,5 +1,5 @@
 import type { EventMeasures } from '../storage/route-counters.js';
-import type { BatchMembers, WrittenMembers } from '../storage/written-members.js';
+import { addMarked, type BatchMembers, type MemberMarks, type WrittenMembers } from '../storage/written-members.js';
 import type { EnrichedEvent } from '../types.js';
 import { LATENCY_BINS, SIZE_BINS } from '../stats.js';
 import { DAY, HOUR } from '../units.js';
@@ -76,24 +76,11 @@ export interface EndpointCounting {
 }
 
 /**
- * What one caller (an actor's identity, kept from batch to batch) put among the distinct callers of the endpoint days
- * it called: per day, the number of each kind's set of members written this hour (storage/written-members.ts) and
- * the member it added there (its principal, address, client), flat: [principals, principal, addresses, address,
- * clients, client] for each day. A call that repeats them (most do) looks nothing up in those sets; a set replaced
- * (a new hour, a failed batch) has another number. At most MAX_CALLER_MARKS days, the oldest dropped: a caller of
- * many endpoints just looks up more.
- */
-export type CallerMarks = (number | string | undefined)[];
-
-const MAX_CALLER_MARKS = 4;
-const MARK_WIDTH = 6;
-
-/**
  * Counts one event into its endpoint (`byMethod`: its route's endpoints of the batch, by the event's method as sent);
  * `counters` false for an event the shared counters hold already (a replay); `marks`, its caller's (none for a call
  * without an actor).
  */
-export function countEndpointEvent(c: EndpointCounting, byMethod: Map<string, EndpointBatch>, e: EnrichedEvent, counters: boolean, m: EventMeasures, marks: CallerMarks | undefined): void {
+export function countEndpointEvent(c: EndpointCounting, byMethod: Map<string, EndpointBatch>, e: EnrichedEvent, counters: boolean, m: EventMeasures, marks: MemberMarks | undefined): void {
   let ep = byMethod.get(e.method);
   if (!ep) byMethod.set(e.method, (ep = endpointOf(c.endpoints, e)));
   const anonymousServed = !e.principal && e.status < 400;
@@ -189,31 +176,11 @@ function countDay(d: EndpointDay, e: EnrichedEvent, anonymousServed: boolean, m:
   if (permyriad !== undefined && (d.lowestRemaining === undefined || permyriad < d.lowestRemaining)) d.lowestRemaining = permyriad;
 }
 
-/** The event's principal, address and client among the day's distinct callers, unless its caller noted the same there before. */
-function noteCallers(d: EndpointDay, e: EnrichedEvent, marks: CallerMarks | undefined): void {
-  const k = marks ? markOf(marks, d.principals.id) : -1;
-  if (e.principal) noteCaller(d.principals, bounded(e.principal), marks, k);
-  if (e.clientIp) noteCaller(d.addresses, bounded(e.clientIp), marks, k + 2);
-  if (e.clientId) noteCaller(d.clients, bounded(e.clientId), marks, k + 4);
-}
-
-/** Adds `member` to the day's members of one kind, or only notes it when the caller's mark at `at` says it is there. */
-function noteCaller(members: BatchMembers, member: string, marks: CallerMarks | undefined, at: number): void {
-  if (marks && at >= 0 && marks[at] === members.id && marks[at + 1] === member) return members.seen(member);
-  members.add(member);
-  if (marks && at >= 0) {
-    marks[at] = members.id;
-    marks[at + 1] = member;
-  }
-}
-
-/** The start of the caller's mark for the day whose principals' set is numbered `principals` (a new one, empty, the first time). */
-function markOf(marks: CallerMarks, principals: number): number {
-  for (let k = 0; k < marks.length; k += MARK_WIDTH) if (marks[k] === principals) return k;
-  if (marks.length === MAX_CALLER_MARKS * MARK_WIDTH) marks.splice(0, MARK_WIDTH);
-  const k = marks.length;
-  marks.push(principals, undefined, undefined, undefined, undefined, undefined);
-  return k;
+/** The event's principal, address and client among the day's distinct callers (its caller's marks spare the lookups it made before). */
+function noteCallers(d: EndpointDay, e: EnrichedEvent, marks: MemberMarks | undefined): void {
+  if (e.principal) addMarked(d.principals, bounded(e.principal), marks);
+  if (e.clientIp) addMarked(d.addresses, bounded(e.clientIp), marks);
+  if (e.clientId) addMarked(d.clients, bounded(e.clientId), marks);
 }
 
 /** The media type without parameters, lower case (`application/json; charset=utf-8` → `application/json`), bounded. */

@@ -19,23 +19,7 @@ export class WrittenMembers {
 
   constructor(private readonly max: number) {}
 
-  /** The members not written to `key` yet this hour (noted as written now), and the first of them whatever it is. */
-  unwritten(key: string, hour: number, members: ReadonlySet<string>): string[] {
-    if (hour !== this.hour || this.count + members.size > this.max) this.forget(hour);
-    let written = this.byKey.get(key);
-    if (!written) this.byKey.set(key, (written = new Set()));
-    const out: string[] = [];
-    for (const member of members) {
-      if (!written.has(member)) {
-        written.add(member);
-        out.push(member);
-      } else if (out.length === 0) out.push(member);
-    }
-    this.count += out.length;
-    return out;
-  }
-
-  /** `key`'s members of one batch, noted one by one as it counts them (what `unwritten` does for a whole set). */
+  /** `key`'s members of one batch, noted one by one as it counts them. */
   batchOf(key: string, hour: number): BatchMembers {
     if (hour !== this.hour || this.count > this.max) this.forget(hour);
     let written = this.byKey.get(key);
@@ -93,8 +77,39 @@ export class BatchMembers {
     this.first ??= member;
   }
 
+  /** Members it added that were not written this hour. */
+  get newMembers(): number {
+    return this.fresh.length;
+  }
+
   /** What the batch sends: its new members, else its first. */
   members(): string[] {
     return this.fresh.length > 0 || this.first === undefined ? this.fresh : [this.first];
   }
 }
+
+/**
+ * What one caller (an actor's identity, kept from batch to batch) added to sets of members lately: pairs of a set's
+ * number (BatchMembers.id) and the member added, flat, the newest last. A call that adds the same member to the same
+ * set again (most do) looks nothing up in it; a set replaced (a new hour, a failed batch, a key found short) has
+ * another number. At most MAX_MEMBER_MARKS pairs, the oldest dropped: a caller of many keys just looks up more.
+ */
+export type MemberMarks = (number | string)[];
+
+const MAX_MEMBER_MARKS = 16;
+
+/** Adds `member` to a batch's members, or only notes it when the caller's marks say it added it to the same set. */
+export function addMarked(members: BatchMembers, member: string, marks: MemberMarks | undefined): void {
+  if (!marks) return members.add(member);
+  for (let k = 0; k < marks.length; k += 2) {
+    if (marks[k] !== members.id) continue;
+    if (marks[k + 1] === member) return members.seen(member);
+    members.add(member);
+    marks[k + 1] = member;
+    return;
+  }
+  members.add(member);
+  if (marks.length === 2 * MAX_MEMBER_MARKS) marks.splice(0, 2);
+  marks.push(members.id, member);
+}
+

@@ -96,4 +96,22 @@ describe('SlotSeries', () => {
     expect(t.callsIn(T0, T0 + 200_000)).toBe(15);
     expect(ObjectTrail.fromRow(t.toRow(T0), T0).outcomesIn(T0, T0 + 200_000)).toEqual(t.outcomesIn(T0, T0 + 200_000));
   });
+
+  it("an object trail's calls held in all: every call counted, less the slots pruned, read back from its row; reaches agrees with the sum", () => {
+    const T0 = 1_800_000_000_000;
+    const trailOp = fc.oneof(fc.record({ t: fc.integer({ min: 0, max: 600_000 }), counts: fc.boolean() }), fc.record({ prune: fc.integer({ min: 0, max: 600_000 }) }));
+    fc.assert(
+      fc.property(fc.array(trailOp, { maxLength: 60 }), fc.integer({ min: 1, max: 8 }), (ops, n) => {
+        let trail = new ObjectTrail();
+        for (const o of ops) {
+          if ('prune' in o) trail.prune(T0 + o.prune, T0 + o.prune);
+          else trail.add(`id${o.t % 5}`, T0 + o.t, { ok: true, denied: false }, o.counts);
+          if (ops.indexOf(o) % 7 === 6) trail = ObjectTrail.fromRow(JSON.parse(JSON.stringify(trail.toRow(T0))) as unknown[], T0);
+          expect(trail.outcomes.heldCalls).toBe(trail.callsIn(0, 2 * T0));
+          expect(trail.reaches(T0 + 100_000, T0 + 400_000, n)).toBe(trail.callsIn(T0 + 100_000, T0 + 400_000) >= n);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
 });

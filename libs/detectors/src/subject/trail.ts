@@ -33,6 +33,28 @@ export type OutcomeCounts = [n: number, ok: number, denied: number, familiar: nu
 const OUTCOME_FIELDS = 4;
 
 /**
+ * A trail's outcome slots, and the calls they hold in all (kept as calls are counted and slots forgotten): an upper
+ * bound of any window's, which spares summing the windows of the many trails far below what a detector judges.
+ */
+class OutcomeSlots extends SlotTable {
+  heldCalls = 0;
+
+  constructor() {
+    super(OUTCOME_FIELDS);
+  }
+
+  /** Puts a slot read back from a checkpoint in, with its calls. */
+  restore(slot: number, counters: readonly number[]): void {
+    this.set(slot, counters);
+    this.heldCalls += counters[0] ?? 0;
+  }
+
+  protected override forget(position: number): void {
+    this.heldCalls -= this.cells[this.countersAt(position)]!;
+  }
+}
+
+/**
  * One subject's calls on one route template that carries object ids: which
  * ids it addressed and when it last did (the last TRAIL_IDS, over a day),
  * its calls by outcome in 10-second slots (the recent minutes), how many of
@@ -43,7 +65,7 @@ const OUTCOME_FIELDS = 4;
 export class ObjectTrail {
   ids = new RecencyMap(TRAIL_IDS);
   /** Calls by outcome per 10-second slot (OutcomeCounts, four counters apiece). */
-  readonly outcomes = new SlotTable(OUTCOME_FIELDS);
+  readonly outcomes = new OutcomeSlots();
   /** Distinct ids addressed in each completed hour, by hour. */
   readonly hourly = new Map<number, number>();
   /** The hour of the latest event counted, and its time. */
@@ -77,6 +99,7 @@ export class ObjectTrail {
     const at = table.countersAt(position);
     const c = table.cells;
     c[at]!++;
+    table.heldCalls++;
     if (outcome.ok) c[at + 1]!++;
     if (outcome.denied) c[at + 2]!++;
     if (before !== undefined && t - before >= FAMILIAR_AFTER_MS) c[at + 3]!++;
@@ -93,6 +116,11 @@ export class ObjectTrail {
       if (slot >= first && slot <= last) n += cells[p * stride + 1]!;
     }
     return n;
+  }
+
+  /** Whether [from, to) holds at least `n` calls (slot-aligned): most trails hold fewer in all, and need no sum. */
+  reaches(from: number, to: number, n: number): boolean {
+    return this.outcomes.heldCalls >= n && this.callsIn(from, to) >= n;
   }
 
   /** Calls by outcome in [from, to) (slot-aligned). */
@@ -177,10 +205,10 @@ export class ObjectTrail {
     for (let i = 0; i < list.length; ) {
       const head = list[i]!;
       if (Array.isArray(head)) {
-        trail.outcomes.set(baseSlot + head[0], head[1]);
+        trail.outcomes.restore(baseSlot + head[0], head[1]);
         i++;
       } else {
-        trail.outcomes.set(baseSlot + head, list.slice(i + 1, i + 1 + OUTCOME_FIELDS) as number[]);
+        trail.outcomes.restore(baseSlot + head, list.slice(i + 1, i + 1 + OUTCOME_FIELDS) as number[]);
         i += 1 + OUTCOME_FIELDS;
       }
     }

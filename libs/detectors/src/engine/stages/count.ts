@@ -10,6 +10,7 @@ import { windowGates, type WindowGates } from '../gates.js';
 import type { EngineParts } from '../parts.js';
 import { subjectRouteWindow, subjectWindow } from './subject-views.js';
 import { countEndpointEvent, type EndpointCounting } from '../../inventory/count.js';
+import { addMarked } from '../../storage/written-members.js';
 import { SubjectPassOrder } from './subject-order.js';
 import { actorSample, routeEventIds } from './actor-sample.js';
 
@@ -72,7 +73,7 @@ export function count(parts: EngineParts, batch: BatchRecord): CountedBatch {
   for (let i = 0; i < events.length; i++) {
     const e = events[i]!;
     const route = (routes[i] = countRoute(c, e, i));
-    if (e.login) countLogin(c, e, route);
+    if (e.login) countLogin(c, e, route, batch.actors[i]);
   }
   // Subject by subject, each one's calls in time order: its state is read from memory once for all its calls of
   // the batch, not once per call (with thousands of subjects, most of the cost of counting them).
@@ -239,7 +240,7 @@ function judgeTrailBefore(c: Counting, actor: Actor, route: RouteBatch, trail: O
     const end = endToJudge(hop, trail.lastAt, t, trail.judgedUpTo.get(horizon));
     if (end === undefined) continue;
     trail.judgedUpTo.set(horizon, end);
-    if (trail.callsIn(end - hop.windowMs, end) < c.gates.trailCalls[horizon]) continue;
+    if (!trail.reaches(end - hop.windowMs, end, c.gates.trailCalls[horizon])) continue;
     const window = subjectRouteWindow(actor, trail, route, horizon, hop, end, true, undefined, routeEventIds(c.batch.events, c.routes, actor, route));
     c.order.subjectRoute(c.counted, window, `${route.api}\u0000${route.routeKey}`);
   }
@@ -268,7 +269,8 @@ function judgeLatest(c: Counting, actor: Actor): void {
       const horizon = TRAIL_HORIZONS[h]!;
       const hop = trailHopsOf[horizon];
       const end = stepEnd(last, hop.stepMs);
-      if ((trail.judgedUpTo.get(horizon) ?? -Infinity) >= end || trail.callsIn(end - hop.windowMs, end) < gates.trailCalls[horizon]) continue;
+      // The calls held first: most trails are far below the gate, and that needs no lookup.
+      if (!trail.reaches(end - hop.windowMs, end, gates.trailCalls[horizon]) || (trail.judgedUpTo.get(horizon) ?? -Infinity) >= end) continue;
       // Its route's peers are read at the batch's end, as every other subject's closed hours of the batch are known.
       c.latestRoutes.push({ window: subjectRouteWindow(actor, trail, route, horizon, hop, end, false, undefined, routeEventIds(batch.events, c.routes, actor, route)), route });
     }
@@ -289,14 +291,14 @@ function gatherLatest(c: Counting): void {
 const LOGIN_GRID_SHIFT = FIVE_MINUTES / 2;
 
 /** A login route's calls, failures, IPs and principals in the event's two 5-minute windows (shared by every replica). */
-function countLogin(c: Counting, e: EnrichedEvent, route: RouteBatch): void {
+function countLogin(c: Counting, e: EnrichedEvent, route: RouteBatch, actor: Actor | undefined): void {
   const replayed = c.batch.replayedShared;
   const shared = replayed === undefined || beyond(c, e, replayed.get(e.api) ?? -1);
   for (const shift of [0, LOGIN_GRID_SHIFT]) {
     const windowStart = Math.floor((e.timestamp - shift) / FIVE_MINUTES) * FIVE_MINUTES + shift;
     let l = route.logins.get(windowStart);
     if (!l) {
-      l = { api: e.api, route: e.route, routeKey: route.routeKey, windowStart, n: 0, failures: 0, ips: new Set(), principals: new Set(), eventIds: [] } satisfies LoginBatch;
+      l = newLoginWindow(c, e, route, windowStart);
       route.logins.set(windowStart, l);
       c.counted.logins.push(l);
     }
@@ -305,8 +307,19 @@ function countLogin(c: Counting, e: EnrichedEvent, route: RouteBatch): void {
       if (shared) l.failures++;
       if (l.eventIds.length < 20) l.eventIds.push(e.id);
     }
-    if (l.ips.size < storageCaps.loginIps) l.ips.add(e.clientIp ?? '-');
-    if (l.principals.size < storageCaps.loginPrincipals) l.principals.add((e.principal ?? '-').slice(0, 256));
+    // A window's sets hold at most their caps: a batch sends no more new members than that.
+    const marks = actor && (actor.identity.loginMarks ??= []);
+    if (l.ips.newMembers < storageCaps.loginIps) addMarked(l.ips, e.clientIp ?? '-', marks);
+    if (l.principals.newMembers < storageCaps.loginPrincipals) addMarked(l.principals, (e.principal ?? '-').slice(0, 256), marks);
   }
+}
+
+/** A login window the batch meets first, with its members to note in the sets written this hour. */
+function newLoginWindow(c: Counting, e: EnrichedEvent, route: RouteBatch, windowStart: number): LoginBatch {
+  const ipsKey = `${e.api}\u0000${route.routeKey}\u0000${windowStart}\u0000ip`;
+  const principalsKey = `${e.api}\u0000${route.routeKey}\u0000${windowStart}\u0000pr`;
+  const members = c.parts.loginMembers;
+  const hour = c.endpoints.hour;
+  return { api: e.api, route: e.route, routeKey: route.routeKey, windowStart, n: 0, failures: 0, ips: members.batchOf(ipsKey, hour), principals: members.batchOf(principalsKey, hour), ipsKey, principalsKey, eventIds: [] };
 }
 

@@ -43,14 +43,12 @@ export function planState(parts: EngineParts, batch: BatchRecord, counted: Count
     addTo(window, 'n', l.n);
     if (l.failures > 0) addTo(window, 'f', l.failures);
     // The IPs and principals this process wrote to the window's sets this hour are not sent again.
-    const ipsKey = `${l.api}\u0000${l.routeKey}\u0000${start}\u0000ip`;
-    const principalsKey = `${l.api}\u0000${l.routeKey}\u0000${start}\u0000pr`;
     return {
       window: batch.shards.read(l.api, storageKeys.loginWindow(l.routeKey, start)),
-      ips: batch.shards.setAdd(l.api, storageKeys.loginIps(l.routeKey, start), parts.loginMembers.unwritten(ipsKey, hour, l.ips), storageCaps.loginIps, ttlMs),
-      principals: batch.shards.setAdd(l.api, storageKeys.loginPrincipals(l.routeKey, start), parts.loginMembers.unwritten(principalsKey, hour, l.principals), storageCaps.loginPrincipals, ttlMs),
-      ipsKey,
-      principalsKey,
+      ips: batch.shards.setAdd(l.api, storageKeys.loginIps(l.routeKey, start), l.ips.members(), storageCaps.loginIps, ttlMs),
+      principals: batch.shards.setAdd(l.api, storageKeys.loginPrincipals(l.routeKey, start), l.principals.members(), storageCaps.loginPrincipals, ttlMs),
+      ipsKey: l.ipsKey,
+      principalsKey: l.principalsKey,
     };
   });
   return { checkpoints, routeReads, loginReads, apis: planApiReads(parts, batch), inventory: planInventory(parts.inventory, batch, counted.endpoints) };
