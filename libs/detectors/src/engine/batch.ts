@@ -82,7 +82,7 @@ export interface Identity {
   listedIn: number;
   actor: Actor | undefined;
   /** The members its calls added lately to the endpoints' sets of distinct callers, and to the login windows' sets (storage/written-members.ts), from its first call. */
-  callerMarks: MemberMarks | undefined;
+  endpointMarks: MemberMarks | undefined;
   loginMarks: MemberMarks | undefined;
 }
 

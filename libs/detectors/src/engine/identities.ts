@@ -51,7 +51,7 @@ export class Identities {
       if (!identity) {
         const subject: Subject = { kind, value };
         const key = subjectKey(subject);
-        identity = { api: e.api, subject, key, id: `${e.api}\u0000${key}`, listedIn: 0, actor: undefined, callerMarks: undefined, loginMarks: undefined };
+        identity = { api: e.api, subject, key, id: `${e.api}\u0000${key}`, listedIn: 0, actor: undefined, endpointMarks: undefined, loginMarks: undefined };
         known.set(value, identity);
         this.size++;
       }

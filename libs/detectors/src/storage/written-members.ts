@@ -9,12 +9,11 @@
  * to it (it expired meanwhile).
  */
 export class WrittenMembers {
-  private readonly byKey = new Map<string, Set<string>>();
+  /** By key, the members written this hour and the set's number (never reused: a caller can tell the set it added to is still the one held). */
+  private readonly byKey = new Map<string, { members: Set<string>; id: number }>();
   private hour = NaN;
   /** Members held in all (an upper bound: a key forgotten alone is not taken off). */
   private count = 0;
-  /** A number for each set of members made, never reused: a caller can tell the set it added to is still the one held. */
-  private readonly ids = new WeakMap<Set<string>, number>();
   private lastId = 0;
 
   constructor(private readonly max: number) {}
@@ -23,15 +22,13 @@ export class WrittenMembers {
   batchOf(key: string, hour: number): BatchMembers {
     if (hour !== this.hour || this.count > this.max) this.forget(hour);
     let written = this.byKey.get(key);
-    if (!written) this.byKey.set(key, (written = new Set()));
-    let id = this.ids.get(written);
-    if (id === undefined) this.ids.set(written, (id = ++this.lastId));
-    return new BatchMembers(written, id, () => this.count++);
+    if (!written) this.byKey.set(key, (written = { members: new Set(), id: ++this.lastId }));
+    return new BatchMembers(written.members, written.id, () => this.count++);
   }
 
   /** How many distinct members were written to `key` this hour. */
   written(key: string): number {
-    return this.byKey.get(key)?.size ?? 0;
+    return this.byKey.get(key)?.members.size ?? 0;
   }
 
   /** The key was found holding fewer members than were written (`size`, read back after the write; `cap`, its bound): all are written again. */

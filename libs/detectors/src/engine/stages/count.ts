@@ -120,7 +120,7 @@ function countRoute(c: Counting, e: EnrichedEvent, i: number): RouteBatch {
     countRouteEvent(counts, e, m);
   }
   const actor = c.batch.actors[i];
-  countEndpointEvent(c.endpoints, r.endpoints, e, notCounted, m, actor && (actor.identity.callerMarks ??= []));
+  countEndpointEvent(c.endpoints, r.endpoints, e, notCounted, m, actor && (actor.identity.endpointMarks ??= []));
   const permyriad = m.remainingPermyriad;
   if (permyriad !== undefined) {
     const low = r.lowestRemaining.get(minute);
@@ -319,7 +319,7 @@ function newLoginWindow(c: Counting, e: EnrichedEvent, route: RouteBatch, window
   const ipsKey = `${e.api}\u0000${route.routeKey}\u0000${windowStart}\u0000ip`;
   const principalsKey = `${e.api}\u0000${route.routeKey}\u0000${windowStart}\u0000pr`;
   const members = c.parts.loginMembers;
-  const hour = c.endpoints.hour;
+  const hour = Math.floor(c.batch.now / HOUR);
   return { api: e.api, route: e.route, routeKey: route.routeKey, windowStart, n: 0, failures: 0, ips: members.batchOf(ipsKey, hour), principals: members.batchOf(principalsKey, hour), ipsKey, principalsKey, eventIds: [] };
 }
 
